@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * The vhost-user backend library ("vhu"): the API the net_vhost PMD uses.
+ *
+ * Threading contract
+ * ------------------
+ * - One control thread per process (started by the first
+ *   vhu_driver_register()) owns every socket and runs every vhu_ops callback.
+ * - vhu_enqueue_burst()/vhu_dequeue_burst() run on application lcores. Each
+ *   vring has at most one data-path user at a time (one lcore per queue, as
+ *   ethdev requires). They never block and never take a lock.
+ * - Before the control thread changes anything the data path reads (memory
+ *   table, ring addresses, ring enable, device teardown) it marks the vring
+ *   not ready and waits until the data path has left it (see vhu_dev.h,
+ *   vhu_vring_enter()/vhu_vring_quiesce()). A burst on a vring that is not
+ *   ready returns 0.
+ * - A vid stays a valid index forever; device structures are never freed
+ *   while the library is loaded, only reused. A burst on a vid with no
+ *   running device returns 0. destroy_device() is called before a vid is
+ *   reused: callers that keep a vid must stop using it before returning from
+ *   destroy_device().
+ * - Callbacks must not call vhu_driver_unregister() (it waits for the control
+ *   thread).
+ */
+#ifndef VHU_H
+#define VHU_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#define VHU_API __attribute__((visibility("default")))
+
+#define VHU_MAX_QUEUE_PAIRS	128
+#define VHU_MAX_VRINGS		(2 * VHU_MAX_QUEUE_PAIRS)
+#define VHU_MAX_DEVICES		1024
+
+/* Flags for vhu_driver_register(). */
+#define VHU_REG_CLIENT		(1ULL << 0)	/* connect to the path, reconnect forever */
+
+struct vhu_ops {
+	/* The device is ready: the first queue pair can pass traffic. */
+	int (*new_device)(int vid);
+	/* The device stopped (frontend gone, reset, or reconfiguring). After
+	 * this returns the caller must not start a new burst on vid. */
+	void (*destroy_device)(int vid);
+	/* A vring was enabled (1) or disabled (0) while the device runs; called
+	 * for every enabled vring right after new_device(). */
+	int (*vring_state_changed)(int vid, uint16_t vring, int enable);
+};
+
+/*
+ * Start serving a vhost-user socket at path (server: create and listen;
+ * client: connect, retry forever). ctx is handed back by vhu_get_ctx().
+ * max_queue_pairs bounds what GET_QUEUE_NUM reports and what we accept.
+ * Returns 0 or a negative errno.
+ */
+VHU_API int vhu_driver_register(const char *path, uint64_t flags,
+		uint16_t max_queue_pairs, const struct vhu_ops *ops, void *ctx);
+
+/* Stop serving path: close every connection on it (destroy_device() is
+ * called for a running device), remove the socket file. 0 or -errno. */
+VHU_API int vhu_driver_unregister(const char *path);
+
+VHU_API void *vhu_get_ctx(int vid);
+VHU_API int vhu_get_ifname(int vid, char *buf, size_t len);
+VHU_API uint64_t vhu_get_negotiated_features(int vid);
+VHU_API uint16_t vhu_get_vring_num(int vid);	/* vrings set up so far */
+
+/*
+ * Copy pkts into the guest's receive vring (an even vring index). Returns how
+ * many were copied; the caller still owns (and frees) every mbuf.
+ */
+VHU_API uint16_t vhu_enqueue_burst(int vid, uint16_t vring,
+		struct rte_mbuf **pkts, uint16_t count);
+
+/*
+ * Take up to count packets from the guest's transmit vring (an odd vring
+ * index) into mbufs allocated from mp. Returns how many were stored in pkts.
+ */
+VHU_API uint16_t vhu_dequeue_burst(int vid, uint16_t vring,
+		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+
+#endif /* VHU_H */

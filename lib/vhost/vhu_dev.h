@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Internal state of the vhost-user backend, shared by the control path
+ * (socket.c, message.c, handlers.c, memory.c, device.c) and the data path
+ * (split.c). Not installed, not seen by the PMD.
+ */
+#ifndef VHU_DEV_H
+#define VHU_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <limits.h>
+#include <sys/un.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+#include <rte_branch_prediction.h>
+
+#include "vhu.h"
+#include "vhu_proto.h"
+
+#define VHU_INTERNAL __attribute__((visibility("hidden")))
+
+extern int vhu_logtype;
+#define VHU_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vhu_logtype, "VHOST_USER: " fmt "\n", ##__VA_ARGS__)
+
+/* Features we offer the frontend (VHU_VIRTIO_* / VHU_USER_* bits). */
+#define VHU_SUPPORTED_FEATURES ( \
+	VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_MQ) | \
+	VHU_BIT(VHU_VIRTIO_F_ANY_LAYOUT) | \
+	VHU_BIT(VHU_VIRTIO_RING_F_INDIRECT_DESC) | \
+	VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES) | \
+	VHU_BIT(VHU_VIRTIO_F_VERSION_1))
+
+#define VHU_SUPPORTED_PROTOCOL_FEATURES ( \
+	VHU_BIT(VHU_PROTOCOL_F_MQ) | \
+	VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK))
+
+/* ------------------------------------------------------------------ memory */
+
+struct vhu_mem_region {
+	uint64_t gpa;		/* guest physical start */
+	uint64_t uva;		/* frontend virtual start */
+	uint64_t size;
+	uint64_t hva;		/* our virtual address of gpa */
+	void *mmap_addr;	/* what to munmap */
+	size_t mmap_size;
+	int fd;
+};
+
+struct vhu_mem {
+	uint32_t nregions;
+	struct vhu_mem_region regions[VHU_MAX_MEM_REGIONS];
+};
+
+/*
+ * Translate a guest physical address. On success returns our pointer to gpa
+ * and clips *len to what is contiguous from there (a buffer may span two
+ * regions: callers loop). Returns NULL if gpa is not in guest memory.
+ */
+static inline void *
+vhu_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+		uint64_t off = gpa - r->gpa;
+
+		if (gpa >= r->gpa && off < r->size) {
+			if (*len > r->size - off)
+				*len = r->size - off;
+			return (void *)(uintptr_t)(r->hva + off);
+		}
+	}
+	return NULL;
+}
+
+/* Frontend virtual address range -> our pointer, only if wholly mapped. */
+VHU_INTERNAL void *vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len);
+/* Guest physical range -> our pointer, only if wholly inside one region. */
+VHU_INTERNAL void *vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len);
+/* Build a table from a SET_MEM_TABLE payload and its fds (fds are consumed
+ * on success: the table owns them). 0 or -errno; on error nothing is mapped. */
+VHU_INTERNAL int vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
+		const int *fds, int nr_fds);
+VHU_INTERNAL void vhu_mem_unmap(struct vhu_mem *mem);
+
+/* ------------------------------------------------------------------ vrings */
+
+struct vhu_vring {
+	/* Data path: read on every burst. */
+	struct vhu_desc *desc;
+	struct vhu_avail *avail;
+	struct vhu_used *used;
+	uint16_t size;
+	uint16_t last_avail_idx;	/* next avail entry we consume */
+	uint16_t last_used_idx;		/* next used entry we produce */
+	int callfd;			/* -1: none */
+
+	/* Data path / control path handshake (see vhu_vring_enter()). */
+	uint32_t ready;
+	uint32_t busy;
+
+	/* Control path only. */
+	int kickfd;			/* -1: none */
+	bool enabled;			/* SET_VRING_ENABLE, or implied */
+	bool started;			/* got a kick fd, not stopped by GET_VRING_BASE */
+	bool addr_set;
+	uint32_t addr_flags;
+	uint64_t desc_uaddr;
+	uint64_t avail_uaddr;
+	uint64_t used_uaddr;
+	uint64_t log_guest_addr;
+} __rte_cache_aligned;
+
+/*
+ * The data path enters a vring with vhu_vring_enter() and leaves with
+ * vhu_vring_leave(). The control path calls vhu_vring_quiesce() before
+ * changing anything the data path reads, and vhu_vring_set_ready() after.
+ * busy is set before ready is read and ready cleared before busy is read,
+ * each followed by a full barrier, so one of the two always sees the other.
+ */
+static inline bool
+vhu_vring_enter(struct vhu_vring *vq)
+{
+	__atomic_store_n(&vq->busy, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (likely(__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE)))
+		return true;
+	__atomic_store_n(&vq->busy, 0, __ATOMIC_RELEASE);
+	return false;
+}
+
+static inline void
+vhu_vring_leave(struct vhu_vring *vq)
+{
+	__atomic_store_n(&vq->busy, 0, __ATOMIC_RELEASE);
+}
+
+static inline void
+vhu_vring_quiesce(struct vhu_vring *vq)
+{
+	__atomic_store_n(&vq->ready, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&vq->busy, __ATOMIC_ACQUIRE))
+		rte_pause();
+}
+
+static inline void
+vhu_vring_set_ready(struct vhu_vring *vq)
+{
+	__atomic_store_n(&vq->ready, 1, __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------ device */
+
+struct vhu_socket;
+
+struct vhu_dev {
+	int vid;
+	bool in_use;			/* slot holds a live connection */
+	int connfd;
+	struct vhu_socket *sock;
+
+	/* Data path: read on every burst. */
+	struct vhu_mem *mem;		/* NULL until SET_MEM_TABLE */
+	uint16_t vnet_hdr_len;		/* 10 or 12 */
+	bool mrg_rxbuf;
+
+	/* Control path. */
+	uint64_t features;		/* negotiated (SET_FEATURES) */
+	uint64_t protocol_features;
+	bool features_set;
+	bool owner_set;
+	bool running;			/* new_device() called, no destroy since */
+	uint32_t nr_vring;		/* highest vring index touched + 1 */
+	struct vhu_mem mem_storage[2];	/* double buffer for SET_MEM_TABLE */
+	char ifname[PATH_MAX];
+
+	struct vhu_vring vrings[VHU_MAX_VRINGS];
+};
+
+/* Device table: slots are allocated on connect, reused after close, never
+ * freed (the data path may still read a stale vid's slot). */
+extern struct vhu_dev *vhu_devices[VHU_MAX_DEVICES];
+
+static inline struct vhu_dev *
+vhu_dev_get(int vid)
+{
+	if (unlikely((unsigned int)vid >= VHU_MAX_DEVICES))
+		return NULL;
+	return vhu_devices[vid];
+}
+
+/* device.c: lifecycle. */
+VHU_INTERNAL struct vhu_dev *vhu_dev_alloc(struct vhu_socket *sock, int connfd);
+VHU_INTERNAL void vhu_dev_free(struct vhu_dev *dev);	/* closes connfd too */
+/* Re-evaluate which vrings are usable and whether the device runs; calls
+ * new_device/vring_state_changed/destroy_device as needed. */
+VHU_INTERNAL void vhu_dev_update_ready(struct vhu_dev *dev);
+/* Stop the data path (quiesce every vring) and call destroy_device() if
+ * the device was running. */
+VHU_INTERNAL void vhu_dev_stop(struct vhu_dev *dev);
+/* Close a vring's fds, forget its addresses. */
+VHU_INTERNAL void vhu_vring_reset(struct vhu_vring *vq);
+
+/* ------------------------------------------------------------------ socket */
+
+struct vhu_socket {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uint64_t flags;			/* VHU_REG_* */
+	uint16_t max_queue_pairs;
+	struct vhu_ops ops;
+	void *ctx;
+	int listenfd;			/* server mode; -1 otherwise */
+	int connfd;			/* client mode; -1 while not connected */
+	struct vhu_dev *dev;		/* client mode: our one connection */
+	bool in_use;
+};
+
+/* ----------------------------------------------------------------- message */
+
+/*
+ * Read one message from fd: header, payload (checked against the spec table
+ * for its request before it is read), ancillary fds. 0 on success, -EPIPE on
+ * orderly close, other -errno on a protocol error (the connection must be
+ * dropped). On error no fd is left open.
+ */
+VHU_INTERNAL int vhu_msg_recv(int fd, struct vhu_msg *msg);
+VHU_INTERNAL int vhu_msg_send_reply(int fd, struct vhu_msg *msg);
+VHU_INTERNAL void vhu_msg_close_fds(struct vhu_msg *msg);
+/* Validate and dispatch one received message to its handler, send the reply
+ * if any. Returns 0, or -errno when the connection must be dropped. */
+VHU_INTERNAL int vhu_msg_handle(struct vhu_dev *dev, struct vhu_msg *msg);
+
+/* handlers.c: one function per request. Each returns: */
+enum vhu_handler_result {
+	VHU_HANDLED_OK = 0,		/* no reply payload (REPLY_ACK sends 0) */
+	VHU_HANDLED_REPLY = 1,		/* msg->payload holds the reply */
+	VHU_HANDLED_ERR = -1,		/* request refused; connection stays */
+	VHU_HANDLED_FATAL = -2,		/* drop the connection */
+};
+typedef int (*vhu_handler_t)(struct vhu_dev *dev, struct vhu_msg *msg);
+VHU_INTERNAL vhu_handler_t vhu_handler_get(uint32_t request);
+
+#endif /* VHU_DEV_H */
