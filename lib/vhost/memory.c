@@ -1,1 +1,209 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Guest memory table: mapping the regions a SET_MEM_TABLE message describes
+ * and translating frontend (UVA) and guest physical (GPA) ranges.
+ *
+ * Everything in the table descriptor comes from the frontend: every value is
+ * copied once into a local and checked (sizes, overflows, overlaps, the fd)
+ * before anything is mapped.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "vhu_dev.h"
+
+void *
+vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+		uint64_t off = uva - r->uva;
+
+		/* off < size and len <= size - off: no addition can wrap. */
+		if (uva >= r->uva && off < r->size && len <= r->size - off)
+			return (void *)(uintptr_t)(r->hva + off);
+	}
+	return NULL;
+}
+
+void *
+vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+		uint64_t off = gpa - r->gpa;
+
+		if (gpa >= r->gpa && off < r->size && len <= r->size - off)
+			return (void *)(uintptr_t)(r->hva + off);
+	}
+	return NULL;
+}
+
+static bool
+add_overflows(uint64_t a, uint64_t b)
+{
+	return a + b < a;
+}
+
+/* Static checks of one region: no mapping, no fd use yet. */
+static int
+region_check(uint32_t idx, const struct vhu_mem_region_desc *rd)
+{
+	if (rd->memory_size == 0) {
+		VHU_LOG(ERR, "memory region %u: size 0", idx);
+		return -EINVAL;
+	}
+	if (add_overflows(rd->guest_phys_addr, rd->memory_size) ||
+	    add_overflows(rd->userspace_addr, rd->memory_size) ||
+	    add_overflows(rd->mmap_offset, rd->memory_size)) {
+		VHU_LOG(ERR, "memory region %u: address + size 0x%" PRIx64 " overflows",
+			idx, rd->memory_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+regions_overlap(uint32_t n, const struct vhu_mem_region_desc *rd)
+{
+	uint32_t i, j;
+
+	/* Ends are exclusive and known not to wrap (region_check). */
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			uint64_t a = rd[i].guest_phys_addr, b = rd[j].guest_phys_addr;
+
+			if (a < b + rd[j].memory_size && b < a + rd[i].memory_size) {
+				VHU_LOG(ERR, "memory regions %u and %u overlap in guest physical space",
+					i, j);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
+		struct vhu_mem_region *r)
+{
+	uint64_t need = rd->mmap_offset + rd->memory_size;
+	uint64_t align, len;
+	struct stat st;
+	void *addr;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		VHU_LOG(ERR, "memory region %u: bad fd %d", idx, fd);
+		return -EBADF;
+	}
+	/* Touching a page past the end of a file raises SIGBUS in the data
+	 * path: refuse a file that is too small for the region. */
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < need) {
+		VHU_LOG(ERR, "memory region %u: needs %" PRIu64 " bytes, its file has %jd",
+			idx, need, (intmax_t)st.st_size);
+		return -EINVAL;
+	}
+	/* hugetlbfs only maps whole huge pages: st_blksize is the page size. */
+	align = st.st_blksize > 0 ? (uint64_t)st.st_blksize : 4096;
+	if (align & (align - 1) || add_overflows(need, align - 1)) {
+		VHU_LOG(ERR, "memory region %u: cannot align size to %" PRIu64, idx, align);
+		return -EINVAL;
+	}
+	len = RTE_ALIGN_CEIL(need, align);
+	if (len > SIZE_MAX) {
+		VHU_LOG(ERR, "memory region %u: too large", idx);
+		return -ENOMEM;
+	}
+
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		int err = errno;
+
+		VHU_LOG(ERR, "memory region %u: mmap of %" PRIu64 " bytes failed: %s",
+			idx, len, strerror(err));
+		return -err;
+	}
+
+	r->gpa = rd->guest_phys_addr;
+	r->uva = rd->userspace_addr;
+	r->size = rd->memory_size;
+	r->hva = (uint64_t)(uintptr_t)addr + rd->mmap_offset;
+	r->mmap_addr = addr;
+	r->mmap_size = len;
+	r->fd = fd;
+	VHU_LOG(INFO, "memory region %u: gpa 0x%" PRIx64 " uva 0x%" PRIx64
+		" size 0x%" PRIx64 " off 0x%" PRIx64 " mapped at %p len 0x%" PRIx64,
+		idx, r->gpa, r->uva, r->size, rd->mmap_offset, addr, len);
+	return 0;
+}
+
+static void
+regions_unmap(struct vhu_mem *mem, uint32_t n, bool close_fds)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		struct vhu_mem_region *r = &mem->regions[i];
+
+		if (r->mmap_addr != NULL)
+			munmap(r->mmap_addr, r->mmap_size);
+		if (close_fds && r->fd >= 0)
+			close(r->fd);
+		memset(r, 0, sizeof(*r));
+		r->fd = -1;
+	}
+	mem->nregions = 0;
+}
+
+int
+vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
+		const int *fds, int nr_fds)
+{
+	struct vhu_mem_region_desc rd[VHU_MAX_MEM_REGIONS];
+	uint32_t n = desc->nregions;
+	uint32_t i;
+	int ret;
+
+	if (n == 0 || n > VHU_MAX_MEM_REGIONS || (int)n != nr_fds) {
+		VHU_LOG(ERR, "memory table: %u regions with %d fds", n, nr_fds);
+		return -EINVAL;
+	}
+	/* One copy: the checks and the mapping see the same values. */
+	memcpy(rd, desc->regions, n * sizeof(rd[0]));
+
+	for (i = 0; i < n; i++) {
+		ret = region_check(i, &rd[i]);
+		if (ret < 0)
+			return ret;
+	}
+	ret = regions_overlap(n, rd);
+	if (ret < 0)
+		return ret;
+
+	memset(mem, 0, sizeof(*mem));
+	for (i = 0; i < n; i++) {
+		ret = region_map(i, &rd[i], fds[i], &mem->regions[i]);
+		if (ret < 0) {
+			/* The caller still owns the fds on failure. */
+			regions_unmap(mem, i, false);
+			return ret;
+		}
+	}
+	mem->nregions = n;
+	return 0;
+}
+
+void
+vhu_mem_unmap(struct vhu_mem *mem)
+{
+	regions_unmap(mem, mem->nregions, true);
+}

@@ -1,1 +1,430 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * vhost-user messages: reading them off the socket, checking them against
+ * one table of what each request may look like, dispatching them to their
+ * handler (handlers.c) and replying.
+ *
+ * A message whose framing cannot be trusted (bad version, a payload too
+ * large or of the wrong size for its request, truncated ancillary data) is a
+ * protocol error: the connection is dropped, since we cannot tell where the
+ * next message starts or what the frontend meant. A well-framed message we
+ * refuse (unknown request, wrong number of fds, missing feature) keeps the
+ * connection and is answered with a failure when the frontend asked for an
+ * acknowledgement.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "vhu_dev.h"
+
+/* Payload size rules besides an exact size. */
+#define SIZE_ANY	UINT32_MAX		/* refused requests: any sane size */
+#define SIZE_MEM_TABLE	(UINT32_MAX - 1)	/* 8 + nregions * 32 */
+
+enum fd_rule {
+	FDS_NONE,	/* no fd */
+	FDS_VRING,	/* one, none with VHU_VRING_NOFD in the u64 payload */
+	FDS_MEM,	/* one per memory region */
+	FDS_ANY,	/* refused requests: closed unread */
+};
+
+struct vhu_msg_spec {
+	const char *name;
+	uint32_t size;
+	enum fd_rule fds;
+	uint64_t need_protocol;	/* protocol feature bits it requires */
+	bool reply;		/* the frontend waits for an answer */
+};
+
+#define U64	sizeof(uint64_t)
+#define STATE	sizeof(struct vhu_vring_state)
+#define ADDR	sizeof(struct vhu_vring_addr)
+
+static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
+	[VHU_REQ_GET_FEATURES] = { "GET_FEATURES", 0, FDS_NONE, 0, true },
+	[VHU_REQ_SET_FEATURES] = { "SET_FEATURES", U64, FDS_NONE, 0 },
+	[VHU_REQ_SET_OWNER] = { "SET_OWNER", 0, FDS_NONE, 0 },
+	[VHU_REQ_RESET_OWNER] = { "RESET_OWNER", 0, FDS_NONE, 0 },
+	[VHU_REQ_SET_MEM_TABLE] = { "SET_MEM_TABLE", SIZE_MEM_TABLE, FDS_MEM, 0 },
+	[VHU_REQ_SET_LOG_BASE] = { "SET_LOG_BASE", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_SET_LOG_FD] = { "SET_LOG_FD", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_SET_VRING_NUM] = { "SET_VRING_NUM", STATE, FDS_NONE, 0 },
+	[VHU_REQ_SET_VRING_ADDR] = { "SET_VRING_ADDR", ADDR, FDS_NONE, 0 },
+	[VHU_REQ_SET_VRING_BASE] = { "SET_VRING_BASE", STATE, FDS_NONE, 0 },
+	[VHU_REQ_GET_VRING_BASE] = { "GET_VRING_BASE", STATE, FDS_NONE, 0, true },
+	[VHU_REQ_SET_VRING_KICK] = { "SET_VRING_KICK", U64, FDS_VRING, 0 },
+	[VHU_REQ_SET_VRING_CALL] = { "SET_VRING_CALL", U64, FDS_VRING, 0 },
+	[VHU_REQ_SET_VRING_ERR] = { "SET_VRING_ERR", U64, FDS_VRING, 0 },
+	[VHU_REQ_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES", 0, FDS_NONE, 0, true },
+	[VHU_REQ_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES", U64, FDS_NONE, 0 },
+	[VHU_REQ_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", 0, FDS_NONE,
+		VHU_BIT(VHU_PROTOCOL_F_MQ), true },
+	[VHU_REQ_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", STATE, FDS_NONE, 0 },
+	[VHU_REQ_SEND_RARP] = { "SEND_RARP", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_IOTLB_MSG] = { "IOTLB_MSG", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_GET_CONFIG] = { "GET_CONFIG", SIZE_ANY, FDS_ANY, 0, true },
+	[VHU_REQ_SET_CONFIG] = { "SET_CONFIG", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_POSTCOPY_ADVISE] = { "POSTCOPY_ADVISE", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_POSTCOPY_END] = { "POSTCOPY_END", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", SIZE_ANY, FDS_ANY, 0, true },
+	[VHU_REQ_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", SIZE_ANY, FDS_ANY, 0, true },
+	[VHU_REQ_ADD_MEM_REG] = { "ADD_MEM_REG", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_REM_MEM_REG] = { "REM_MEM_REG", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_SET_STATUS] = { "SET_STATUS", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_GET_STATUS] = { "GET_STATUS", SIZE_ANY, FDS_ANY, 0, true },
+};
+
+#define MEM_TABLE_HDR	offsetof(struct vhu_mem_table_desc, regions)
+#define MEM_REGION_SIZE	sizeof(struct vhu_mem_region_desc)
+
+/* Unknown request codes already logged (higher codes share the last bit). */
+#define UNKNOWN_LOGGED_MAX	1024u
+static uint64_t vhu_unknown_logged[UNKNOWN_LOGGED_MAX / 64];
+
+static const struct vhu_msg_spec *
+msg_spec(uint32_t request)
+{
+	if (request >= VHU_REQ_MAX || vhu_msg_specs[request].name == NULL)
+		return NULL;
+	return &vhu_msg_specs[request];
+}
+
+void
+vhu_msg_close_fds(struct vhu_msg *msg)
+{
+	int i;
+
+	for (i = 0; i < VHU_MAX_FDS; i++) {
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+		msg->fds[i] = -1;
+	}
+	msg->nr_fds = 0;
+}
+
+/* Take the fds out of the ancillary data; on error close every one. */
+static int
+msg_collect_fds(struct msghdr *mh, struct vhu_msg *msg)
+{
+	struct cmsghdr *cm;
+	int err = 0;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n, i;
+		int fd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0)) {
+			err = -EPROTO;
+			continue;
+		}
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (msg->nr_fds < VHU_MAX_FDS)
+				msg->fds[msg->nr_fds++] = fd;
+			else {
+				close(fd);
+				err = -EPROTO;
+			}
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		err = -EPROTO;
+	if (err < 0) {
+		VHU_LOG(ERR, "bad or truncated ancillary data");
+		vhu_msg_close_fds(msg);
+	}
+	return err;
+}
+
+/* Read exactly len bytes (the socket has a receive timeout). */
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = recv(fd, p, len, 0);
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+recv_header(int fd, struct vhu_msg *msg)
+{
+	union {
+		char buf[CMSG_SPACE(VHU_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {
+		.iov_base = &msg->hdr,
+		.iov_len = VHU_MSG_HDR_SIZE,
+	};
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+	int ret;
+
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+
+	ret = msg_collect_fds(&mh, msg);
+	if (ret < 0)
+		return ret;
+	/* A stream socket may split the header; fds came with its first byte. */
+	if ((size_t)n < VHU_MSG_HDR_SIZE) {
+		ret = read_full(fd, (uint8_t *)&msg->hdr + n, VHU_MSG_HDR_SIZE - n);
+		if (ret < 0) {
+			vhu_msg_close_fds(msg);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static bool
+mem_table_size_ok(uint32_t size)
+{
+	uint32_t n;
+
+	if (size < MEM_TABLE_HDR || (size - MEM_TABLE_HDR) % MEM_REGION_SIZE)
+		return false;
+	n = (size - MEM_TABLE_HDR) / MEM_REGION_SIZE;
+	return n >= 1 && n <= VHU_MAX_MEM_REGIONS;
+}
+
+/* Is the payload size right for the request? Checked before reading it. */
+static bool
+size_ok(const struct vhu_msg_spec *spec, uint32_t size)
+{
+	if (spec == NULL || spec->size == SIZE_ANY)
+		return true;
+	if (spec->size == SIZE_MEM_TABLE)
+		return mem_table_size_ok(size);
+	return size == spec->size;
+}
+
+/* Checks that need the payload: 0, or a protocol error. */
+static int
+payload_ok(const struct vhu_msg *msg)
+{
+	uint32_t n;
+
+	if (msg->hdr.request != VHU_REQ_SET_MEM_TABLE)
+		return 0;
+	n = msg->payload.memory.nregions;
+	if (n < 1 || n > VHU_MAX_MEM_REGIONS ||
+	    msg->hdr.size != MEM_TABLE_HDR + n * MEM_REGION_SIZE) {
+		VHU_LOG(ERR, "SET_MEM_TABLE: %u regions in a %u byte payload",
+			n, msg->hdr.size);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int
+vhu_msg_recv(int fd, struct vhu_msg *msg)
+{
+	const struct vhu_msg_spec *spec;
+	uint32_t request, flags, size;
+	int i, ret;
+
+	msg->nr_fds = 0;
+	for (i = 0; i < VHU_MAX_FDS; i++)
+		msg->fds[i] = -1;
+
+	ret = recv_header(fd, msg);
+	if (ret < 0)
+		return ret;
+
+	request = msg->hdr.request;
+	flags = msg->hdr.flags;
+	size = msg->hdr.size;
+	spec = msg_spec(request);
+	if ((flags & VHU_MSG_VERSION_MASK) != VHU_MSG_VERSION) {
+		VHU_LOG(ERR, "request %u: bad protocol version %u", request,
+			flags & VHU_MSG_VERSION_MASK);
+		ret = -EPROTO;
+		goto err;
+	}
+	if (size > sizeof(msg->payload)) {
+		VHU_LOG(ERR, "request %u: payload of %u bytes is too large", request, size);
+		ret = -EMSGSIZE;
+		goto err;
+	}
+	if (!size_ok(spec, size)) {
+		VHU_LOG(ERR, "%s: wrong payload size %u", spec->name, size);
+		ret = -EPROTO;
+		goto err;
+	}
+
+	ret = read_full(fd, &msg->payload, size);
+	if (ret < 0) {
+		VHU_LOG(ERR, "request %u: cannot read payload: %s", request, strerror(-ret));
+		goto err;
+	}
+	ret = payload_ok(msg);
+	if (ret < 0)
+		goto err;
+	return 0;
+err:
+	vhu_msg_close_fds(msg);
+	return ret;
+}
+
+int
+vhu_msg_send_reply(int fd, struct vhu_msg *msg)
+{
+	const uint8_t *p = (const uint8_t *)msg;
+	size_t len = VHU_MSG_HDR_SIZE + msg->hdr.size;
+	ssize_t n;
+
+	if (msg->hdr.size > sizeof(msg->payload))
+		return -EINVAL;
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			VHU_LOG(ERR, "cannot send reply: %s", strerror(errno));
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+log_unknown_once(const struct vhu_dev *dev, uint32_t request)
+{
+	uint32_t bit = RTE_MIN(request, UNKNOWN_LOGGED_MAX - 1);
+	uint64_t mask = 1ULL << (bit % 64);
+
+	if (vhu_unknown_logged[bit / 64] & mask)
+		return;
+	vhu_unknown_logged[bit / 64] |= mask;
+	VHU_LOG(WARNING, "%s: unknown request %u refused", dev->ifname, request);
+}
+
+static int
+expected_fds(const struct vhu_msg_spec *spec, const struct vhu_msg *msg)
+{
+	switch (spec->fds) {
+	case FDS_VRING:
+		return (msg->payload.u64 & VHU_VRING_NOFD) ? 0 : 1;
+	case FDS_MEM:
+		return msg->payload.memory.nregions;
+	case FDS_ANY:
+		return msg->nr_fds;
+	case FDS_NONE:
+	default:
+		return 0;
+	}
+}
+
+static bool
+request_has_reply(uint32_t request)
+{
+	const struct vhu_msg_spec *spec = msg_spec(request);
+
+	return spec != NULL && spec->reply;
+}
+
+/* Check a message against the rules of its request and run its handler. */
+static int
+msg_dispatch(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	const struct vhu_msg_spec *spec = msg_spec(msg->hdr.request);
+	vhu_handler_t handler;
+	int want;
+
+	if (spec == NULL) {
+		log_unknown_once(dev, msg->hdr.request);
+		return VHU_HANDLED_ERR;
+	}
+	VHU_LOG(DEBUG, "%s: %s (size %u, %d fds)", dev->ifname, spec->name,
+		msg->hdr.size, msg->nr_fds);
+
+	want = expected_fds(spec, msg);
+	if (msg->nr_fds != want) {
+		VHU_LOG(ERR, "%s: %s with %d fds, expected %d", dev->ifname,
+			spec->name, msg->nr_fds, want);
+		return VHU_HANDLED_ERR;
+	}
+	if ((dev->protocol_features & spec->need_protocol) != spec->need_protocol) {
+		VHU_LOG(ERR, "%s: %s without the protocol feature it needs",
+			dev->ifname, spec->name);
+		return VHU_HANDLED_ERR;
+	}
+	handler = vhu_handler_get(msg->hdr.request);
+	if (handler == NULL) {
+		VHU_LOG(ERR, "%s: %s not supported", dev->ifname, spec->name);
+		return VHU_HANDLED_ERR;
+	}
+	return handler(dev, msg);
+}
+
+int
+vhu_msg_handle(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint64_t ack = VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK);
+	bool need_reply = msg->hdr.flags & VHU_MSG_NEED_REPLY;
+	uint64_t proto_before = dev->protocol_features;
+	int ret;
+
+	ret = msg_dispatch(dev, msg);
+	/* Handlers set an fd to -1 when they keep it. */
+	vhu_msg_close_fds(msg);
+
+	if (ret == VHU_HANDLED_FATAL)
+		return -EPROTO;
+	/* A GET_* request has no failure reply: the frontend would wait for
+	 * an answer forever. Dropping the connection tells it at once. */
+	if (ret != VHU_HANDLED_REPLY && request_has_reply(msg->hdr.request)) {
+		VHU_LOG(ERR, "%s: request %u refused, it needs an answer: closing",
+			dev->ifname, msg->hdr.request);
+		return -EPROTO;
+	}
+	msg->hdr.flags = VHU_MSG_VERSION | VHU_MSG_REPLY;
+	if (ret == VHU_HANDLED_REPLY)
+		return vhu_msg_send_reply(dev->connfd, msg);
+	/* SET_PROTOCOL_FEATURES may itself turn acknowledgements on. */
+	if (need_reply && ((proto_before | dev->protocol_features) & ack)) {
+		msg->hdr.size = sizeof(msg->payload.u64);
+		msg->payload.u64 = ret == VHU_HANDLED_OK ? 0 : 1;
+		return vhu_msg_send_reply(dev->connfd, msg);
+	}
+	return 0;
+}
