@@ -1,1 +1,549 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Split virtqueue data path: vhu_enqueue_burst() (host -> guest Rx vring)
+ * and vhu_dequeue_burst() (guest Tx vring -> host).
+ *
+ * Both have the same shape, one avail entry (or, mergeable Rx, a few) at a
+ * time: fetch the descriptor chain into a local vector of our pointers
+ * (every descriptor read once, validated, translated), copy, queue the used
+ * element; at the end of the burst publish used->idx once and notify.
+ *
+ * Guest memory is hostile and changes under our feet: every value read from
+ * it is read once into a local and checked before it is used, and nothing
+ * outside the memory table's regions is ever touched.
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+
+#include "vhu_dev.h"
+
+/* Guest buffer pieces one packet may use (all chains of a mergeable Rx
+ * packet together). Real drivers use at most ~20. */
+#define VHU_MAX_IOVS		256
+/* Largest packet we take from a guest (payload after the vnet header). */
+#define VHU_MAX_TX_PKT_LEN	(64 * 1024)
+
+/* One guest buffer piece, already translated and contiguous in our space. */
+struct vhu_iov {
+	uint8_t *base;
+	uint32_t len;
+};
+
+struct vhu_iovec {
+	uint32_t nr;
+	struct vhu_iov iov[VHU_MAX_IOVS];
+};
+
+/* Per-burst copy of the hot vring fields. */
+struct vhu_ring {
+	const struct vhu_mem *mem;
+	const struct vhu_desc *desc;
+	struct vhu_avail *avail;
+	struct vhu_used *used;
+	uint16_t size;
+	uint16_t mask;
+	uint16_t avail_idx;		/* snapshot of avail->idx */
+	uint16_t last_avail_idx;
+	uint16_t last_used_idx;
+	uint16_t ahead_pos;		/* avail position of ahead_head */
+	uint16_t ahead_head;		/* read one entry ahead (see avail_head()) */
+};
+
+/* Chain fetch results besides 0. */
+#define CHAIN_BROKEN	(-EINVAL)	/* guest error: return it unused */
+#define CHAIN_TOO_BIG	(-E2BIG)	/* over the caller's byte limit */
+#define CHAIN_NO_IOV	(-ENOSPC)	/* over VHU_MAX_IOVS: not the guest's fault */
+
+/*
+ * Guest errors are logged, but a guest can produce them at line rate: at
+ * most one message per second for the whole process.
+ */
+static uint64_t vhu_ring_log_next_tsc;
+
+static __rte_noinline __rte_cold void
+ring_error(int vid, uint16_t vring, const char *what)
+{
+	uint64_t now = rte_get_timer_cycles();
+	uint64_t next = __atomic_load_n(&vhu_ring_log_next_tsc, __ATOMIC_RELAXED);
+
+	if (now < next)
+		return;
+	if (!__atomic_compare_exchange_n(&vhu_ring_log_next_tsc, &next,
+			now + rte_get_timer_hz(), false,
+			__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	VHU_LOG(ERR, "vid %d vring %u: %s (further errors suppressed for 1s)",
+		vid, vring, what);
+}
+
+/* Copy one descriptor out of guest memory, each field read exactly once. */
+static __rte_always_inline void
+desc_read(struct vhu_desc *dst, const struct vhu_desc *src)
+{
+	const volatile struct vhu_desc *s = src;
+
+	dst->addr = s->addr;
+	dst->len = s->len;
+	dst->flags = s->flags;
+	dst->next = s->next;
+}
+
+static __rte_always_inline uint16_t
+avail_entry_read(const struct vhu_ring *r, uint16_t pos)
+{
+	return __atomic_load_n(&r->avail->ring[pos & r->mask], __ATOMIC_RELAXED);
+}
+
+/*
+ * The chain head at avail position pos (< avail_idx). Each entry is read
+ * once, one ahead of its use, so that the next chain's first descriptor is
+ * already on its way to the cache while this one is copied.
+ */
+static __rte_always_inline uint16_t
+avail_head(struct vhu_ring *r, uint16_t pos)
+{
+	uint16_t head = pos == r->ahead_pos ? r->ahead_head : avail_entry_read(r, pos);
+	uint16_t next = pos + 1;
+
+	if (next != r->avail_idx) {
+		r->ahead_pos = next;
+		r->ahead_head = avail_entry_read(r, next);
+		rte_prefetch0(&r->desc[r->ahead_head & r->mask]);
+	}
+	return head;
+}
+
+static __rte_always_inline void
+used_push(struct vhu_ring *r, uint16_t id, uint32_t len)
+{
+	struct vhu_used_elem *e = &r->used->ring[r->last_used_idx & r->mask];
+
+	e->id = id;
+	e->len = len;
+	r->last_used_idx++;
+}
+
+/*
+ * Append the guest buffer [gpa, gpa + len) to v, split at region ends. With
+ * store false only check that it lies in guest memory.
+ */
+static __rte_always_inline int
+iov_add(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t gpa, uint32_t len,
+	bool store)
+{
+	uint64_t left = len;
+
+	if (unlikely(gpa + left < gpa))
+		return CHAIN_BROKEN;
+	while (left) {
+		uint64_t n = left;
+		void *p = vhu_gpa_to_hva(mem, gpa, &n);
+
+		if (unlikely(p == NULL))
+			return CHAIN_BROKEN;
+		if (store) {
+			if (unlikely(v->nr == VHU_MAX_IOVS))
+				return CHAIN_NO_IOV;
+			v->iov[v->nr].base = p;
+			v->iov[v->nr].len = (uint32_t)n;
+			v->nr++;
+		}
+		gpa += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/*
+ * Walk the chain starting at head and append its buffers to v. write is
+ * VHU_DESC_F_WRITE for Rx (all device-writable) or 0 for Tx (all readable).
+ * Only the first want bytes are stored in v, but the whole chain is checked
+ * (a guest must not get away with a loop because a packet was small). More
+ * than max bytes is CHAIN_TOO_BIG. *got gets the chain's length.
+ */
+static __rte_always_inline int
+chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
+	    struct vhu_iovec *v, uint64_t want, uint64_t max, uint64_t *got)
+{
+	const struct vhu_desc *table = r->desc;
+	uint32_t nent = r->size;
+	uint32_t left;
+	uint64_t total = 0;
+	struct vhu_desc d;
+	int ret;
+
+	*got = 0;
+	if (unlikely(head >= nent))
+		return CHAIN_BROKEN;
+	desc_read(&d, &table[head]);
+
+	if (d.flags & VHU_DESC_F_INDIRECT) {
+		if (unlikely((d.flags & VHU_DESC_F_NEXT) || d.len == 0 ||
+			     (d.len & (sizeof(d) - 1)) != 0 ||
+			     d.len / sizeof(d) > VHU_MAX_RING_SIZE))
+			return CHAIN_BROKEN;
+		table = vhu_gpa_range_to_hva(r->mem, d.addr, d.len);
+		if (unlikely(table == NULL ||
+			     ((uintptr_t)table & (alignof(struct vhu_desc) - 1))))
+			return CHAIN_BROKEN;
+		nent = d.len / sizeof(d);
+		desc_read(&d, &table[0]);
+	}
+
+	/* A chain has at most nent descriptors: more means a loop. */
+	for (left = nent; ; ) {
+		if (unlikely((d.flags & (VHU_DESC_F_WRITE | VHU_DESC_F_INDIRECT)) != write))
+			return CHAIN_BROKEN;
+		ret = iov_add(r->mem, v, d.addr, d.len, total < want);
+		if (unlikely(ret < 0))
+			return ret;
+		total += d.len;
+		*got = total;
+		if (unlikely(total > max))
+			return CHAIN_TOO_BIG;
+		if (!(d.flags & VHU_DESC_F_NEXT))
+			return 0;
+		if (unlikely(--left == 0 || d.next >= nent))
+			return CHAIN_BROKEN;
+		desc_read(&d, &table[d.next]);
+	}
+}
+
+/* Copy len bytes from src into v at (*idx, *off); v has room for them. */
+static __rte_always_inline void
+iov_copy_in(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
+	    const uint8_t *src, uint32_t len)
+{
+	uint32_t i = *idx, o = *off;
+
+	while (len) {
+		uint32_t n = RTE_MIN(len, v->iov[i].len - o);
+
+		rte_memcpy(v->iov[i].base + o, src, n);
+		src += n;
+		len -= n;
+		o += n;
+		if (o == v->iov[i].len) {
+			i++;
+			o = 0;
+		}
+	}
+	*idx = i;
+	*off = o;
+}
+
+/* Copy len bytes out of v at (*idx, *off) into dst (NULL: skip them). */
+static __rte_always_inline void
+iov_copy_out(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
+	     uint8_t *dst, uint32_t len)
+{
+	uint32_t i = *idx, o = *off;
+
+	while (len) {
+		uint32_t n = RTE_MIN(len, v->iov[i].len - o);
+
+		if (dst != NULL) {
+			rte_memcpy(dst, v->iov[i].base + o, n);
+			dst += n;
+		}
+		len -= n;
+		o += n;
+		if (o == v->iov[i].len) {
+			i++;
+			o = 0;
+		}
+	}
+	*idx = i;
+	*off = o;
+}
+
+/* Publish the used entries of a burst, then kick the guest if it wants. */
+static __rte_always_inline void
+ring_finish(struct vhu_vring *vq, struct vhu_ring *r)
+{
+	uint16_t produced = r->last_used_idx - vq->last_used_idx;
+	uint16_t flags;
+	int callfd;
+
+	vq->last_avail_idx = r->last_avail_idx;
+	if (produced == 0)
+		return;
+	vq->last_used_idx = r->last_used_idx;
+	__atomic_store_n(&r->used->idx, r->last_used_idx, __ATOMIC_RELEASE);
+
+	/* The flags must be read after the guest can see the new used->idx,
+	 * or we may miss a change to "interrupt me" and the guest sleeps. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&r->avail->flags, __ATOMIC_RELAXED);
+	callfd = vq->callfd;
+	if (!(flags & VHU_AVAIL_F_NO_INTERRUPT) && callfd >= 0)
+		eventfd_write(callfd, 1);
+}
+
+/*
+ * Load the hot fields and the number of new avail entries. Returns -1 if
+ * the ring is not usable (broken avail->idx: nothing is consumed).
+ */
+static __rte_always_inline int
+ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
+	   struct vhu_ring *r, uint16_t vring)
+{
+	uint16_t entries;
+
+	r->mem = dev->mem;
+	r->desc = vq->desc;
+	r->avail = vq->avail;
+	r->used = vq->used;
+	r->size = vq->size;
+	r->mask = vq->size - 1;
+	r->last_avail_idx = vq->last_avail_idx;
+	r->last_used_idx = vq->last_used_idx;
+	/* Set by the control path before the vring is ready; checked here
+	 * once per burst because the copy code trusts them. */
+	if (unlikely(r->mem == NULL || dev->vnet_hdr_len > sizeof(struct vhu_net_hdr_mrg)))
+		return -1;
+	r->avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
+	r->ahead_pos = r->avail_idx;	/* nothing read ahead yet */
+	r->ahead_head = 0;
+	entries = r->avail_idx - r->last_avail_idx;
+	if (unlikely(entries > r->size)) {
+		ring_error(dev->vid, vring, "avail index moved by more than the ring size");
+		return -1;
+	}
+	return entries;
+}
+
+/* ------------------------------------------------------------------ Rx */
+
+/* Guest buffers of one packet: its chains, and their pieces in v. */
+struct vhu_rx_chains {
+	uint16_t nr;
+	uint16_t head[VHU_MAX_IOVS];
+	uint64_t len[VHU_MAX_IOVS];	/* capacity collected per chain */
+};
+
+enum rx_result {
+	RX_OK,
+	RX_STOP,	/* not enough buffers now, or never: nothing consumed */
+	RX_BROKEN,	/* a broken chain: its chains returned unused */
+};
+
+/*
+ * Collect the guest buffers for need bytes from avail entries starting at
+ * r->last_avail_idx: one chain, or as many as needed with mergeable buffers.
+ */
+static __rte_always_inline enum rx_result
+rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
+	   struct vhu_rx_chains *c, struct vhu_iovec *v, uint16_t *consumed)
+{
+	uint16_t pos = r->last_avail_idx;
+	uint64_t cap = 0, got;
+	int ret;
+
+	c->nr = 0;
+	v->nr = 0;
+	do {
+		if (pos == r->avail_idx || c->nr == VHU_MAX_IOVS)
+			return RX_STOP;
+		c->head[c->nr] = avail_head(r, pos);
+		pos++;
+		ret = chain_fetch(r, c->head[c->nr], VHU_DESC_F_WRITE, v,
+				  need - cap, UINT64_MAX, &got);
+		c->len[c->nr] = got;
+		c->nr++;
+		/* Too many pieces for this packet. Only the guest is to blame
+		 * when its first chain alone has them: then it is broken. */
+		if (unlikely(ret == CHAIN_NO_IOV && c->nr > 1))
+			return RX_STOP;
+		if (unlikely(ret < 0)) {
+			*consumed = pos - r->last_avail_idx;
+			return RX_BROKEN;
+		}
+		cap += got;
+		if (!mrg && cap < need)
+			return RX_STOP;	/* this chain can never hold it */
+	} while (cap < need);
+
+	*consumed = pos - r->last_avail_idx;
+	return RX_OK;
+}
+
+/* Write the vnet header and the packet into v. */
+static __rte_always_inline void
+rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
+	uint16_t hdr_len, uint16_t nr_bufs)
+{
+	struct vhu_net_hdr_mrg hdr;
+	uint32_t idx = 0, off = 0;
+	uint32_t left = rte_pktmbuf_pkt_len(m);
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.num_buffers = rte_cpu_to_le_16(nr_bufs);
+	iov_copy_in(v, &idx, &off, (const uint8_t *)&hdr, hdr_len);
+
+	for (; m != NULL && left; m = m->next) {
+		uint32_t n = RTE_MIN(left, (uint32_t)rte_pktmbuf_data_len(m));
+
+		iov_copy_in(v, &idx, &off, rte_pktmbuf_mtod(m, const uint8_t *), n);
+		left -= n;
+	}
+}
+
+VHU_API uint16_t
+vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_dev *dev = vhu_dev_get(vid);
+	struct vhu_rx_chains chains;
+	struct vhu_iovec v;
+	struct vhu_vring *vq;
+	struct vhu_ring r;
+	uint16_t hdr_len, sent, consumed, i;
+	bool mrg;
+
+	if (unlikely(dev == NULL || (vring & 1) || vring >= VHU_MAX_VRINGS || count == 0))
+		return 0;
+	vq = &dev->vrings[vring];
+	if (unlikely(!vhu_vring_enter(vq)))
+		return 0;
+	if (unlikely(ring_start(dev, vq, &r, vring) <= 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	hdr_len = dev->vnet_hdr_len;
+	mrg = dev->mrg_rxbuf;
+
+	for (sent = 0; sent < count; sent++) {
+		struct rte_mbuf *m = pkts[sent];
+		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+		enum rx_result res;
+
+		if (sent + 1 < count)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
+		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
+		if (unlikely(res != RX_OK)) {
+			if (res == RX_BROKEN) {
+				ring_error(vid, vring, "broken Rx descriptor chain");
+				for (i = 0; i < chains.nr; i++)
+					used_push(&r, chains.head[i], 0);
+				r.last_avail_idx += consumed;
+			}
+			break;
+		}
+		rx_copy(&v, m, hdr_len, chains.nr);
+		for (i = 0; i < chains.nr; i++) {
+			uint32_t n = RTE_MIN(left, chains.len[i]);
+
+			used_push(&r, chains.head[i], n);
+			left -= n;
+		}
+		r.last_avail_idx += consumed;
+	}
+
+	ring_finish(vq, &r);
+	vhu_vring_leave(vq);
+	return sent;
+}
+
+/* ------------------------------------------------------------------ Tx */
+
+/*
+ * Copy len bytes of v from (idx, off) into m, chaining more mbufs from mp
+ * when m's room is too small. On allocation failure m is left empty and
+ * single-segment and -ENOMEM is returned.
+ */
+static __rte_always_inline int
+tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
+	struct rte_mbuf *m, struct rte_mempool *mp, uint32_t len)
+{
+	struct rte_mbuf *seg = m, *prev;
+	uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+
+	iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(m, uint8_t *), n);
+	m->data_len = n;
+	m->pkt_len = len;
+	len -= n;
+
+	while (unlikely(len)) {
+		prev = seg;
+		seg = rte_pktmbuf_alloc(mp);
+		if (unlikely(seg == NULL)) {
+			rte_pktmbuf_free(m->next);
+			m->next = NULL;
+			m->nb_segs = 1;
+			m->data_len = 0;
+			m->pkt_len = 0;
+			return -ENOMEM;
+		}
+		prev->next = seg;
+		m->nb_segs++;
+		n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(seg));
+		iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(seg, uint8_t *), n);
+		seg->data_len = n;
+		len -= n;
+	}
+	return 0;
+}
+
+VHU_API uint16_t
+vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
+		  struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_dev *dev = vhu_dev_get(vid);
+	struct vhu_iovec v;
+	struct vhu_vring *vq;
+	struct vhu_ring r;
+	uint16_t hdr_len, nb, got = 0, i;
+	int entries;
+
+	if (unlikely(dev == NULL || !(vring & 1) || vring >= VHU_MAX_VRINGS || count == 0))
+		return 0;
+	vq = &dev->vrings[vring];
+	if (unlikely(!vhu_vring_enter(vq)))
+		return 0;
+	entries = ring_start(dev, vq, &r, vring);
+	nb = RTE_MIN(count, (uint16_t)RTE_MAX(entries, 0));
+	if (nb == 0 || unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, nb) != 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	hdr_len = dev->vnet_hdr_len;
+
+	for (i = 0; i < nb; i++) {
+		uint16_t head = avail_head(&r, r.last_avail_idx);
+		uint32_t idx = 0, off = 0;
+		uint64_t total;
+		int ret;
+
+		v.nr = 0;
+		ret = chain_fetch(&r, head, 0, &v, UINT64_MAX,
+				  VHU_MAX_TX_PKT_LEN + hdr_len, &total);
+		if (unlikely(ret < 0 || total <= hdr_len)) {
+			ring_error(vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
+				   "Tx descriptor chain with no payload after the vnet header");
+			used_push(&r, head, 0);
+			r.last_avail_idx++;
+			continue;
+		}
+		iov_copy_out(&v, &idx, &off, NULL, hdr_len);
+		if (unlikely(tx_copy(&v, idx, off, pkts[got], mp, total - hdr_len) < 0))
+			break;	/* out of mbufs: leave the chain for the next burst */
+		used_push(&r, head, 0);
+		r.last_avail_idx++;
+		got++;
+	}
+
+	if (got < nb)
+		rte_pktmbuf_free_bulk(&pkts[got], nb - got);
+	ring_finish(vq, &r);
+	vhu_vring_leave(vq);
+	return got;
+}
