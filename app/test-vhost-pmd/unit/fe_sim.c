@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * In-process vhost-user frontend simulator (see fe_sim.h).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "fe_sim.h"
+
+#define FE_GPA_BASE	0x100000000ULL	/* 4 GB: nothing below is guest memory */
+#define FE_UVA_BASE	0x7e0000000000ULL
+#define FE_UVA_GAP	0x40000000ULL	/* between the regions' uvas */
+
+struct fe_wire {
+	struct vhu_msg_hdr hdr;
+	union vhu_msg_payload payload;
+} __attribute__((packed));
+
+static int
+memfd_new(uint64_t size)
+{
+	int fd = memfd_create("fe_sim_guest", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, size) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int
+fe_sim_init(struct fe_sim *s, uint64_t size, int nregions)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	for (i = 0; i < FE_MAX_VQ; i++)
+		s->vq[i].kickfd = s->vq[i].callfd = -1;
+	s->memfd = memfd_new(size);
+	if (s->memfd < 0)
+		return s->memfd;
+	s->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
+	if (s->mem == MAP_FAILED) {
+		close(s->memfd);
+		return -errno;
+	}
+	s->mem_size = size;
+	s->gpa_base = FE_GPA_BASE;
+	s->uva_base = FE_UVA_BASE;
+	s->nregions = nregions == 2 ? 2 : 1;
+	s->brk = 0;
+	s->timeout_ms = 3000;
+	return 0;
+}
+
+static void
+vq_free(struct fe_vq *vq)
+{
+	if (vq->kickfd >= 0)
+		close(vq->kickfd);
+	if (vq->callfd >= 0)
+		close(vq->callfd);
+	free(vq->free);
+	free(vq->chains);
+	memset(vq, 0, sizeof(*vq));
+	vq->kickfd = vq->callfd = -1;
+}
+
+void
+fe_sim_fini(struct fe_sim *s)
+{
+	int i;
+
+	fe_disconnect(s);
+	for (i = 0; i < FE_MAX_VQ; i++)
+		vq_free(&s->vq[i]);
+	if (s->mem != NULL && s->mem != MAP_FAILED)
+		munmap(s->mem, s->mem_size);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	s->mem = NULL;
+	s->memfd = -1;
+}
+
+static void
+vq_rebase(struct fe_sim *s, struct fe_vq *vq)
+{
+	if (!vq->set_up)
+		return;
+	vq->desc = fe_ptr(s, vq->desc_gpa);
+	vq->avail = fe_ptr(s, vq->avail_gpa);
+	vq->used = fe_ptr(s, vq->used_gpa);
+}
+
+int
+fe_sim_remap(struct fe_sim *s)
+{
+	int fd = memfd_new(s->mem_size), i;
+	uint8_t *mem;
+
+	if (fd < 0)
+		return fd;
+	mem = mmap(NULL, s->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	memcpy(mem, s->mem, s->mem_size);
+	munmap(s->mem, s->mem_size);
+	close(s->memfd);
+	s->mem = mem;
+	s->memfd = fd;
+	for (i = 0; i < FE_MAX_VQ; i++)
+		vq_rebase(s, &s->vq[i]);
+	return 0;
+}
+
+/* ------------------------------------------------------------- socket */
+
+static void
+set_timeout(struct fe_sim *s)
+{
+	struct timeval tv = {
+		.tv_sec = s->timeout_ms / 1000,
+		.tv_usec = (s->timeout_ms % 1000) * 1000,
+	};
+
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+void
+fe_set_timeout(struct fe_sim *s, uint32_t ms)
+{
+	s->timeout_ms = ms;
+	if (s->fd >= 0)
+		set_timeout(s);
+}
+
+int
+fe_connect(struct fe_sim *s, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int i;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	/* The library creates the socket from its control thread: retry. */
+	for (i = 0; i < 100; i++) {
+		if (connect(s->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			set_timeout(s);
+			return 0;
+		}
+		usleep(20 * 1000);
+	}
+	close(s->fd);
+	s->fd = -1;
+	return -ECONNREFUSED;
+}
+
+int
+fe_accept(struct fe_sim *s, int listenfd)
+{
+	struct pollfd p = { .fd = listenfd, .events = POLLIN };
+
+	if (poll(&p, 1, s->timeout_ms) != 1)
+		return -ETIMEDOUT;
+	s->fd = accept4(listenfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s->fd < 0)
+		return -errno;
+	set_timeout(s);
+	return 0;
+}
+
+void
+fe_disconnect(struct fe_sim *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+int
+fe_send_raw(struct fe_sim *s, const void *buf, size_t len, const int *fds, int nr_fds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 16)];
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nr_fds > 16)
+		return -EINVAL;
+	if (nr_fds > 0) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nr_fds);
+	}
+	do {
+		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int
+fe_send(struct fe_sim *s, uint32_t req, uint32_t flags, const void *payload,
+	uint32_t size, const int *fds, int nr_fds)
+{
+	struct fe_wire w;
+
+	if (size > sizeof(w.payload))
+		return -EINVAL;
+	memset(&w, 0, sizeof(w));
+	w.hdr.request = req;
+	w.hdr.flags = VHU_MSG_VERSION | flags;
+	w.hdr.size = size;
+	if (size)
+		memcpy(&w.payload, payload, size);
+	return fe_send_raw(s, &w, VHU_MSG_HDR_SIZE + size, fds, nr_fds);
+}
+
+static int
+recv_all(struct fe_sim *s, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = recv(s->fd, (uint8_t *)buf + got, len - got, 0);
+
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		}
+		got += n;
+	}
+	return 0;
+}
+
+int
+fe_recv(struct fe_sim *s, uint32_t req, void *payload, uint32_t size)
+{
+	struct fe_wire w;
+	int ret;
+
+	ret = recv_all(s, &w.hdr, sizeof(w.hdr));
+	if (ret < 0)
+		return ret;
+	if (w.hdr.size > sizeof(w.payload))
+		return -EPROTO;
+	ret = recv_all(s, &w.payload, w.hdr.size);
+	if (ret < 0)
+		return ret;
+	if (w.hdr.request != req || !(w.hdr.flags & VHU_MSG_REPLY) ||
+	    (w.hdr.flags & VHU_MSG_VERSION_MASK) != VHU_MSG_VERSION) {
+		fprintf(stderr, "fe_sim: unexpected reply: request %u flags 0x%x (want %u)\n",
+			w.hdr.request, w.hdr.flags, req);
+		return -EPROTO;
+	}
+	memcpy(payload, &w.payload, size < w.hdr.size ? size : w.hdr.size);
+	return w.hdr.size;
+}
+
+bool
+fe_peer_closed(struct fe_sim *s, unsigned int ms)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	char c;
+
+	if (s->fd < 0)
+		return true;
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return recv(s->fd, &c, 1, MSG_DONTWAIT) == 0 || (p.revents & (POLLHUP | POLLERR));
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* Send a request that has no reply of its own; wait for the ack if any. */
+static int
+send_acked(struct fe_sim *s, uint32_t req, const void *payload, uint32_t size,
+	   const int *fds, int nr_fds)
+{
+	uint64_t ack;
+	int ret;
+
+	ret = fe_send(s, req, s->reply_ack ? VHU_MSG_NEED_REPLY : 0, payload, size, fds, nr_fds);
+	if (ret < 0 || !s->reply_ack)
+		return ret;
+	ret = fe_recv(s, req, &ack, sizeof(ack));
+	if (ret < 0)
+		return ret;
+	if (ret != sizeof(ack))
+		return -EPROTO;
+	return ack == 0 ? 0 : -EIO;
+}
+
+int
+fe_get_u64(struct fe_sim *s, uint32_t req, uint64_t *val)
+{
+	int ret = fe_send(s, req, 0, NULL, 0, NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	ret = fe_recv(s, req, val, sizeof(*val));
+	if (ret < 0)
+		return ret;
+	return ret == sizeof(*val) ? 0 : -EPROTO;
+}
+
+int
+fe_set_u64(struct fe_sim *s, uint32_t req, uint64_t val)
+{
+	return send_acked(s, req, &val, sizeof(val), NULL, 0);
+}
+
+int
+fe_set_mem_table(struct fe_sim *s)
+{
+	struct vhu_mem_table_desc t;
+	uint64_t half = s->mem_size / s->nregions;
+	int fds[2], i;
+
+	memset(&t, 0, sizeof(t));
+	t.nregions = s->nregions;
+	for (i = 0; i < s->nregions; i++) {
+		t.regions[i].guest_phys_addr = s->gpa_base + i * half;
+		t.regions[i].memory_size = half;
+		t.regions[i].userspace_addr = fe_gpa_to_uva(s, s->gpa_base + i * half);
+		t.regions[i].mmap_offset = i * half;
+		fds[i] = s->memfd;
+	}
+	return send_acked(s, VHU_REQ_SET_MEM_TABLE, &t,
+			  8 + s->nregions * sizeof(t.regions[0]), fds, s->nregions);
+}
+
+int
+fe_set_vring_state(struct fe_sim *s, uint32_t req, uint32_t index, uint32_t num)
+{
+	struct vhu_vring_state st = { .index = index, .num = num };
+
+	return send_acked(s, req, &st, sizeof(st), NULL, 0);
+}
+
+int
+fe_set_vring_addr(struct fe_sim *s, int q)
+{
+	struct fe_vq *vq = &s->vq[q];
+	struct vhu_vring_addr a = {
+		.index = q,
+		.desc_user_addr = fe_gpa_to_uva(s, vq->desc_gpa),
+		.used_user_addr = fe_gpa_to_uva(s, vq->used_gpa),
+		.avail_user_addr = fe_gpa_to_uva(s, vq->avail_gpa),
+	};
+
+	return send_acked(s, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+}
+
+int
+fe_set_vring_fd(struct fe_sim *s, uint32_t req, int q, int fd)
+{
+	uint64_t idx = q;
+
+	if (fd < 0)
+		idx |= VHU_VRING_NOFD;
+	return send_acked(s, req, &idx, sizeof(idx), &fd, fd < 0 ? 0 : 1);
+}
+
+int
+fe_get_vring_base(struct fe_sim *s, int q, uint32_t *base)
+{
+	struct vhu_vring_state st = { .index = q };
+	int ret = fe_send(s, VHU_REQ_GET_VRING_BASE, 0, &st, sizeof(st), NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	ret = fe_recv(s, VHU_REQ_GET_VRING_BASE, &st, sizeof(st));
+	if (ret < 0)
+		return ret;
+	if (ret != sizeof(st) || st.index != (uint32_t)q)
+		return -EPROTO;
+	*base = st.num;
+	return 0;
+}
+
+/* --------------------------------------------------------------- memory */
+
+uint64_t
+fe_alloc(struct fe_sim *s, uint64_t len, uint64_t align)
+{
+	uint64_t off = (s->brk + align - 1) & ~(align - 1);
+
+	if (off + len > s->mem_size)
+		return 0;
+	s->brk = off + len;
+	return s->gpa_base + off;
+}
+
+void *
+fe_ptr(struct fe_sim *s, uint64_t gpa)
+{
+	return s->mem + (gpa - s->gpa_base);
+}
+
+uint64_t
+fe_gpa_to_uva(const struct fe_sim *s, uint64_t gpa)
+{
+	uint64_t half = s->mem_size / s->nregions;
+	uint64_t off = gpa - s->gpa_base;
+
+	if (s->nregions == 2 && off >= half)
+		return s->uva_base + FE_UVA_GAP + off;
+	return s->uva_base + off;
+}
+
+uint64_t
+fe_gpa_end(const struct fe_sim *s)
+{
+	return s->gpa_base + s->mem_size;
+}
+
+/* --------------------------------------------------------------- vrings */
+
+int
+fe_vq_setup(struct fe_sim *s, int q, uint16_t size)
+{
+	struct fe_vq *vq = &s->vq[q];
+	int i, ret;
+
+	vq_free(vq);
+	vq->size = size;
+	vq->desc_gpa = fe_alloc(s, 16ULL * size, 4096);
+	vq->avail_gpa = fe_alloc(s, 6 + 2ULL * size, 2);
+	vq->used_gpa = fe_alloc(s, 6 + 8ULL * size, 4096);
+	vq->free = calloc(size, sizeof(*vq->free));
+	vq->chains = calloc(size, sizeof(*vq->chains));
+	vq->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vq->callfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!vq->desc_gpa || !vq->avail_gpa || !vq->used_gpa || !vq->free ||
+	    !vq->chains || vq->kickfd < 0 || vq->callfd < 0)
+		return -ENOMEM;
+	vq->set_up = true;
+	vq_rebase(s, vq);
+	memset(vq->desc, 0, 16ULL * size);
+	memset(vq->avail, 0, 6 + 2ULL * size);
+	memset(vq->used, 0, 6 + 8ULL * size);
+	for (i = 0; i < size; i++)
+		vq->free[i] = size - 1 - i;
+	vq->nr_free = size;
+	vq->avail_idx = vq->used_idx = 0;
+	if (q >= s->nr_vq)
+		s->nr_vq = q + 1;
+
+	ret = fe_set_vring_state(s, VHU_REQ_SET_VRING_NUM, q, size);
+	if (ret == 0)
+		ret = fe_set_vring_state(s, VHU_REQ_SET_VRING_BASE, q, 0);
+	if (ret == 0)
+		ret = fe_set_vring_addr(s, q);
+	if (ret == 0)
+		ret = fe_set_vring_fd(s, VHU_REQ_SET_VRING_CALL, q, vq->callfd);
+	if (ret == 0)
+		ret = fe_set_vring_fd(s, VHU_REQ_SET_VRING_KICK, q, vq->kickfd);
+	return ret;
+}
+
+int
+fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size)
+{
+	uint64_t offered, pf;
+	int q, ret;
+
+	ret = fe_get_u64(s, VHU_REQ_GET_FEATURES, &offered);
+	if (ret < 0)
+		return ret;
+	s->features = offered & want;
+	ret = fe_set_u64(s, VHU_REQ_SET_FEATURES, s->features);
+	if (ret < 0)
+		return ret;
+	if (s->features & VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES)) {
+		ret = fe_get_u64(s, VHU_REQ_GET_PROTOCOL_FEATURES, &pf);
+		if (ret < 0)
+			return ret;
+		s->protocol_features = pf & (VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK) |
+					     VHU_BIT(VHU_PROTOCOL_F_MQ));
+		ret = fe_set_u64(s, VHU_REQ_SET_PROTOCOL_FEATURES, s->protocol_features);
+		if (ret < 0)
+			return ret;
+		s->reply_ack = s->protocol_features & VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK);
+	}
+	ret = send_acked(s, VHU_REQ_SET_OWNER, NULL, 0, NULL, 0);
+	if (ret < 0)
+		return ret;
+	ret = fe_set_mem_table(s);
+	if (ret < 0)
+		return ret;
+	for (q = 0; q < nr_vq; q++) {
+		ret = fe_vq_setup(s, q, ring_size);
+		if (ret < 0)
+			return ret;
+	}
+	if (s->features & VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES)) {
+		for (q = 0; q < nr_vq; q++) {
+			ret = fe_set_vring_state(s, VHU_REQ_SET_VRING_ENABLE, q, 1);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int
+fe_chain_add(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
+	     bool write, bool indirect)
+{
+	struct fe_vq *vq = &s->vq[q];
+	uint16_t flags = write ? VHU_DESC_F_WRITE : 0;
+	struct vhu_desc *table;
+	struct fe_chain *c;
+	uint16_t head, idx[FE_MAX_SEGS];
+	int i, need = indirect ? 1 : n;
+
+	if (n <= 0 || n > FE_MAX_SEGS || vq->nr_free < need)
+		return -1;
+	for (i = 0; i < need; i++)
+		idx[i] = vq->free[--vq->nr_free];
+	head = idx[0];
+	c = &vq->chains[head];
+	memset(c, 0, sizeof(*c));
+	c->posted = true;
+	c->nr_desc = need;
+	memcpy(c->desc, idx, need * sizeof(idx[0]));
+	c->nr_buf = n;
+	memcpy(c->buf, bufs, n * sizeof(bufs[0]));
+
+	if (indirect) {
+		uint64_t t = fe_alloc(s, 16ULL * n, 16);
+
+		if (t == 0)
+			return -1;
+		table = fe_ptr(s, t);
+		vq->desc[head] = (struct vhu_desc){
+			.addr = t, .len = 16 * n, .flags = VHU_DESC_F_INDIRECT,
+		};
+		for (i = 0; i < n; i++)
+			idx[i] = i;
+	} else {
+		table = vq->desc;
+	}
+	for (i = 0; i < n; i++) {
+		table[idx[i]] = (struct vhu_desc){
+			.addr = bufs[i].gpa,
+			.len = bufs[i].len,
+			.flags = flags | (i + 1 < n ? VHU_DESC_F_NEXT : 0),
+			.next = i + 1 < n ? idx[i + 1] : 0,
+		};
+	}
+	return head;
+}
+
+void
+fe_avail_push(struct fe_sim *s, int q, uint16_t head)
+{
+	struct fe_vq *vq = &s->vq[q];
+
+	vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
+	vq->avail_idx++;
+	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+}
+
+int
+fe_post(struct fe_sim *s, int q, const struct fe_buf *bufs, int n, bool write, bool indirect)
+{
+	int head = fe_chain_add(s, q, bufs, n, write, indirect);
+
+	if (head >= 0)
+		fe_avail_push(s, q, head);
+	return head;
+}
+
+int
+fe_post_rx(struct fe_sim *s, uint16_t len)
+{
+	struct fe_buf b = { .gpa = fe_alloc(s, len, 64), .len = len };
+
+	if (b.gpa == 0)
+		return -1;
+	memset(fe_ptr(s, b.gpa), 0xee, len);
+	return fe_post(s, FE_RX_VQ, &b, 1, true, false);
+}
+
+int
+fe_post_tx(struct fe_sim *s, const void *data, uint32_t len, uint16_t hdr_len,
+	   const uint32_t *pieces, bool indirect)
+{
+	struct fe_buf bufs[FE_MAX_SEGS];
+	uint32_t total = hdr_len + len, off = 0;
+	uint8_t *stream = calloc(1, total ? total : 1);
+	int n = 0, head;
+
+	if (stream == NULL)
+		return -1;
+	memcpy(stream + hdr_len, data, len);
+	while (off < total && n < FE_MAX_SEGS) {
+		uint32_t l = pieces != NULL && pieces[n] ? pieces[n] : total - off;
+
+		if (l > total - off)
+			l = total - off;
+		bufs[n].gpa = fe_alloc(s, l, 8);
+		bufs[n].len = l;
+		if (bufs[n].gpa == 0) {
+			free(stream);
+			return -1;
+		}
+		memcpy(fe_ptr(s, bufs[n].gpa), stream + off, l);
+		off += l;
+		n++;
+	}
+	free(stream);
+	head = off == total ? fe_post(s, FE_TX_VQ, bufs, n, false, indirect) : -1;
+	return head;
+}
+
+int
+fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len)
+{
+	struct fe_vq *vq = &s->vq[q];
+	struct vhu_used_elem e;
+	struct fe_chain *c;
+	int i;
+
+	if (__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) == vq->used_idx)
+		return 0;
+	e = vq->used->ring[vq->used_idx & (vq->size - 1)];
+	vq->used_idx++;
+	*id = e.id;
+	*len = e.len;
+	if (e.id < vq->size && vq->chains[e.id].posted) {
+		c = &vq->chains[e.id];
+		c->posted = false;
+		for (i = c->nr_desc - 1; i >= 0; i--)
+			vq->free[vq->nr_free++] = c->desc[i];
+	}
+	return 1;
+}
+
+uint32_t
+fe_chain_read(struct fe_sim *s, int q, uint16_t head, void *out, uint32_t len)
+{
+	const struct fe_chain *c = &s->vq[q].chains[head];
+	uint32_t done = 0, i;
+
+	for (i = 0; i < c->nr_buf && done < len; i++) {
+		uint32_t n = c->buf[i].len < len - done ? c->buf[i].len : len - done;
+
+		memcpy((uint8_t *)out + done, fe_ptr(s, c->buf[i].gpa), n);
+		done += n;
+	}
+	return done;
+}
+
+uint64_t
+fe_calls(struct fe_sim *s, int q)
+{
+	eventfd_t v = 0;
+
+	if (s->vq[q].callfd < 0 || eventfd_read(s->vq[q].callfd, &v) < 0)
+		return 0;
+	return v;
+}

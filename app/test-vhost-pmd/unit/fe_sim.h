@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * A small in-process vhost-user frontend for the unit tests: guest memory
+ * in a memfd, the protocol over a UNIX socket, split rings built in guest
+ * memory, Rx buffers and Tx packets posted like a virtio-net driver would.
+ * Also sends raw and malformed messages.
+ */
+#ifndef FE_SIM_H
+#define FE_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "vhu_proto.h"
+
+#define FE_MAX_VQ	4
+#define FE_MAX_SEGS	64	/* buffers per chain the simulator tracks */
+#define FE_RX_VQ	0
+#define FE_TX_VQ	1
+
+/* One guest buffer of a chain. */
+struct fe_buf {
+	uint64_t gpa;
+	uint32_t len;
+};
+
+/* What the simulator remembers of a posted chain (by head). */
+struct fe_chain {
+	bool posted;
+	uint16_t nr_desc;		/* ring descriptors used */
+	uint16_t desc[FE_MAX_SEGS];	/* their indexes */
+	uint16_t nr_buf;
+	struct fe_buf buf[FE_MAX_SEGS];
+};
+
+struct fe_vq {
+	uint16_t size;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	struct vhu_desc *desc;
+	struct vhu_avail *avail;
+	struct vhu_used *used;
+	uint16_t avail_idx;		/* next avail entry we publish */
+	uint16_t used_idx;		/* next used entry we read */
+	uint16_t nr_free;
+	uint16_t *free;			/* stack of free descriptor indexes */
+	struct fe_chain *chains;	/* by head */
+	int kickfd, callfd;
+	bool set_up;
+};
+
+struct fe_sim {
+	int fd;				/* connection, -1 if none */
+	int memfd;
+	uint8_t *mem;			/* our view of the whole guest memory */
+	uint64_t mem_size;
+	uint64_t gpa_base;
+	uint64_t uva_base;
+	int nregions;			/* 1 or 2 (halves; uva not contiguous) */
+	uint64_t brk;			/* bump allocator, offset into mem */
+	uint64_t features;		/* negotiated */
+	uint64_t protocol_features;
+	bool reply_ack;
+	int nr_vq;
+	struct fe_vq vq[FE_MAX_VQ];
+	uint32_t timeout_ms;		/* socket replies */
+};
+
+/* Memory: size bytes (a multiple of 2 MB), in nregions (1 or 2) regions. */
+int fe_sim_init(struct fe_sim *s, uint64_t size, int nregions);
+void fe_sim_fini(struct fe_sim *s);
+/* Swap the guest memory for a fresh memfd holding the same bytes (for
+ * SET_MEM_TABLE replacement). The old one is unmapped. */
+int fe_sim_remap(struct fe_sim *s);
+
+int fe_connect(struct fe_sim *s, const char *path);
+/* Accept one connection from a library in client mode on listenfd. */
+int fe_accept(struct fe_sim *s, int listenfd);
+void fe_disconnect(struct fe_sim *s);
+/* How long to wait for replies. */
+void fe_set_timeout(struct fe_sim *s, uint32_t ms);
+
+/* Raw messages. fe_send() returns 0 or -errno; fe_recv() the payload size
+ * or -errno (timeout: -EAGAIN, close: -EPIPE). */
+int fe_send(struct fe_sim *s, uint32_t req, uint32_t flags, const void *payload,
+	    uint32_t size, const int *fds, int nr_fds);
+int fe_send_raw(struct fe_sim *s, const void *buf, size_t len, const int *fds, int nr_fds);
+int fe_recv(struct fe_sim *s, uint32_t req, void *payload, uint32_t size);
+/* True if the library closed the connection (waits up to ms for it). */
+bool fe_peer_closed(struct fe_sim *s, unsigned int ms);
+
+/* Protocol requests. With REPLY_ACK negotiated, every request without a
+ * reply of its own asks for an ack: these return once it was processed,
+ * 0 or -EIO if the library refused it. */
+int fe_get_u64(struct fe_sim *s, uint32_t req, uint64_t *val);
+int fe_set_u64(struct fe_sim *s, uint32_t req, uint64_t val);
+int fe_set_mem_table(struct fe_sim *s);
+int fe_set_vring_state(struct fe_sim *s, uint32_t req, uint32_t index, uint32_t num);
+int fe_set_vring_addr(struct fe_sim *s, int q);
+int fe_set_vring_fd(struct fe_sim *s, uint32_t req, int q, int fd);
+int fe_get_vring_base(struct fe_sim *s, int q, uint32_t *base);
+
+/* Negotiate want & offered features, REPLY_ACK (+MQ), owner, memory table,
+ * and set up nr_vq vrings of ring_size entries, enabled. */
+int fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size);
+/* Build vring q in guest memory and send its NUM/BASE/ADDR/CALL/KICK. */
+int fe_vq_setup(struct fe_sim *s, int q, uint16_t size);
+
+/* Guest memory. */
+uint64_t fe_alloc(struct fe_sim *s, uint64_t len, uint64_t align);
+void *fe_ptr(struct fe_sim *s, uint64_t gpa);
+uint64_t fe_gpa_to_uva(const struct fe_sim *s, uint64_t gpa);
+uint64_t fe_gpa_end(const struct fe_sim *s);
+
+/*
+ * Post a chain of buffers on vring q (device-writable if write), as one
+ * indirect table if indirect. Returns the head, or -1 if the ring has too
+ * few free descriptors. fe_chain_add() builds without publishing;
+ * fe_avail_push() publishes a head.
+ */
+int fe_chain_add(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
+		 bool write, bool indirect);
+void fe_avail_push(struct fe_sim *s, int q, uint16_t head);
+int fe_post(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
+	    bool write, bool indirect);
+/* Post one Rx buffer of len bytes; returns the head or -1. */
+int fe_post_rx(struct fe_sim *s, uint16_t len);
+/* Post a Tx packet: the vnet header (hdr_len zero bytes) and data split in
+ * pieces of the given lengths (0-terminated; the header counts as part of
+ * the stream). Returns the head or -1. */
+int fe_post_tx(struct fe_sim *s, const void *data, uint32_t len, uint16_t hdr_len,
+	       const uint32_t *pieces, bool indirect);
+
+/* Take the next used entry of q: 1 (id/len set, chain freed), 0 if none. */
+int fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len);
+/* Copy up to len bytes out of the buffers of the chain posted at head. */
+uint32_t fe_chain_read(struct fe_sim *s, int q, uint16_t head, void *out, uint32_t len);
+/* Calls signalled on q since the last read (0 if none). */
+uint64_t fe_calls(struct fe_sim *s, int q);
+
+#endif /* FE_SIM_H */
