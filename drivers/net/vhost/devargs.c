@@ -1,1 +1,194 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * net_vhost devargs: iface=<path>,queues=<1..128>,client=<0|1>.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_kvargs.h>
+
+#include "eth_vhost.h"
+
+#define ARG_IFACE	"iface"
+#define ARG_QUEUES	"queues"
+#define ARG_CLIENT	"client"
+
+/* Keys of DPDK's net_vhost that we recognise but do not implement: refusing
+ * them beats silently running with a different configuration. */
+static const char * const unsupported_keys[] = {
+	"iommu-support",
+	"postcopy-support",
+	"tso",
+	"linear-buffer",
+	"ext-buffer",
+	"legacy-ol-flags",
+	"dequeue-zero-copy",
+	NULL,
+};
+
+static bool
+key_is_unsupported(const char *key)
+{
+	const char * const *k;
+
+	for (k = unsupported_keys; *k != NULL; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+static int
+parse_iface(const char *value, struct eth_vhost_args *out)
+{
+	struct stat st;
+	size_t len = strlen(value);
+
+	if (len == 0) {
+		VHOST_LOG(ERR, "devarg '" ARG_IFACE "' is empty");
+		return -EINVAL;
+	}
+	if (len >= sizeof(out->iface)) {
+		VHOST_LOG(ERR, "devarg '" ARG_IFACE "': path is %zu bytes, a unix socket path holds at most %zu",
+			len, sizeof(out->iface) - 1);
+		return -EINVAL;
+	}
+	if (lstat(value, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			VHOST_LOG(ERR, "devarg '" ARG_IFACE "': '%s' exists and is not a socket",
+				value);
+			return -EINVAL;
+		}
+	} else if (errno != ENOENT) {
+		VHOST_LOG(ERR, "devarg '" ARG_IFACE "': cannot use '%s': %s",
+			value, strerror(errno));
+		return -EINVAL;
+	}
+	memcpy(out->iface, value, len + 1);
+	return 0;
+}
+
+static int
+parse_queues(const char *value, struct eth_vhost_args *out)
+{
+	unsigned long n;
+	char *end;
+
+	/* strtoul() would accept blanks, a sign and hex: we only take digits. */
+	if (value[0] < '0' || value[0] > '9')
+		goto bad;
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	if (n < 1 || n > ETH_VHOST_MAX_QUEUES) {
+		VHOST_LOG(ERR, "devarg '" ARG_QUEUES "': %s is out of range 1..%d",
+			value, ETH_VHOST_MAX_QUEUES);
+		return -EINVAL;
+	}
+	out->queues = (uint16_t)n;
+	return 0;
+bad:
+	VHOST_LOG(ERR, "devarg '" ARG_QUEUES "': '%s' is not a decimal number",
+		value);
+	return -EINVAL;
+}
+
+static int
+parse_client(const char *value, struct eth_vhost_args *out)
+{
+	if (strcmp(value, "0") == 0) {
+		out->client = false;
+	} else if (strcmp(value, "1") == 0) {
+		out->client = true;
+	} else {
+		VHOST_LOG(ERR, "devarg '" ARG_CLIENT "': '%s' is not 0 or 1",
+			value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum arg_key { KEY_IFACE, KEY_QUEUES, KEY_CLIENT, KEY_COUNT };
+
+static const char * const supported_keys[KEY_COUNT] = {
+	[KEY_IFACE] = ARG_IFACE,
+	[KEY_QUEUES] = ARG_QUEUES,
+	[KEY_CLIENT] = ARG_CLIENT,
+};
+
+/* Dispatch one key=value pair. seen[] catches a key given twice. */
+static int
+parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
+	bool seen[KEY_COUNT])
+{
+	int i;
+
+	for (i = 0; i < KEY_COUNT; i++)
+		if (strcmp(key, supported_keys[i]) == 0)
+			break;
+	if (i == KEY_COUNT) {
+		if (key_is_unsupported(key))
+			VHOST_LOG(ERR, "devarg '%s' is not supported yet", key);
+		else
+			VHOST_LOG(ERR, "unknown devarg '%s' (valid: "
+				ARG_IFACE ", " ARG_QUEUES ", " ARG_CLIENT ")",
+				key);
+		return -EINVAL;
+	}
+	if (seen[i]) {
+		VHOST_LOG(ERR, "devarg '%s' is given more than once", key);
+		return -EINVAL;
+	}
+	seen[i] = true;
+	if (value == NULL) {
+		VHOST_LOG(ERR, "devarg '%s' has no value", key);
+		return -EINVAL;
+	}
+	switch (i) {
+	case KEY_IFACE:
+		return parse_iface(value, out);
+	case KEY_QUEUES:
+		return parse_queues(value, out);
+	default:
+		return parse_client(value, out);
+	}
+}
+
+int
+eth_vhost_args_parse(const char *name, const char *args,
+		struct eth_vhost_args *out)
+{
+	struct rte_kvargs *kvlist;
+	bool seen[KEY_COUNT] = { false };
+	unsigned int i;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->queues = 1;
+
+	kvlist = rte_kvargs_parse(args != NULL ? args : "", NULL);
+	if (kvlist == NULL) {
+		VHOST_LOG(ERR, "%s: cannot parse devargs '%s' (more than %d keys?)",
+			name, args != NULL ? args : "", RTE_KVARGS_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < kvlist->count && ret == 0; i++) {
+		const struct rte_kvargs_pair *p = &kvlist->pairs[i];
+
+		ret = parse_pair(p->key != NULL ? p->key : "", p->value,
+				out, seen);
+	}
+	rte_kvargs_free(kvlist);
+	if (ret != 0)
+		return ret;
+
+	if (!seen[KEY_IFACE]) {
+		VHOST_LOG(ERR, "%s: devarg '" ARG_IFACE "' is required (the vhost-user socket path)",
+			name);
+		return -EINVAL;
+	}
+	return 0;
+}

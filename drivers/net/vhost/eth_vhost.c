@@ -1,1 +1,691 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * The net_vhost ethdev: a port whose peer is a vhost-user frontend (QEMU,
+ * virtio_user), served by our vhu library. Probe, ethdev ops and the
+ * library callbacks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_ether.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <bus_vdev_driver.h>
+
+#include "eth_vhost.h"
+
+RTE_LOG_REGISTER(eth_vhost_logtype, pmd.net.vhost, INFO);
+
+#define ETH_VHOST_MIN_MTU	64
+#define ETH_VHOST_MAX_MTU	9600
+
+static const struct eth_dev_ops eth_vhost_ops;
+
+struct pmd_internal *
+eth_vhost_internal_get(uint16_t port_id)
+{
+	struct rte_eth_dev *dev;
+
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return NULL;
+	dev = &rte_eth_devices[port_id];
+	if (dev->dev_ops != &eth_vhost_ops)
+		return NULL;
+	return dev->data->dev_private;
+}
+
+/* ------------------------------------------------------- queue open/close */
+
+/* The vid a burst uses is only written while bursts are kept out. */
+static void
+queue_update(struct eth_vhost_queue *q, bool allow, int vid)
+{
+	if (q == NULL)
+		return;
+	if (allow) {
+		q->vid = vid;
+		eth_vhost_queue_allow(q);
+	} else {
+		eth_vhost_queue_block(q);
+		q->vid = vid;
+	}
+}
+
+/* Open or close every queue for the bursts, as the port state says.
+ * Called with internal->lock held. Closing waits for bursts to leave. */
+static void
+queues_update(struct pmd_internal *internal)
+{
+	bool allow = internal->started && internal->attached;
+	unsigned int i;
+
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		queue_update(internal->rxqs[i], allow, internal->vid);
+		queue_update(internal->txqs[i], allow, internal->vid);
+	}
+}
+
+/* Returns 0 if the link status changed, -1 if not (as link_update). */
+static int
+link_set(struct rte_eth_dev *dev, bool up)
+{
+	struct rte_eth_link link = {
+		.link_speed = RTE_ETH_SPEED_NUM_10G,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_AUTONEG,
+		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
+	};
+
+	return rte_eth_linkstatus_set(dev, &link);
+}
+
+/* ------------------------------------------------------ library callbacks */
+
+/* The port behind vid, from the ctx given to vhu_driver_register(). */
+static struct rte_eth_dev *
+vid_to_eth_dev(int vid, const char *what)
+{
+	struct rte_eth_dev *dev = vhu_get_ctx(vid);
+
+	if (dev == NULL || dev->data == NULL || dev->data->dev_private == NULL) {
+		VHOST_LOG(ERR, "%s: vid %d has no port", what, vid);
+		return NULL;
+	}
+	return dev;
+}
+
+static int
+new_device(int vid)
+{
+	struct rte_eth_dev *dev = vid_to_eth_dev(vid, __func__);
+	struct pmd_internal *internal;
+
+	if (dev == NULL)
+		return -ENODEV;
+	internal = dev->data->dev_private;
+
+	pthread_mutex_lock(&internal->lock);
+	if (internal->attached) {
+		pthread_mutex_unlock(&internal->lock);
+		VHOST_LOG(ERR, "%s: already serving vid %d, refusing vid %d",
+			dev->data->name, internal->vid, vid);
+		return -EBUSY;
+	}
+	__atomic_store_n(&internal->vid, vid, __ATOMIC_RELEASE);
+	__atomic_store_n(&internal->attached, true, __ATOMIC_RELEASE);
+	queues_update(internal);
+	link_set(dev, true);
+	pthread_mutex_unlock(&internal->lock);
+
+	VHOST_LOG(INFO, "%s: guest attached (vid %d, features 0x%" PRIx64 ")",
+		dev->data->name, vid, vhu_get_negotiated_features(vid));
+	/* Outside the lock: application callbacks may call back into us. */
+	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	return 0;
+}
+
+/* Report every vring last seen enabled as disabled. Lock held. Returns the
+ * number of events queued. */
+static unsigned int
+vrings_disable_all(struct pmd_internal *internal)
+{
+	unsigned int v, n = 0;
+
+	for (v = 0; v < 2u * internal->args.queues; v++) {
+		if (!internal->vring_enabled[v])
+			continue;
+		internal->vring_enabled[v] = false;
+		eth_vhost_events_push(&internal->events, v / 2, v & 1, false);
+		n++;
+	}
+	return n;
+}
+
+static void
+destroy_device(int vid)
+{
+	struct rte_eth_dev *dev = vid_to_eth_dev(vid, __func__);
+	struct pmd_internal *internal;
+	unsigned int nev;
+
+	if (dev == NULL)
+		return;
+	internal = dev->data->dev_private;
+
+	pthread_mutex_lock(&internal->lock);
+	if (!internal->attached || internal->vid != vid) {
+		pthread_mutex_unlock(&internal->lock);
+		VHOST_LOG(DEBUG, "%s: destroy of vid %d that is not attached",
+			dev->data->name, vid);
+		return;
+	}
+	/* The library may reuse vid once we return: every burst must be out
+	 * and none may start again with it. */
+	__atomic_store_n(&internal->attached, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&internal->vid, -1, __ATOMIC_RELEASE);
+	queues_update(internal);
+	nev = vrings_disable_all(internal);
+	link_set(dev, false);
+	pthread_mutex_unlock(&internal->lock);
+
+	VHOST_LOG(INFO, "%s: guest detached (vid %d)", dev->data->name, vid);
+	while (nev-- > 0)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_QUEUE_STATE,
+				NULL);
+	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+static int
+vring_state_changed(int vid, uint16_t vring, int enable)
+{
+	struct rte_eth_dev *dev = vid_to_eth_dev(vid, __func__);
+	struct pmd_internal *internal;
+	bool on = enable != 0;
+
+	if (dev == NULL)
+		return -ENODEV;
+	internal = dev->data->dev_private;
+
+	pthread_mutex_lock(&internal->lock);
+	if (!internal->attached || internal->vid != vid) {
+		pthread_mutex_unlock(&internal->lock);
+		VHOST_LOG(DEBUG, "%s: vring %u state of vid %d that is not attached",
+			dev->data->name, vring, vid);
+		return 0;
+	}
+	if (vring >= 2u * internal->args.queues) {
+		pthread_mutex_unlock(&internal->lock);
+		VHOST_LOG(INFO, "%s: ignoring vring %u: the port has %u queue pairs",
+			dev->data->name, vring, internal->args.queues);
+		return 0;
+	}
+	if (internal->vring_enabled[vring] == on) {
+		pthread_mutex_unlock(&internal->lock);
+		return 0;
+	}
+	internal->vring_enabled[vring] = on;
+	eth_vhost_events_push(&internal->events, vring / 2, vring & 1, on);
+	pthread_mutex_unlock(&internal->lock);
+
+	VHOST_LOG(INFO, "%s: %s queue %u %s", dev->data->name,
+		vring & 1 ? "rx" : "tx", vring / 2,
+		on ? "enabled" : "disabled");
+	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_QUEUE_STATE, NULL);
+	return 0;
+}
+
+static const struct vhu_ops eth_vhost_vhu_ops = {
+	.new_device = new_device,
+	.destroy_device = destroy_device,
+	.vring_state_changed = vring_state_changed,
+};
+
+/* -------------------------------------------------------------- ethdev ops */
+
+static int
+eth_vhost_dev_configure(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t max = internal->args.queues;
+
+	if (dev->data->nb_rx_queues > max || dev->data->nb_tx_queues > max) {
+		VHOST_LOG(ERR, "%s: %u rx / %u tx queues requested, the port has %u (devarg 'queues')",
+			dev->data->name, dev->data->nb_rx_queues,
+			dev->data->nb_tx_queues, max);
+		return -EINVAL;
+	}
+	if (dev->data->dev_conf.intr_conf.rxq) {
+		VHOST_LOG(ERR, "%s: Rx queue interrupts are not supported",
+			dev->data->name);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static void
+queue_states_set(struct rte_eth_dev *dev, uint8_t state)
+{
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = state;
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = state;
+}
+
+static int
+eth_vhost_dev_start(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	pthread_mutex_lock(&internal->lock);
+	internal->started = true;
+	queues_update(internal);
+	pthread_mutex_unlock(&internal->lock);
+	queue_states_set(dev, RTE_ETH_QUEUE_STATE_STARTED);
+	return 0;
+}
+
+static int
+eth_vhost_dev_stop(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	pthread_mutex_lock(&internal->lock);
+	internal->started = false;
+	queues_update(internal);
+	pthread_mutex_unlock(&internal->lock);
+	dev->data->dev_started = 0;
+	queue_states_set(dev, RTE_ETH_QUEUE_STATE_STOPPED);
+	return 0;
+}
+
+static void
+queue_free(struct rte_eth_dev *dev, struct eth_vhost_queue **slot,
+	void **ethdev_slot)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct eth_vhost_queue *q;
+
+	pthread_mutex_lock(&internal->lock);
+	q = *slot;
+	*slot = NULL;
+	if (q != NULL)
+		eth_vhost_queue_block(q);
+	pthread_mutex_unlock(&internal->lock);
+	if (ethdev_slot != NULL)
+		*ethdev_slot = NULL;
+	rte_free(q);
+}
+
+/* ethdev's queue arrays hold RTE_MAX_QUEUES_PER_PORT entries once set up. */
+static void **
+ethdev_queue_slot(void **queues, uint16_t i)
+{
+	return queues != NULL ? &queues[i] : NULL;
+}
+
+static void
+queues_free_all(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t i;
+
+	RTE_BUILD_BUG_ON(ETH_VHOST_MAX_QUEUES > RTE_MAX_QUEUES_PER_PORT);
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		queue_free(dev, &internal->rxqs[i],
+			ethdev_queue_slot(dev->data->rx_queues, i));
+		queue_free(dev, &internal->txqs[i],
+			ethdev_queue_slot(dev->data->tx_queues, i));
+	}
+}
+
+static int
+eth_vhost_dev_close(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY || internal == NULL)
+		return 0;
+
+	eth_vhost_dev_stop(dev);
+	/* Not under our lock: unregister waits for the control thread, which
+	 * may be about to run destroy_device() for this port. */
+	if (internal->registered) {
+		ret = vhu_driver_unregister(internal->args.iface);
+		if (ret < 0)
+			VHOST_LOG(ERR, "%s: cannot unregister '%s': %s",
+				dev->data->name, internal->args.iface,
+				strerror(-ret));
+		internal->registered = false;
+	}
+	queues_free_all(dev);
+	pthread_mutex_destroy(&internal->lock);
+	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port(). */
+	return 0;
+}
+
+static int
+eth_vhost_dev_infos_get(struct rte_eth_dev *dev,
+	struct rte_eth_dev_info *info)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	info->max_mac_addrs = 1;
+	info->max_rx_pktlen = (uint32_t)-1;
+	info->max_rx_queues = internal->args.queues;
+	info->max_tx_queues = internal->args.queues;
+	info->min_rx_bufsize = 0;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
+	return 0;
+}
+
+static struct eth_vhost_queue *
+queue_alloc(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t vring,
+	unsigned int socket_id)
+{
+	struct eth_vhost_queue *q;
+
+	q = rte_zmalloc_socket(dev->data->name, sizeof(*q),
+			RTE_CACHE_LINE_SIZE, socket_id);
+	if (q == NULL) {
+		VHOST_LOG(ERR, "%s: no memory for queue %u", dev->data->name,
+			queue_id);
+		return NULL;
+	}
+	q->vid = -1;
+	q->vring = vring;
+	q->port = dev->data->port_id;
+	return q;
+}
+
+/* Make q the queue in *slot; bursts stay out until the next dev_start. */
+static void
+queue_install(struct pmd_internal *internal, struct eth_vhost_queue **slot,
+	struct eth_vhost_queue *q)
+{
+	pthread_mutex_lock(&internal->lock);
+	q->vid = internal->vid;
+	*slot = q;
+	pthread_mutex_unlock(&internal->lock);
+}
+
+static int
+eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
+	uint16_t nb_desc __rte_unused, unsigned int socket_id,
+	const struct rte_eth_rxconf *conf __rte_unused,
+	struct rte_mempool *mp)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct eth_vhost_queue *q;
+
+	if (queue_id >= internal->args.queues || mp == NULL)
+		return -EINVAL;
+	q = queue_alloc(dev, queue_id, 2 * queue_id + 1, socket_id);
+	if (q == NULL)
+		return -ENOMEM;
+	q->mb_pool = mp;
+	queue_install(internal, &internal->rxqs[queue_id], q);
+	dev->data->rx_queues[queue_id] = q;
+	return 0;
+}
+
+static int
+eth_vhost_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
+	uint16_t nb_desc __rte_unused, unsigned int socket_id,
+	const struct rte_eth_txconf *conf __rte_unused)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct eth_vhost_queue *q;
+
+	if (queue_id >= internal->args.queues)
+		return -EINVAL;
+	q = queue_alloc(dev, queue_id, 2 * queue_id, socket_id);
+	if (q == NULL)
+		return -ENOMEM;
+	queue_install(internal, &internal->txqs[queue_id], q);
+	dev->data->tx_queues[queue_id] = q;
+	return 0;
+}
+
+static void
+eth_vhost_rx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	if (queue_id < ETH_VHOST_MAX_QUEUES)
+		queue_free(dev, &internal->rxqs[queue_id], NULL);
+}
+
+static void
+eth_vhost_tx_queue_release(struct rte_eth_dev *dev, uint16_t queue_id)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	if (queue_id < ETH_VHOST_MAX_QUEUES)
+		queue_free(dev, &internal->txqs[queue_id], NULL);
+}
+
+static int
+eth_vhost_tx_done_cleanup(void *txq __rte_unused, uint32_t free_cnt __rte_unused)
+{
+	return 0;	/* the Tx burst copies and frees at once: nothing held */
+}
+
+static int
+eth_vhost_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	/* Lock-free: may run inside an LSC callback we raised. */
+	return link_set(dev, __atomic_load_n(&internal->attached,
+			__ATOMIC_ACQUIRE));
+}
+
+/* A counter's value since the last stats_reset. */
+static inline uint64_t
+counter_read(const uint64_t *counter, uint64_t base)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED) - base;
+}
+
+static int
+eth_vhost_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct eth_vhost_queue *q;
+	uint64_t pkts, bytes;
+	unsigned int i;
+
+	pthread_mutex_lock(&internal->lock);
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		q = internal->rxqs[i];
+		if (q == NULL)
+			continue;
+		pkts = counter_read(&q->pkts, q->pkts_base);
+		bytes = counter_read(&q->bytes, q->bytes_base);
+		stats->ipackets += pkts;
+		stats->ibytes += bytes;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_ipackets[i] = pkts;
+			stats->q_ibytes[i] = bytes;
+		}
+	}
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		q = internal->txqs[i];
+		if (q == NULL)
+			continue;
+		pkts = counter_read(&q->pkts, q->pkts_base);
+		bytes = counter_read(&q->bytes, q->bytes_base);
+		stats->opackets += pkts;
+		stats->obytes += bytes;
+		stats->oerrors += counter_read(&q->missed, q->missed_base);
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_opackets[i] = pkts;
+			stats->q_obytes[i] = bytes;
+		}
+	}
+	pthread_mutex_unlock(&internal->lock);
+	stats->imissed = 0;
+	return 0;
+}
+
+/* The bursts own the counters (single writer, no atomics on the data
+ * path): reset records where they are instead of writing them. */
+static void
+queue_stats_reset(struct eth_vhost_queue *q)
+{
+	if (q == NULL)
+		return;
+	q->pkts_base = __atomic_load_n(&q->pkts, __ATOMIC_RELAXED);
+	q->bytes_base = __atomic_load_n(&q->bytes, __ATOMIC_RELAXED);
+	q->missed_base = __atomic_load_n(&q->missed, __ATOMIC_RELAXED);
+}
+
+static int
+eth_vhost_stats_reset(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	unsigned int i;
+
+	pthread_mutex_lock(&internal->lock);
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		queue_stats_reset(internal->rxqs[i]);
+		queue_stats_reset(internal->txqs[i]);
+	}
+	pthread_mutex_unlock(&internal->lock);
+	return 0;
+}
+
+/* The guest sees every packet we give it: filtering modes are accepted. */
+static int
+eth_vhost_mode_noop(struct rte_eth_dev *dev __rte_unused)
+{
+	return 0;
+}
+
+static int
+eth_vhost_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
+{
+	if (mtu < ETH_VHOST_MIN_MTU || mtu > ETH_VHOST_MAX_MTU) {
+		VHOST_LOG(ERR, "%s: MTU %u out of range %u..%u",
+			dev->data->name, mtu, ETH_VHOST_MIN_MTU,
+			ETH_VHOST_MAX_MTU);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct eth_dev_ops eth_vhost_ops = {
+	.dev_configure = eth_vhost_dev_configure,
+	.dev_start = eth_vhost_dev_start,
+	.dev_stop = eth_vhost_dev_stop,
+	.dev_close = eth_vhost_dev_close,
+	.dev_infos_get = eth_vhost_dev_infos_get,
+	.rx_queue_setup = eth_vhost_rx_queue_setup,
+	.tx_queue_setup = eth_vhost_tx_queue_setup,
+	.rx_queue_release = eth_vhost_rx_queue_release,
+	.tx_queue_release = eth_vhost_tx_queue_release,
+	.tx_done_cleanup = eth_vhost_tx_done_cleanup,
+	.link_update = eth_vhost_link_update,
+	.stats_get = eth_vhost_stats_get,
+	.stats_reset = eth_vhost_stats_reset,
+	.promiscuous_enable = eth_vhost_mode_noop,
+	.promiscuous_disable = eth_vhost_mode_noop,
+	.allmulticast_enable = eth_vhost_mode_noop,
+	.allmulticast_disable = eth_vhost_mode_noop,
+	.mtu_set = eth_vhost_mtu_set,
+};
+
+/* ------------------------------------------------------------ probe/remove */
+
+static void
+internal_init(struct pmd_internal *internal, const struct eth_vhost_args *args)
+{
+	internal->args = *args;
+	internal->vid = -1;
+	pthread_mutex_init(&internal->lock, NULL);
+	eth_vhost_events_init(&internal->events);
+}
+
+static int
+eth_vhost_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct pmd_internal *internal;
+	struct rte_ether_addr *mac;
+	struct eth_vhost_args args;
+	struct rte_eth_dev *dev;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		VHOST_LOG(ERR, "%s: secondary processes are not supported yet",
+			name);
+		return -ENOTSUP;
+	}
+	ret = eth_vhost_args_parse(name, rte_vdev_device_args(vdev), &args);
+	if (ret < 0)
+		return ret;
+	if (vdev->device.numa_node == SOCKET_ID_ANY)
+		vdev->device.numa_node = rte_socket_id();
+
+	dev = rte_eth_vdev_allocate(vdev, sizeof(*internal));
+	if (dev == NULL) {
+		VHOST_LOG(ERR, "%s: cannot allocate an ethdev port", name);
+		return -ENOMEM;
+	}
+	mac = rte_zmalloc_socket(name, sizeof(*mac), 0,
+			vdev->device.numa_node);
+	if (mac == NULL) {
+		VHOST_LOG(ERR, "%s: no memory for the MAC address", name);
+		rte_eth_dev_release_port(dev);
+		return -ENOMEM;
+	}
+	/* 56:48:4f:53:54 is "VHOST"; the last byte tells ports apart. */
+	*mac = (struct rte_ether_addr){ .addr_bytes = {
+		0x56, 0x48, 0x4f, 0x53, 0x54, (uint8_t)dev->data->port_id } };
+	dev->data->mac_addrs = mac;
+
+	internal = dev->data->dev_private;
+	internal_init(internal, &args);
+	link_set(dev, false);
+	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC |
+			RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	dev->data->promiscuous = 1;
+	dev->data->all_multicast = 1;
+	dev->dev_ops = &eth_vhost_ops;
+	dev->rx_pkt_burst = eth_vhost_rx_burst;
+	dev->tx_pkt_burst = eth_vhost_tx_burst;
+
+	/* Callbacks may run from here on, on the library's thread. */
+	ret = vhu_driver_register(args.iface, args.client ? VHU_REG_CLIENT : 0,
+			args.queues, &eth_vhost_vhu_ops, dev);
+	if (ret < 0) {
+		VHOST_LOG(ERR, "%s: cannot %s vhost-user socket '%s': %s", name,
+			args.client ? "connect to" : "listen on", args.iface,
+			strerror(-ret));
+		pthread_mutex_destroy(&internal->lock);
+		rte_eth_dev_release_port(dev);	/* frees mac, internal */
+		return ret;
+	}
+	internal->registered = true;
+	rte_eth_dev_probing_finish(dev);
+
+	VHOST_LOG(INFO, "%s: port %u on %s '%s', %u queue pair(s)", name,
+		dev->data->port_id, args.client ? "client" : "server",
+		args.iface, args.queues);
+	return 0;
+}
+
+static int
+eth_vhost_remove(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct rte_eth_dev *dev;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	dev = rte_eth_dev_allocated(name);
+	if (dev == NULL)
+		return 0;	/* already closed with rte_eth_dev_close() */
+	eth_vhost_dev_close(dev);
+	return rte_eth_dev_release_port(dev);
+}
+
+static struct rte_vdev_driver eth_vhost_drv = {
+	.probe = eth_vhost_probe,
+	.remove = eth_vhost_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(net_vhost, eth_vhost_drv);
+RTE_PMD_REGISTER_ALIAS(net_vhost, eth_vhost);
+RTE_PMD_REGISTER_PARAM_STRING(net_vhost,
+	"iface=<path> "
+	"queues=<1..128> "
+	"client=<0|1>");

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Private state of the net_vhost PMD, shared by its source files.
+ *
+ * Threads
+ * -------
+ * - Application threads: ethdev ops (configure, start, stop, close, queue
+ *   setup, stats) and the public rte_eth_vhost_* functions.
+ * - Application lcores: the rx/tx bursts, one lcore per queue.
+ * - The library's control thread: new_device/destroy_device/
+ *   vring_state_changed.
+ * Control state (attach state, started, the queue tables, per-vring enable
+ * state) is changed under pmd_internal.lock by the first and third. The
+ * bursts take no lock: each queue has an allow_queuing/while_queuing pair
+ * (see eth_vhost_queue_enter()), and queue fields the burst reads are only
+ * written while the burst is kept out.
+ */
+#ifndef ETH_VHOST_H
+#define ETH_VHOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/un.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+#include <rte_spinlock.h>
+#include <rte_branch_prediction.h>
+#include <ethdev_driver.h>
+
+#include "vhu.h"
+#include "rte_eth_vhost.h"
+
+#define ETH_VHOST_INTERNAL __attribute__((visibility("hidden")))
+
+extern int eth_vhost_logtype;
+#define VHOST_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, eth_vhost_logtype, \
+		"net_vhost: " fmt "\n", ##__VA_ARGS__)
+
+#define ETH_VHOST_MAX_QUEUES	VHU_MAX_QUEUE_PAIRS
+#define ETH_VHOST_IFACE_SIZE	sizeof(((struct sockaddr_un *)0)->sun_path)
+#define ETH_VHOST_EVENT_RING_SIZE 1024
+
+/* ----------------------------------------------------------------- devargs */
+
+struct eth_vhost_args {
+	char iface[ETH_VHOST_IFACE_SIZE];
+	uint16_t queues;
+	bool client;
+};
+
+/* Parse a net_vhost devargs string. 0, or -EINVAL after logging which key
+ * is wrong and why. */
+ETH_VHOST_INTERNAL int eth_vhost_args_parse(const char *name, const char *args,
+		struct eth_vhost_args *out);
+
+/* ------------------------------------------------------------------ events */
+
+/* Queue state changes waiting for rte_eth_vhost_get_queue_event(). */
+struct eth_vhost_events {
+	rte_spinlock_t lock;
+	uint32_t head;		/* next to pop */
+	uint32_t count;
+	struct rte_eth_vhost_queue_event ring[ETH_VHOST_EVENT_RING_SIZE];
+};
+
+ETH_VHOST_INTERNAL void eth_vhost_events_init(struct eth_vhost_events *ev);
+ETH_VHOST_INTERNAL void eth_vhost_events_push(struct eth_vhost_events *ev,
+		uint16_t queue_id, bool rx, bool enable);
+
+/* ------------------------------------------------------------------ queues */
+
+struct eth_vhost_queue {
+	/* Read by every burst. */
+	uint32_t allow_queuing;		/* control path: bursts may enter */
+	uint32_t while_queuing;		/* data path: a burst is inside */
+	int vid;			/* written only while bursts are out */
+	uint16_t vring;
+	uint16_t port;
+	struct rte_mempool *mb_pool;	/* rx only */
+
+	/* Written by the burst only; read by stats_get. */
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t missed;
+
+	/* Control path: counter values at the last stats_reset. */
+	uint64_t pkts_base __rte_cache_aligned;
+	uint64_t bytes_base;
+	uint64_t missed_base;
+} __rte_cache_aligned;
+
+/*
+ * A burst enters a queue with eth_vhost_queue_enter() and leaves with
+ * eth_vhost_queue_leave(); the control path keeps bursts out with
+ * eth_vhost_queue_block(). while_queuing is set before allow_queuing is
+ * re-read and allow_queuing cleared before while_queuing is read, each
+ * followed by a full barrier, so at least one side sees the other.
+ */
+static inline bool
+eth_vhost_queue_enter(struct eth_vhost_queue *q)
+{
+	/* Cheap early exit while no guest is attached: no barrier. */
+	if (unlikely(!__atomic_load_n(&q->allow_queuing, __ATOMIC_RELAXED)))
+		return false;
+	__atomic_store_n(&q->while_queuing, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (likely(__atomic_load_n(&q->allow_queuing, __ATOMIC_ACQUIRE)))
+		return true;
+	__atomic_store_n(&q->while_queuing, 0, __ATOMIC_RELEASE);
+	return false;
+}
+
+static inline void
+eth_vhost_queue_leave(struct eth_vhost_queue *q)
+{
+	__atomic_store_n(&q->while_queuing, 0, __ATOMIC_RELEASE);
+}
+
+/* Control path: no burst enters q after this returns, none is inside. */
+static inline void
+eth_vhost_queue_block(struct eth_vhost_queue *q)
+{
+	__atomic_store_n(&q->allow_queuing, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&q->while_queuing, __ATOMIC_ACQUIRE))
+		rte_pause();
+}
+
+/* Control path: let bursts in (after vid and vring are set). */
+static inline void
+eth_vhost_queue_allow(struct eth_vhost_queue *q)
+{
+	__atomic_store_n(&q->allow_queuing, 1, __ATOMIC_RELEASE);
+}
+
+/* Data-path counter update: single writer, whole-word stores so that
+ * stats_get on another thread never reads a torn value. */
+static inline void
+eth_vhost_counter_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+ETH_VHOST_INTERNAL uint16_t eth_vhost_rx_burst(void *rxq,
+		struct rte_mbuf **pkts, uint16_t nb_pkts);
+ETH_VHOST_INTERNAL uint16_t eth_vhost_tx_burst(void *txq,
+		struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/* -------------------------------------------------------------------- port */
+
+struct pmd_internal {
+	pthread_mutex_t lock;		/* control state below */
+	struct eth_vhost_args args;
+	bool registered;		/* vhu_driver_register() succeeded */
+	bool started;
+	bool attached;
+	int vid;			/* -1 while no guest is attached */
+
+	struct eth_vhost_queue *rxqs[ETH_VHOST_MAX_QUEUES];
+	struct eth_vhost_queue *txqs[ETH_VHOST_MAX_QUEUES];
+	/* Last state reported to the application for each vring. */
+	bool vring_enabled[2 * ETH_VHOST_MAX_QUEUES];
+
+	struct eth_vhost_events events;
+};
+
+/* The private data of port_id if it is a net_vhost port, else NULL. */
+ETH_VHOST_INTERNAL struct pmd_internal *eth_vhost_internal_get(uint16_t port_id);
+
+#endif /* ETH_VHOST_H */
