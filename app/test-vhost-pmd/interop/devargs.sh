@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Bad devargs fail the probe of our net_vhost with a message naming the key:
+# the process exits non-zero without a port, and a regular file given as
+# iface is left alone. A good set of devargs, as a control, gives a port.
+set -euo pipefail
+# shellcheck source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+
+# expect_refused KEY DEVARGS: the probe fails and names KEY.
+expect_refused() {
+	local key=$1 vdev=$2 log name msg
+	ncase=$((ncase + 1))
+	name=case$ncase
+	vpt_launch "$name" ours "$VPT_VHOST_CORES" "$vdev" "$VPT_PEER" --timeout 5
+	vpt_wait_exit "$name" 60
+	log=${VPT_LOG[$name]}
+	[ "${VPT_RC[$name]}" != 0 ] || vpt_fail "$name: '$vdev' accepted (exit 0)"
+	! grep -q '^READY' "$log" || vpt_fail "$name: '$vdev' gave a port"
+	# A line that names the key in its own words: not an echo of the
+	# devargs, not a path with the file prefix.
+	msg=$(grep -viF -e "$vdev" -e "${VPT_PREFIX[$name]}" "$log" |
+		grep -iE "(^|[^a-z0-9_])$key([^a-z0-9_]|$)" | head -n 1 || true)
+	[ -n "$msg" ] || vpt_fail "$name: no message names '$key' for '$vdev'"
+	vpt_ok "'$vdev' refused (exit ${VPT_RC[$name]}): $msg"
+}
+
+vpt_init devargs
+ncase=0
+sock=$(vpt_sock devargs)
+regular=$VPT_DIR/regular-file
+echo "not a socket" >"$regular"
+
+vpt_start_vhost good "$sock" --hold --timeout 60
+vpt_stop good TERM
+vpt_expect_rc good 0
+
+expect_refused iface "net_vhost0,queues=1"
+expect_refused queues "$(vpt_vdev_vhost "$sock" | sed 's/queues=1/queues=0/')"
+expect_refused queues "$(vpt_vdev_vhost "$sock" | sed 's/queues=1/queues=999/')"
+expect_refused bogus_key "$(vpt_vdev_vhost "$sock" bogus_key=1)"
+expect_refused tso "$(vpt_vdev_vhost "$sock" tso=1)"
+expect_refused iface "net_vhost0,iface=$regular,queues=1"
+vpt_expect_eq "regular file after the probe" "$(cat "$regular" 2>&1)" "not a socket"

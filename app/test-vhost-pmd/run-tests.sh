@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Run every test: each unit case of vhu-unit (build/, then again in
+# build-asan/ under ASan+UBSan) and each interop script. One line per test
+# (the tail of its log on failure), then "N passed, N failed".
+#
+# usage: run-tests.sh [WORD...]    only the tests whose name contains a WORD
+# Logs: build/test-logs/ (VHOST_PMD_LOGDIR).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+BUILD=${VHOST_PMD_BUILD:-$TOP/build}
+ASAN_BUILD=${VHOST_PMD_ASAN_BUILD:-$TOP/build-asan}
+LOGDIR=${VHOST_PMD_LOGDIR:-$BUILD/test-logs}
+UNIT_TIMEOUT=${VHOST_PMD_UNIT_TIMEOUT:-120}
+INTEROP_TIMEOUT=${VHOST_PMD_INTEROP_TIMEOUT:-300}
+export VHOST_PMD_BUILD=$BUILD
+export VHOST_PMD_TEST_TAG=${VHOST_PMD_TEST_TAG:-vpt$$}
+
+FILTERS=("$@")
+passed=0
+failed=0
+
+selected() {
+	local w
+	[ ${#FILTERS[@]} = 0 ] && return 0
+	for w in "${FILTERS[@]}"; do
+		[[ $1 == *"$w"* ]] && return 0
+	done
+	return 1
+}
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+
+fail() {
+	local name=$1 why=$2 log=$3
+	echo "FAIL $name ($why)"
+	[ -f "$log" ] && tail -n 20 "$log" | sed 's/^/    | /'
+	failed=$((failed + 1))
+}
+
+# run_test NAME SECONDS CMD...: one test, bounded, output to its log.
+run_test() {
+	local name=$1 secs=$2 log rc=0
+	shift 2
+	selected "$name" || return 0
+	log=$LOGDIR/${name//\//.}.log
+	timeout -k 10 "$secs" "$@" >"$log" 2>&1 </dev/null || rc=$?
+	case $rc in
+	0) pass "$name" ;;
+	124) fail "$name" "timed out after ${secs}s" "$log" ;;
+	*) fail "$name" "exit $rc" "$log" ;;
+	esac
+}
+
+# unit_tests BUILD_DIR LABEL [ENV...]: every case of that vhu-unit.
+unit_tests() {
+	local dir=$1 label=$2 bin names name
+	shift 2
+	bin=$dir/app/test-vhost-pmd/unit/vhu-unit
+	if [ ! -x "$bin" ]; then
+		echo "note: $bin not built, $label tests skipped"
+		return 0
+	fi
+	if ! names=$(timeout 30 env "$@" "$bin" --list 2>"$LOGDIR/$label.list.log" </dev/null) ||
+	   [ -z "$names" ]; then
+		fail "$label/--list" "no case list" "$LOGDIR/$label.list.log"
+		return 0
+	fi
+	for name in $names; do
+		run_test "$label/$name" "$UNIT_TIMEOUT" env "$@" "$bin" "$name"
+	done
+}
+
+interop_tests() {
+	local script
+	for script in "$HERE"/interop/*.sh; do
+		run_test "interop/$(basename "$script" .sh)" "$INTEROP_TIMEOUT" \
+			env VHOST_PMD_LOGDIR="$LOGDIR/interop" bash "$script"
+	done
+}
+
+# Every script cleans up after itself: check that nothing of this run is
+# left (processes, hugepage files), and remove what is.
+leftovers() {
+	local name=harness/no-leftovers log pids files pid f
+	selected "$name" || return 0
+	log=$LOGDIR/harness.no-leftovers.log
+	pids=$(pgrep -f -- "--file-prefix $VHOST_PMD_TEST_TAG-" || true)
+	files=$(find /dev/hugepages /var/run/dpdk -maxdepth 1 \
+		-name "$VHOST_PMD_TEST_TAG-*" 2>/dev/null || true)
+	if [ -z "$pids$files" ]; then
+		pass "$name"
+		return 0
+	fi
+	{ echo "left behind: processes: ${pids:-none}"; echo "files: ${files:-none}"; } >"$log"
+	for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+	while read -r f; do [ -z "$f" ] || rm -rf "$f"; done <<<"$files"
+	fail "$name" "processes or hugepage files left" "$log"
+}
+
+rm -rf "$LOGDIR"
+mkdir -p "$LOGDIR"
+unit_tests "$BUILD" unit
+unit_tests "$ASAN_BUILD" unit-asan \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+interop_tests
+leftovers
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
