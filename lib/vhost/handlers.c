@@ -30,6 +30,44 @@ vring_of(struct vhu_dev *dev, uint32_t index, const char *req)
 	return &dev->vrings[index];
 }
 
+/*
+ * Guest notifications, written by the control path whenever vrings may have
+ * become ready (again on vrings already ready: harmless), never per burst.
+ * We poll, so a guest kick is wasted work. Without EVENT_IDX,
+ * VHU_USED_F_NO_NOTIFY says so; with it, flags must be 0 (virtio 1.2
+ * 2.7.10) and split.c keeps avail_event out of the guest's way instead.
+ * The data path never writes used->flags: this cannot race with it.
+ */
+static void
+vrings_notify_setup(struct vhu_dev *dev)
+{
+	uint16_t flags = dev->event_idx ? 0 : VHU_USED_F_NO_NOTIFY;
+	uint32_t i;
+
+	for (i = 0; i < dev->nr_vring; i++) {
+		struct vhu_vring *vq = &dev->vrings[i];
+
+		if (__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) && vq->used != NULL)
+			__atomic_store_n(&vq->used->flags, flags, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Every handler makes vrings ready through here. event_idx is derived from
+ * the features while the device is stopped, before any vring can become
+ * ready, also on a reused device slot whose frontend never sent
+ * SET_FEATURES (features 0). Features only change while the device is
+ * stopped (h_set_features, h_reset_owner stop it first).
+ */
+static void
+ready_update(struct vhu_dev *dev)
+{
+	if (!dev->running)
+		dev->event_idx = (dev->features & VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) != 0;
+	vhu_dev_update_ready(dev);
+	vrings_notify_setup(dev);
+}
+
 static int
 reply_u64(struct vhu_msg *msg, uint64_t val)
 {
@@ -62,6 +100,7 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	}
 	dev->features = f;
 	dev->mrg_rxbuf = f & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
+	dev->event_idx = (f & VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) != 0;
 	dev->vnet_hdr_len = (f & (VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) |
 				  VHU_BIT(VHU_VIRTIO_F_VERSION_1))) ?
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);
@@ -69,7 +108,7 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	VHU_LOG(INFO, "%s: features 0x%" PRIx64 ", virtio-net header %u bytes",
 		dev->ifname, f, dev->vnet_hdr_len);
 	if (restart)
-		vhu_dev_update_ready(dev);
+		ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -93,6 +132,7 @@ h_reset_owner(struct vhu_dev *dev, struct vhu_msg *msg __rte_unused)
 	dev->protocol_features = 0;
 	dev->features_set = false;
 	dev->mrg_rxbuf = false;
+	dev->event_idx = false;
 	dev->vnet_hdr_len = sizeof(struct vhu_net_hdr);
 	return VHU_HANDLED_OK;
 }
@@ -156,7 +196,7 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->mem = new;
 	if (old != NULL)
 		vhu_mem_unmap(old);
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -176,7 +216,7 @@ h_set_vring_num(struct vhu_dev *dev, struct vhu_msg *msg)
 	}
 	vhu_vring_quiesce(vq);
 	vq->size = num;
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -195,7 +235,7 @@ h_set_vring_addr(struct vhu_dev *dev, struct vhu_msg *msg)
 	vq->used_uaddr = a.used_user_addr;
 	vq->log_guest_addr = a.log_guest_addr;
 	vq->addr_set = true;
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -211,7 +251,7 @@ h_set_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	vhu_vring_quiesce(vq);
 	vq->last_avail_idx = base;
 	vq->last_used_idx = base;
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -274,7 +314,7 @@ h_set_vring_kick(struct vhu_dev *dev, struct vhu_msg *msg)
 	/* Without protocol features a started ring is enabled (vhost-user.rst). */
 	if (!(dev->features & VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES)))
 		vq->enabled = true;
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -292,7 +332,7 @@ h_set_vring_call(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (vq->callfd >= 0)
 		close(vq->callfd);
 	vq->callfd = fd;
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -320,7 +360,7 @@ h_set_vring_enable(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (vq == NULL)
 		return VHU_HANDLED_ERR;
 	vq->enabled = msg->payload.state.num != 0;
-	vhu_dev_update_ready(dev);
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 

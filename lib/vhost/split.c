@@ -266,12 +266,29 @@ iov_copy_out(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
 	*off = o;
 }
 
-/* Publish the used entries of a burst, then kick the guest if it wants. */
-static __rte_always_inline void
-ring_finish(struct vhu_vring *vq, struct vhu_ring *r)
+/* virtio 1.2 2.7.7.2: does the other side want a notification now that its
+ * event index event was crossed moving from old to new? */
+static __rte_always_inline bool
+vring_need_event(uint16_t event, uint16_t new, uint16_t old)
 {
-	uint16_t produced = r->last_used_idx - vq->last_used_idx;
-	uint16_t flags;
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
+/*
+ * Publish the used entries of a burst, then call the guest if it wants.
+ * With EVENT_IDX the guest says so with used_event (after avail->ring[]),
+ * and we tell it with avail_event (after used->ring[]) not to kick us: we
+ * poll. avail_event is kept one behind what we consumed, so the guest's
+ * avail index, never behind last_avail_idx, only crosses it after a full
+ * wrap of the 16-bit index. Without EVENT_IDX the control path has set
+ * VHU_USED_F_NO_NOTIFY once, and AVAIL_F_NO_INTERRUPT says "no call".
+ */
+static __rte_always_inline void
+ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_ring *r)
+{
+	uint16_t old_used = vq->last_used_idx;
+	uint16_t produced = r->last_used_idx - old_used;
+	bool call;
 	int callfd;
 
 	vq->last_avail_idx = r->last_avail_idx;
@@ -280,12 +297,23 @@ ring_finish(struct vhu_vring *vq, struct vhu_ring *r)
 	vq->last_used_idx = r->last_used_idx;
 	__atomic_store_n(&r->used->idx, r->last_used_idx, __ATOMIC_RELEASE);
 
-	/* The flags must be read after the guest can see the new used->idx,
+	/* The guest's wish must be read after it can see the new used->idx,
 	 * or we may miss a change to "interrupt me" and the guest sleeps. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	flags = __atomic_load_n(&r->avail->flags, __ATOMIC_RELAXED);
+	if (dev->event_idx) {
+		volatile uint16_t *avail_event =
+			(volatile uint16_t *)&r->used->ring[r->size];
+		uint16_t used_event = __atomic_load_n(&r->avail->ring[r->size],
+						      __ATOMIC_RELAXED);
+
+		*avail_event = (uint16_t)(r->last_avail_idx - 1);
+		call = vring_need_event(used_event, r->last_used_idx, old_used);
+	} else {
+		call = !(__atomic_load_n(&r->avail->flags, __ATOMIC_RELAXED) &
+			 VHU_AVAIL_F_NO_INTERRUPT);
+	}
 	callfd = vq->callfd;
-	if (!(flags & VHU_AVAIL_F_NO_INTERRUPT) && callfd >= 0)
+	if (call && callfd >= 0)
 		eventfd_write(callfd, 1);
 }
 
@@ -448,7 +476,7 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 		r.last_avail_idx += consumed;
 	}
 
-	ring_finish(vq, &r);
+	ring_finish(dev, vq, &r);
 	vhu_vring_leave(vq);
 	return sent;
 }
@@ -543,7 +571,7 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 
 	if (got < nb)
 		rte_pktmbuf_free_bulk(&pkts[got], nb - got);
-	ring_finish(vq, &r);
+	ring_finish(dev, vq, &r);
 	vhu_vring_leave(vq);
 	return got;
 }

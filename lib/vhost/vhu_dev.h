@@ -28,14 +28,21 @@ extern int vhu_logtype;
 #define VHU_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, vhu_logtype, "VHOST_USER: " fmt "\n", ##__VA_ARGS__)
 
-/* Features we offer the frontend (VHU_VIRTIO_* / VHU_USER_* bits). */
+/*
+ * Features we offer the frontend (VHU_VIRTIO_* / VHU_USER_* bits).
+ * IN_ORDER costs nothing: split.c consumes avail entries and returns them
+ * in used strictly in avail order on every path (broken chains included),
+ * and a partial burst leaves the rest unconsumed.
+ */
 #define VHU_SUPPORTED_FEATURES ( \
 	VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) | \
 	VHU_BIT(VHU_VIRTIO_NET_F_MQ) | \
 	VHU_BIT(VHU_VIRTIO_F_ANY_LAYOUT) | \
 	VHU_BIT(VHU_VIRTIO_RING_F_INDIRECT_DESC) | \
+	VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX) | \
 	VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES) | \
-	VHU_BIT(VHU_VIRTIO_F_VERSION_1))
+	VHU_BIT(VHU_VIRTIO_F_VERSION_1) | \
+	VHU_BIT(VHU_VIRTIO_F_IN_ORDER))
 
 #define VHU_SUPPORTED_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHU_PROTOCOL_F_MQ) | \
@@ -172,6 +179,7 @@ struct vhu_dev {
 	struct vhu_mem *mem;		/* NULL until SET_MEM_TABLE */
 	uint16_t vnet_hdr_len;		/* 10 or 12 */
 	bool mrg_rxbuf;
+	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated (handlers.c) */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */

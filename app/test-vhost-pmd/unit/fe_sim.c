@@ -695,3 +695,20 @@ fe_calls(struct fe_sim *s, int q)
 		return 0;
 	return v;
 }
+
+void
+fe_used_event_set(struct fe_sim *s, int q, uint16_t val)
+{
+	struct fe_vq *vq = &s->vq[q];
+
+	/* Ordered before the next avail->idx store, as a driver would. */
+	__atomic_store_n(&vq->avail->ring[vq->size], val, __ATOMIC_SEQ_CST);
+}
+
+uint16_t
+fe_avail_event(struct fe_sim *s, int q)
+{
+	struct fe_vq *vq = &s->vq[q];
+
+	return __atomic_load_n((uint16_t *)&vq->used->ring[vq->size], __ATOMIC_ACQUIRE);
+}

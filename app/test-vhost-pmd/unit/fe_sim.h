@@ -139,4 +139,10 @@ uint32_t fe_chain_read(struct fe_sim *s, int q, uint16_t head, void *out, uint32
 /* Calls signalled on q since the last read (0 if none). */
 uint64_t fe_calls(struct fe_sim *s, int q);
 
+/* VIRTIO_RING_F_EVENT_IDX fields of vring q: used_event (after
+ * avail->ring[], ours to write) and avail_event (after used->ring[], the
+ * backend's). */
+void fe_used_event_set(struct fe_sim *s, int q, uint16_t val);
+uint16_t fe_avail_event(struct fe_sim *s, int q);
+
 #endif /* FE_SIM_H */

@@ -1702,6 +1702,262 @@ fail:
 	return -1;
 }
 
+/* -------------------------------------------------------- notifications */
+
+#define F_EVENT_IDX	VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)
+#define F_IN_ORDER	VHU_BIT(VHU_VIRTIO_F_IN_ORDER)
+
+static uint16_t
+used_flags(struct t *t, int q)
+{
+	return __atomic_load_n(&t->s.vq[q].used->flags, __ATOMIC_ACQUIRE);
+}
+
+/* One Rx packet of 100 bytes into a fresh buffer; calls seen for it. */
+static int
+rx_one_call(struct t *t, struct rte_mbuf *p, uint64_t *calls)
+{
+	CHECK(fe_post_rx(&t->s, 2048) >= 0);
+	CHECK_EQ(vhu_enqueue_burst(t->vid, 0, &p, 1), 1);
+	*calls = fe_calls(&t->s, FE_RX_VQ);
+	return rx_check(t, p, 1);
+fail:
+	return -1;
+}
+
+/*
+ * EVENT_IDX: the guest is called only when the used index crosses its
+ * used_event, whatever avail->flags says; avail_event follows what the
+ * backend consumed, one behind, so that the guest never kicks a polling
+ * backend; used->flags stays 0.
+ */
+static int
+test_event_idx(void)
+{
+	struct rte_mbuf *p[4] = { 0 }, *rx[4] = { 0 };
+	uint64_t calls;
+	struct t t;
+	int i;
+
+	if (t_start(&t, F_MRG | F_EVENT_IDX, 1) < 0)
+		goto fail;
+	CHECK(t.s.features & F_EVENT_IDX);
+	CHECK_EQ(vhu_get_negotiated_features(t.vid) & F_EVENT_IDX, F_EVENT_IDX);
+	CHECK_EQ(used_flags(&t, FE_RX_VQ), 0);
+	CHECK_EQ(used_flags(&t, FE_TX_VQ), 0);
+	for (i = 0; i < 4; i++)
+		CHECK((p[i] = mk_pkt1(100, 40 + i)) != NULL);
+	fe_calls(&t.s, FE_RX_VQ);
+
+	/* Rx: "call me once used entry 1 is there". */
+	fe_used_event_set(&t.s, FE_RX_VQ, 1);
+	CHECK_EQ(rx_one_call(&t, p[0], &calls), 0);
+	CHECK_EQ(calls, 0);			/* used idx 0 -> 1 */
+	CHECK_EQ(fe_avail_event(&t.s, FE_RX_VQ), 0);
+	CHECK_EQ(rx_one_call(&t, p[1], &calls), 0);
+	CHECK_EQ(calls, 1);			/* 1 -> 2 crosses entry 1 */
+	CHECK_EQ(fe_avail_event(&t.s, FE_RX_VQ), 1);
+	CHECK_EQ(rx_one_call(&t, p[2], &calls), 0);
+	CHECK_EQ(calls, 0);			/* 2 -> 3: already past */
+	/* Several entries in one burst, the event in the middle of them; the
+	 * interrupt flag is ignored with EVENT_IDX. */
+	t.s.vq[FE_RX_VQ].avail->flags = VHU_AVAIL_F_NO_INTERRUPT;
+	fe_used_event_set(&t.s, FE_RX_VQ, 4);
+	for (i = 0; i < 3; i++)
+		CHECK(fe_post_rx(&t.s, 2048) >= 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, p, 3), 3);	/* 3 -> 6 */
+	CHECK_EQ(fe_calls(&t.s, FE_RX_VQ), 1);
+	CHECK_EQ(fe_avail_event(&t.s, FE_RX_VQ), 5);
+	for (i = 0; i < 3; i++)
+		if (rx_check(&t, p[i], 1) < 0)
+			FAIL("packet %d", i);
+
+	/* Tx: the same on the other vring. */
+	fe_calls(&t.s, FE_TX_VQ);
+	fe_used_event_set(&t.s, FE_TX_VQ, 0);
+	CHECK(tx_post(&t, 100, 50, NULL, false) >= 0);
+	CHECK(tx_post(&t, 200, 51, NULL, false) >= 0);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 4), 2);	/* 0 -> 2 */
+	CHECK_EQ(fe_calls(&t.s, FE_TX_VQ), 1);
+	CHECK_EQ(fe_avail_event(&t.s, FE_TX_VQ), 1);
+	CHECK(tx_post(&t, 300, 52, NULL, false) >= 0);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, &rx[2], 2), 1);	/* 2 -> 3 */
+	CHECK_EQ(fe_calls(&t.s, FE_TX_VQ), 0);
+	CHECK_EQ(fe_avail_event(&t.s, FE_TX_VQ), 2);
+	CHECK_EQ(tx_check(rx[0], 100, 50, 1), 0);
+	CHECK_EQ(tx_check(rx[1], 200, 51, 1), 0);
+	CHECK_EQ(tx_check(rx[2], 300, 52, 1), 0);
+	CHECK_EQ(used_flags(&t, FE_RX_VQ), 0);
+	CHECK_EQ(used_flags(&t, FE_TX_VQ), 0);
+	free_pkts(p, 4);
+	free_pkts(rx, 4);
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(p, 4);
+	free_pkts(rx, 4);
+	t_end(&t);
+	return -1;
+}
+
+/*
+ * Without EVENT_IDX the backend sets VRING_USED_F_NO_NOTIFY on every vring
+ * when it starts (it polls) and leaves avail_event alone; renegotiating
+ * with EVENT_IDX clears the flag (the spec wants 0 then), and back.
+ */
+static int
+test_no_notify(void)
+{
+	struct rte_mbuf *p = NULL, *rx[1] = { 0 };
+	uint64_t calls;
+	struct t t;
+
+	if (t_start(&t, F_MRG, 1) < 0)
+		goto fail;
+	CHECK_EQ(t.s.features & F_EVENT_IDX, 0);
+	CHECK_EQ(used_flags(&t, FE_RX_VQ), VHU_USED_F_NO_NOTIFY);
+	CHECK_EQ(used_flags(&t, FE_TX_VQ), VHU_USED_F_NO_NOTIFY);
+	CHECK((p = mk_pkt1(100, 60)) != NULL);
+	fe_calls(&t.s, FE_RX_VQ);
+	CHECK_EQ(rx_one_call(&t, p, &calls), 0);
+	CHECK_EQ(calls, 1);
+	CHECK(tx_post(&t, 100, 61, NULL, false) >= 0);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 1), 1);
+	CHECK_EQ(tx_check(rx[0], 100, 61, 1), 0);
+	CHECK_EQ(fe_avail_event(&t.s, FE_RX_VQ), 0);
+	CHECK_EQ(fe_avail_event(&t.s, FE_TX_VQ), 0);
+
+	t.s.features = F_MRG | F_EVENT_IDX;
+	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, t.s.features), 0);
+	CHECK_EQ(vhu_get_negotiated_features(t.vid) & F_EVENT_IDX, F_EVENT_IDX);
+	CHECK_EQ(used_flags(&t, FE_RX_VQ), 0);
+	CHECK_EQ(used_flags(&t, FE_TX_VQ), 0);
+	t.s.features = F_MRG;
+	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, t.s.features), 0);
+	CHECK_EQ(used_flags(&t, FE_RX_VQ), VHU_USED_F_NO_NOTIFY);
+	CHECK_EQ(used_flags(&t, FE_TX_VQ), VHU_USED_F_NO_NOTIFY);
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	t_end(&t);
+	return -1;
+}
+
+/* Build, without publishing, an Rx chain of one len-byte buffer. */
+static int
+rx_chain_add(struct t *t, uint32_t len)
+{
+	struct fe_buf b = { fe_alloc(&t->s, len, 64), len };
+
+	return b.gpa ? fe_chain_add(&t->s, FE_RX_VQ, &b, 1, true, false) : -1;
+}
+
+/* Build, without publishing, a Tx chain: header, len bytes of pattern seed. */
+static int
+tx_chain_add(struct t *t, uint32_t len, unsigned int seed)
+{
+	struct fe_buf b = { fe_alloc(&t->s, t->hdr_len + len, 64), t->hdr_len + len };
+	uint8_t *d;
+
+	if (b.gpa == 0)
+		return -1;
+	d = fe_ptr(&t->s, b.gpa);
+	memset(d, 0, t->hdr_len);
+	pat_fill(d + t->hdr_len, len, seed);
+	return fe_chain_add(&t->s, FE_TX_VQ, &b, 1, false, false);
+}
+
+/* The id of the k-th used entry of q not yet popped. */
+static uint32_t
+used_peek_id(struct t *t, int q, uint16_t k)
+{
+	struct fe_vq *vq = &t->s.vq[q];
+
+	return vq->used->ring[(uint16_t)(vq->used_idx + k) & (vq->size - 1)].id;
+}
+
+/*
+ * VIRTIO_F_IN_ORDER: buffers are used in the order they were made
+ * available, also when heads are not in table order, when a mergeable
+ * packet spans several chains and when a broken chain sits in between.
+ */
+static int
+test_in_order(void)
+{
+	struct rte_mbuf *p[3] = { 0 }, *rx[8] = { 0 };
+	static const unsigned int tx_order[] = { 2, 0, 3, 1 };
+	int h[5], bad, i;
+	struct fe_buf oob;
+	struct t t;
+
+	if (t_start(&t, F_MRG | F_IN_ORDER, 1) < 0)
+		goto fail;
+	CHECK(t.s.features & F_IN_ORDER);
+	oob = (struct fe_buf){ fe_gpa_end(&t.s) - 8, 512 };
+
+	/* Rx: avail order 3, 0, broken, 4, 1, 2; two 900-byte packets over
+	 * two 512-byte buffers each, one of 100 bytes. */
+	CHECK((p[0] = mk_pkt1(900, 70)) && (p[1] = mk_pkt1(900, 71)) &&
+	      (p[2] = mk_pkt1(100, 72)));
+	for (i = 0; i < 5; i++)
+		CHECK((h[i] = rx_chain_add(&t, 512)) >= 0);
+	CHECK((bad = fe_chain_add(&t.s, FE_RX_VQ, &oob, 1, true, false)) >= 0);
+	fe_avail_push(&t.s, FE_RX_VQ, h[3]);
+	fe_avail_push(&t.s, FE_RX_VQ, h[0]);
+	fe_avail_push(&t.s, FE_RX_VQ, bad);
+	fe_avail_push(&t.s, FE_RX_VQ, h[4]);
+	fe_avail_push(&t.s, FE_RX_VQ, h[1]);
+	fe_avail_push(&t.s, FE_RX_VQ, h[2]);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, p, 2), 1);	/* stops at the broken one */
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 3);
+	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 0), h[3]);
+	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 1), h[0]);
+	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 2), bad);
+	if (rx_check(&t, p[0], 2) < 0 || expect_dropped(&t, FE_RX_VQ, bad) < 0)
+		goto fail;
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[1], 2), 2);
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 3);
+	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 0), h[4]);
+	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 1), h[1]);
+	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 2), h[2]);
+	if (rx_check(&t, p[1], 2) < 0 || rx_check(&t, p[2], 1) < 0)
+		goto fail;
+
+	/* Tx: packets 0..3 built in order, made available as 2, 0, broken,
+	 * 3, 1: received and used in that order. */
+	for (i = 0; i < 4; i++)
+		CHECK((h[i] = tx_chain_add(&t, 100 + 10 * i, 80 + i)) >= 0);
+	CHECK((bad = fe_chain_add(&t.s, FE_TX_VQ, &oob, 1, false, false)) >= 0);
+	fe_avail_push(&t.s, FE_TX_VQ, h[2]);
+	fe_avail_push(&t.s, FE_TX_VQ, h[0]);
+	fe_avail_push(&t.s, FE_TX_VQ, bad);
+	fe_avail_push(&t.s, FE_TX_VQ, h[3]);
+	fe_avail_push(&t.s, FE_TX_VQ, h[1]);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 8), 4);
+	CHECK_EQ(used_pending(&t, FE_TX_VQ), 5);
+	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 0), h[2]);
+	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 1), h[0]);
+	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 2), bad);
+	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 3), h[3]);
+	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 4), h[1]);
+	for (i = 0; i < 4; i++)
+		if (tx_check(rx[i], 100 + 10 * tx_order[i], 80 + tx_order[i], 1) < 0)
+			FAIL("packet %d", i);
+	free_pkts(p, 3);
+	free_pkts(rx, 8);
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(p, 3);
+	free_pkts(rx, 8);
+	t_end(&t);
+	return -1;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static const struct {
@@ -1726,6 +1982,9 @@ static const struct {
 	{ "hostile_tx", test_hostile_tx },
 	{ "hostile_avail_jump", test_hostile_avail_jump },
 	{ "burst_args", test_burst_args },
+	{ "event_idx", test_event_idx },
+	{ "no_notify", test_no_notify },
+	{ "in_order", test_in_order },
 	{ "get_vring_base", test_get_vring_base },
 	{ "disconnect", test_disconnect },
 	{ "unregister_running", test_unregister_running },
