@@ -16,6 +16,7 @@
  *   TX sent=N bytes=B filler=F echoed=E dropped=D
  *   RX ok=N bad=0 dup=0 missing=0 bytes=B filler=F
  *   STATS ipackets=.. opackets=.. ibytes=.. obytes=.. ...  (--stats)
+ *   QSTATS q=0 ipackets=.. ibytes=.. opackets=.. obytes=..  (--stats, each queue)
  *   RESULT pass | RESULT fail: reason
  *
  * Exit status 0 only if everything expected was sent and received intact.
@@ -51,6 +52,7 @@
 #define PEER_MAX_REPORTS	10	/* bad/dup packets described one by one */
 #define PEER_IDLE_MILESTONE	1000	/* bursts with the link down */
 #define PEER_LINK_POLL_MS	10
+#define PEER_MAX_QUEUES		RTE_ETHDEV_QUEUE_STAT_CNTRS
 
 #define EV_LINK_UP		(1u << 8)
 
@@ -76,9 +78,12 @@ struct peer {
 	bool burst_anytime;
 	bool hold;
 	bool echo;
+	uint16_t nb_queues;
 
 	/* port */
 	uint16_t port;
+	uint16_t next_rxq;		/* polled round robin */
+	uint16_t next_txq;		/* new data/filler batches, round robin */
 	struct rte_mempool *mp;
 	struct rte_ring *event_ring;
 	get_queue_event_t get_queue_event;
@@ -93,6 +98,7 @@ struct peer {
 	unsigned int npend;
 	unsigned int pend_off;
 	enum pend_kind pend_kind;
+	uint16_t pend_q;		/* Tx queue of the pending batch */
 
 	/* what was sent */
 	uint64_t tx_seq;
@@ -139,7 +145,9 @@ usage(const char *prog)
 	       "  --events          print LSC and QUEUE_STATE events\n"
 	       "  --wait-link       send only while the link is up\n"
 	       "  --burst-anytime   keep calling rx/tx bursts, with filler packets\n"
-	       "  --stats           print the port's counters at the end\n",
+	       "  --stats           print the port's counters at the end\n"
+	       "  --queues N        use N Rx/Tx queue pairs (default 1): data sent\n"
+	       "                    round robin per burst, echoes on their Rx queue\n",
 	       prog);
 }
 
@@ -182,7 +190,8 @@ static int
 parse_args(struct peer *p, int argc, char **argv)
 {
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
-	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_HELP };
+	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
+	       O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
 		{ "rx", required_argument, NULL, O_RX },
@@ -197,6 +206,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "wait-link", no_argument, NULL, O_WAIT_LINK },
 		{ "burst-anytime", no_argument, NULL, O_ANYTIME },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "queues", required_argument, NULL, O_QUEUES },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -237,6 +247,10 @@ parse_args(struct peer *p, int argc, char **argv)
 		case O_WAIT_LINK: p->wait_link = true; break;
 		case O_ANYTIME: p->burst_anytime = true; break;
 		case O_STATS: p->stats = true; break;
+		case O_QUEUES:
+			bad = parse_u64(optarg, PEER_MAX_QUEUES, &v) < 0 || v == 0 ? -1 : 0;
+			p->nb_queues = v;
+			break;
 		case O_HELP: usage(argv[0]); exit(0);
 		default: bad = -1; break;
 		}
@@ -413,6 +427,7 @@ port_setup(struct peer *p)
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = PEER_NB_DESC, nb_txd = PEER_NB_DESC;
 	uint32_t mtu;
+	uint16_t q;
 	int ret;
 
 	ret = rte_eth_dev_info_get(p->port, &info);
@@ -428,15 +443,16 @@ port_setup(struct peer *p)
 	conf.rxmode.mtu = RTE_MAX(RTE_MIN(mtu, (uint32_t)info.max_mtu),
 			(uint32_t)info.min_mtu);
 
-	ret = rte_eth_dev_configure(p->port, 1, 1, &conf);
+	ret = rte_eth_dev_configure(p->port, p->nb_queues, p->nb_queues, &conf);
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port, &nb_rxd, &nb_txd);
-	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(p->port, 0, nb_rxd,
+	for (q = 0; ret == 0 && q < p->nb_queues; q++) {
+		ret = rte_eth_rx_queue_setup(p->port, q, nb_rxd,
 				rte_eth_dev_socket_id(p->port), NULL, p->mp);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(p->port, 0, nb_txd,
-				rte_eth_dev_socket_id(p->port), NULL);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(p->port, q, nb_txd,
+					rte_eth_dev_socket_id(p->port), NULL);
+	}
 	if (ret == 0 && p->events)
 		ret = events_init(p);
 	if (ret == 0)
@@ -479,6 +495,7 @@ static void
 print_stats(const struct peer *p)
 {
 	struct rte_eth_stats s;
+	uint16_t q;
 
 	if (rte_eth_stats_get(p->port, &s) < 0) {
 		printf("STATS unavailable\n");
@@ -489,6 +506,10 @@ print_stats(const struct peer *p)
 	       " ierrors=%" PRIu64 " oerrors=%" PRIu64 " rx_nombuf=%" PRIu64 "\n",
 	       s.ipackets, s.opackets, s.ibytes, s.obytes, s.imissed,
 	       s.ierrors, s.oerrors, s.rx_nombuf);
+	for (q = 0; q < p->nb_queues; q++)
+		printf("QSTATS q=%u ipackets=%" PRIu64 " ibytes=%" PRIu64
+		       " opackets=%" PRIu64 " obytes=%" PRIu64 "\n", q,
+		       s.q_ipackets[q], s.q_ibytes[q], s.q_opackets[q], s.q_obytes[q]);
 }
 
 /* ------------------------------------------------------------ receive */
@@ -538,14 +559,17 @@ static unsigned int
 rx_step(struct peer *p)
 {
 	struct rte_mbuf *pkts[PEER_BURST];
+	uint16_t q = p->next_rxq;
 	unsigned int i, n;
 
 	if (p->echo && p->npend)
 		return 0;	/* send the echoes back first */
-	n = rte_eth_rx_burst(p->port, 0, pkts, PEER_BURST);
+	p->next_rxq = (q + 1) % p->nb_queues;
+	n = rte_eth_rx_burst(p->port, q, pkts, PEER_BURST);
 	for (i = 0; i < n; i++) {
 		if (rx_one(p, pkts[i])) {
 			p->pend_kind = PEND_ECHO;
+			p->pend_q = q;
 			p->pend_len[p->npend] = pkts[i]->pkt_len;
 			p->pend[p->npend++] = pkts[i];
 		} else {
@@ -596,6 +620,8 @@ refill(struct peer *p)
 {
 	bool may_send = p->link_up || !p->wait_link || p->burst_anytime;
 
+	p->pend_q = p->next_txq;
+	p->next_txq = (p->next_txq + 1) % p->nb_queues;
 	if (may_send && p->tx_seq < p->tx_n)
 		refill_data(p);
 	else if (p->burst_anytime)
@@ -644,7 +670,7 @@ tx_step(struct peer *p)
 		return 0;
 	left = p->npend - p->pend_off;
 	/* Lengths are read before: sent mbufs belong to the driver. */
-	k = rte_eth_tx_burst(p->port, 0, p->pend + p->pend_off, left);
+	k = rte_eth_tx_burst(p->port, p->pend_q, p->pend + p->pend_off, left);
 	tx_account(p, p->pend_off, p->pend_off + k);
 	p->pend_off += k;
 	if (k < left && pend_droppable(p)) {
@@ -791,7 +817,8 @@ peer_init(struct peer *p)
 int
 main(int argc, char **argv)
 {
-	struct peer peer = { .timeout_s = 30, .linger_ms = 100, .idle_us = 100 };
+	struct peer peer = { .timeout_s = 30, .linger_ms = 100, .idle_us = 100,
+			     .nb_queues = 1 };
 	struct peer *p = &peer;
 	int ret;
 
