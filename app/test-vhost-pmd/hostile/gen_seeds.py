@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Writes the seed corpora corpus/msg/ and corpus/split/ (the input formats
+# are described at the top of fuzz_msg.c and fuzz_split.c). Run it again
+# after changing a format; regression inputs (regress-*) are kept as they are.
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# fuzz_msg.c fd pool
+MEM, SMALL, EVENT, ZERO, NULL = range(5)
+# requests
+(GET_FEATURES, SET_FEATURES, SET_OWNER, RESET_OWNER, SET_MEM_TABLE, SET_LOG_BASE,
+ SET_LOG_FD, SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE, GET_VRING_BASE,
+ SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR, GET_PROTOCOL_FEATURES,
+ SET_PROTOCOL_FEATURES, GET_QUEUE_NUM, SET_VRING_ENABLE) = range(1, 19)
+GET_CONFIG = 24
+NEED_REPLY = 8
+F_MRG, F_MQ, F_INDIRECT, F_PROTO, F_V1 = 1 << 15, 1 << 22, 1 << 28, 1 << 30, 1 << 32
+F_EVENT_IDX, F_IN_ORDER = 1 << 29, 1 << 35
+P_MQ, P_REPLY_ACK = 1, 8
+NEXT, WRITE, INDIRECT = 1, 2, 4
+UVA = 0x7f0000000000
+
+
+def msg(req, payload=b'', fds=(), flags=1, op=0):
+    return (bytes([op, len(fds)]) + bytes(fds) +
+            struct.pack('<III', req, flags, len(payload)) + payload)
+
+
+def u64(v):
+    return struct.pack('<Q', v)
+
+
+def state(i, n):
+    return struct.pack('<II', i, n)
+
+
+def mem_table(regions):
+    p = struct.pack('<II', len(regions), 0)
+    for gpa, size, uva, off in regions:
+        p += struct.pack('<QQQQ', gpa, size, uva, off)
+    return p
+
+
+def memw(off, data):
+    out = b''
+    while data:
+        chunk = data[:255]
+        out += bytes([6]) + struct.pack('<HB', off, len(chunk)) + chunk
+        off += len(chunk)
+        data = data[255:]
+    return out
+
+
+def burst(vring, count=1, size_sel=0):
+    return bytes([5, vring | (count - 1) << 2 | size_sel << 4])
+
+
+def desc(addr, length, flags=0, nxt=0):
+    return struct.pack('<QIHH', addr, length, flags, nxt)
+
+
+def avail(heads, idx=None, flags=0):
+    return struct.pack('<HH', flags, len(heads) if idx is None else idx) + \
+        b''.join(struct.pack('<H', h) for h in heads)
+
+
+# Guest layout (64 KiB at gpa 0): vring v at 0x1000 * v: desc +0, avail
+# +0x400, used +0x800; buffers from 0x8000.
+def ring_addr(v):
+    base = 0x1000 * v
+    return base, base + 0x400, base + 0x800
+
+
+def vring_msgs(v, num=16, proto=False, kick_fd=True):
+    d, a, u = ring_addr(v)
+    out = msg(SET_VRING_NUM, state(v, num))
+    out += msg(SET_VRING_BASE, state(v, 0))
+    out += msg(SET_VRING_ADDR, struct.pack('<IIQQQQ', v, 0, UVA + d, UVA + u, UVA + a, 0))
+    out += msg(SET_VRING_CALL, u64(v), [EVENT])
+    out += (msg(SET_VRING_KICK, u64(v), [EVENT]) if kick_fd else
+            msg(SET_VRING_KICK, u64(v | 0x100)))
+    if proto:
+        out += msg(SET_VRING_ENABLE, state(v, 1))
+    return out
+
+
+def handshake(features=F_V1 | F_MRG | F_PROTO | F_INDIRECT, proto=P_MQ | P_REPLY_ACK,
+              nvrings=2, kick_fd=True):
+    out = msg(GET_FEATURES) + msg(SET_OWNER)
+    use_proto = bool(features & F_PROTO)
+    if use_proto:
+        out += msg(GET_PROTOCOL_FEATURES) + msg(SET_PROTOCOL_FEATURES, u64(proto))
+        if proto & P_MQ:
+            out += msg(GET_QUEUE_NUM)
+    out += msg(SET_FEATURES, u64(features))
+    out += msg(SET_MEM_TABLE, mem_table([(0, 0x10000, UVA, 0)]), [MEM])
+    for v in range(nvrings):
+        out += vring_msgs(v, proto=use_proto, kick_fd=kick_fd)
+    return out
+
+
+def rx_ring(bufs, v=0):
+    d, a, _ = ring_addr(v)
+    table = b''
+    for i, (gpa, ln) in enumerate(bufs):
+        table += desc(gpa, ln, WRITE)
+    return memw(d, table) + memw(a, avail(list(range(len(bufs)))))
+
+
+def tx_ring(chains, v=1):
+    """chains: list of lists of (gpa, len); payload written at each gpa."""
+    d, a, _ = ring_addr(v)
+    table, heads, data, i = b'', [], b'', 0
+    for chain in chains:
+        heads.append(i)
+        for k, (gpa, ln) in enumerate(chain):
+            last = k == len(chain) - 1
+            table += desc(gpa, ln, 0 if last else NEXT, 0 if last else i + 1)
+            data += memw(gpa, bytes((gpa + j) & 0xff for j in range(min(ln, 200))))
+            i += 1
+    return memw(d, table) + memw(a, avail(heads)) + data
+
+
+def write(d, name, data):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def msg_seeds():
+    s = {}
+    s['handshake'] = handshake()
+    s['handshake-legacy'] = handshake(features=F_MRG, kick_fd=False)
+    s['handshake-v1-nomrg'] = handshake(features=F_V1 | F_PROTO, proto=P_REPLY_ACK)
+    data = rx_ring([(0x8000, 2048), (0x8800, 2048)]) + \
+        tx_ring([[(0x9000, 12), (0x9100, 60)], [(0x9200, 100)]])
+    s['rx-tx'] = handshake() + data + burst(0, 2, 1) + burst(1, 4)
+    s['rx-tx-event-idx'] = handshake(features=F_V1 | F_PROTO | F_EVENT_IDX | F_IN_ORDER) + data + \
+        burst(0, 2, 1) + burst(1, 4)
+    s['rx-tx-legacy'] = handshake(features=F_INDIRECT) + data + burst(0, 1, 3) + burst(1, 2)
+    s['rx-mrg-small'] = handshake() + rx_ring([(0x8000 + 64 * i, 64) for i in range(8)]) + \
+        burst(0, 2, 2)
+    d, a, _ = ring_addr(1)
+    ind = memw(0xa000, desc(0x9000, 12, NEXT, 1) + desc(0x9100, 80, 0)) + \
+        memw(d, desc(0xa000, 32, INDIRECT)) + memw(a, avail([0]))
+    s['tx-indirect'] = handshake() + ind + burst(1)
+    loop = memw(d, desc(0x9000, 12, NEXT, 1) + desc(0x9100, 80, NEXT, 0)) + memw(a, avail([0]))
+    s['tx-loop'] = handshake() + loop + burst(1)
+    s['mq'] = handshake(nvrings=4) + rx_ring([(0x8000, 2048)], v=2) + \
+        tx_ring([[(0x9000, 112)]], v=3) + burst(2) + burst(3)
+    s['stop-restart'] = handshake() + data + burst(1) + \
+        msg(GET_VRING_BASE, state(0, 0)) + msg(GET_VRING_BASE, state(1, 0)) + \
+        msg(SET_VRING_KICK, u64(0), [EVENT]) + msg(SET_VRING_KICK, u64(1), [EVENT]) + burst(0)
+    s['mem-replace'] = handshake() + data + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x8000, UVA, 0), (0x8000, 0x8000, UVA + 0x8000, 0x8000)]),
+            [MEM, MEM]) + burst(0) + burst(1)
+    s['mem-two-fds'] = handshake() + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x10000, UVA, 0), (0x100000, 0x1000, 0x1000, 0)]),
+            [MEM, SMALL]) + burst(1)
+    s['mem-bad-fds'] = msg(SET_MEM_TABLE, mem_table([(0, 0x1000, 0, 0)]), [NULL]) + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x100000, 0, 0)]), [ZERO]) + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x100000, 0, 0)]), [SMALL]) + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x1000, 0, 0)]), [MEM, EVENT]) + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x1000, 0, 0), (0x800, 0x1000, 0, 0)]), [MEM, MEM])
+    s['too-many-fds'] = msg(SET_OWNER) + msg(SET_MEM_TABLE, mem_table([(0, 0x1000, 0, 0)]),
+                                             [MEM] * 10)
+    s['reset-owner'] = handshake() + data + burst(0) + msg(RESET_OWNER) + burst(1) + \
+        handshake() + burst(1)
+    s['features-change'] = handshake() + data + burst(0) + \
+        msg(SET_FEATURES, u64(F_PROTO | F_V1)) + burst(0, 1, 1)
+    s['need-reply'] = msg(GET_PROTOCOL_FEATURES) + msg(SET_PROTOCOL_FEATURES, u64(P_REPLY_ACK)) + \
+        msg(SET_OWNER, flags=1 | NEED_REPLY) + msg(SET_FEATURES, u64(1 << 40), flags=1 | NEED_REPLY) + \
+        msg(SET_VRING_NUM, state(0, 3), flags=1 | NEED_REPLY) + \
+        msg(SET_VRING_NUM, state(300, 16), flags=1 | NEED_REPLY) + \
+        msg(99, b'abcd', flags=1 | NEED_REPLY)
+    s['refused'] = msg(SET_LOG_BASE, u64(0) + u64(0), [MEM]) + msg(SET_VRING_ERR, u64(0), [EVENT]) + \
+        msg(SET_LOG_FD, b'', [EVENT]) + msg(20, u64(1500)) + msg(GET_CONFIG, b'\0' * 12)
+    s['bad-version'] = msg(SET_OWNER, flags=2)
+    s['oversize'] = msg(SET_OWNER) + msg(SET_FEATURES, b'\0' * 200)
+    s['short-payload'] = msg(SET_OWNER) + bytes([0, 0]) + struct.pack('<III', SET_VRING_NUM, 1, 8) + b'\0\0'
+    s['vring-addr-bad'] = handshake() + \
+        msg(SET_VRING_ADDR, struct.pack('<IIQQQQ', 0, 0, UVA + 1, UVA + 0x800, UVA + 0x400, 0)) + \
+        msg(SET_VRING_ADDR, struct.pack('<IIQQQQ', 1, 0, UVA + 0xfff0, UVA + 0x800, UVA + 0x400, 0)) + \
+        burst(0) + burst(1)
+    s['vring-num-big'] = handshake() + msg(SET_VRING_NUM, state(0, 32768)) + \
+        msg(SET_VRING_NUM, state(1, 65536)) + burst(0)
+    return s
+
+
+# fuzz_split.c layout
+HALF = 0x8000
+DESC_GPA = HALF
+
+
+def split_seed(log2, flags, base, count, bursts, length, table, heads, tail=b'', aidx=None):
+    size = 1 << log2
+    cfg = bytes([log2 | flags]) + struct.pack('<H', base) + \
+        bytes([(count - 1) | (bursts - 1) << 5]) + struct.pack('<H', length - 1)
+    table = table.ljust(16 * size, b'\0')[:16 * size]
+    idx = (base + len(heads)) & 0xffff if aidx is None else aidx
+    ring = [0] * size
+    for i, h in enumerate(heads):
+        ring[(base + i) % size] = h
+    av = struct.pack('<HH', 0, idx) + b''.join(struct.pack('<H', h) for h in ring)
+    return cfg + table + av + tail
+
+
+MRG, V1, TX, EVENT_IDX = 0x10, 0x20, 0x40, 0x80
+
+
+def split_seeds():
+    s = {}
+    rx = b''.join(desc(0x100 + 0x800 * i, 0x800, WRITE) for i in range(4))
+    s['rx-simple'] = split_seed(4, V1, 0, 4, 1, 100, rx, [0, 1, 2, 3])
+    s['rx-legacy-hdr'] = split_seed(4, 0, 0, 2, 2, 1500, rx, [0, 1, 2, 3])
+    small = b''.join(desc(0x100 + 0x100 * i, 0x100, WRITE) for i in range(16))
+    s['rx-mrg'] = split_seed(4, MRG | V1, 0, 2, 1, 1000, small, list(range(16)))
+    s['rx-mrg-short'] = split_seed(4, MRG, 0, 2, 1, 9000, small, list(range(8)))
+    s['rx-chain'] = split_seed(3, V1, 0, 1, 1, 300,
+                               desc(0x100, 12, WRITE | NEXT, 1) + desc(0x200, 100, WRITE | NEXT, 2) +
+                               desc(0x300, 400, WRITE), [0])
+    s['rx-indirect'] = split_seed(3, V1, 0, 1, 1, 200, desc(0x1000, 48, INDIRECT), [0],
+                                  tail=b'\0' * 0x1000 + desc(0x2000, 12, WRITE | NEXT, 1) +
+                                  desc(0x2100, 100, WRITE | NEXT, 2) + desc(0x2200, 200, WRITE))
+    s['rx-wrap'] = split_seed(2, V1, 0xfffe, 4, 1, 64, rx, [0, 1, 2, 3])
+    s['rx-cross-region'] = split_seed(2, V1, 0, 1, 1, 3000, desc(0x7000, 0x2000, WRITE), [0])
+    s['rx-bad-head'] = split_seed(2, V1, 0, 2, 1, 64, rx, [7, 0])
+    s['rx-size1'] = split_seed(0, V1, 5, 2, 2, 64, rx, [0])
+    s['rx-size256'] = split_seed(8, MRG | V1, 0, 32, 4, 1500,
+                                 b''.join(desc(0x100 + 0x70 * i, 0x70, WRITE) for i in range(256)),
+                                 list(range(256)))
+    pay = bytes(range(256)) * 4
+    tx = desc(0x100, 12, NEXT, 1) + desc(0x200, 200, NEXT, 2) + desc(0x400, 300) + \
+        desc(0x1000, 1000) + desc(0x2000, 12)
+    s['tx-simple'] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=pay)
+    s['tx-event-idx'] = split_seed(4, TX | V1 | EVENT_IDX, 0, 4, 2, 1, tx, [0, 3, 4], tail=pay)
+    s['rx-event-idx'] = split_seed(4, V1 | EVENT_IDX, 0xfff0, 2, 2, 100, rx, [0, 1, 2, 3])
+    s['tx-legacy'] = split_seed(4, TX, 0, 2, 2, 1, tx, [0, 3], tail=pay)
+    s['tx-indirect'] = split_seed(3, TX | V1, 0, 1, 1, 1, desc(0x1000, 32, INDIRECT), [0],
+                                  tail=b'\0' * 0x1000 + desc(0x2000, 12, NEXT, 1) + desc(0x2100, 100))
+    s['tx-loop'] = split_seed(2, TX | V1, 0, 1, 1, 1, desc(0x100, 12, NEXT, 1) + desc(0x200, 20, NEXT, 0), [0])
+    s['tx-big'] = split_seed(2, TX | V1, 0, 1, 1, 1, desc(0x100, 0x7000), [0])
+    s['tx-cross-region'] = split_seed(2, TX | V1, 0, 1, 1, 1, desc(0x7000, 0x2000), [0])
+    s['tx-wrap'] = split_seed(3, TX | V1, 0xfffc, 8, 1, 1, tx, [0, 3, 0, 3, 0, 3, 0, 3])
+    s['tx-avail-jump'] = split_seed(2, TX | V1, 0, 4, 1, 1, tx, [0], aidx=100)
+    return s
+
+
+def main():
+    for name, data in msg_seeds().items():
+        write(os.path.join(HERE, 'corpus', 'msg'), name, data)
+    for name, data in split_seeds().items():
+        write(os.path.join(HERE, 'corpus', 'split'), name, data)
+
+
+if __name__ == '__main__':
+    main()
