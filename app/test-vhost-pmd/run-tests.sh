@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Run every test: each unit case of vhu-unit (build/, then again in
-# build-asan/ under ASan+UBSan) and each interop script. One line per test
-# (the tail of its log on failure), then "N passed, N failed".
+# build-asan/ under ASan+UBSan), each interop script and each guest script
+# (QEMU). One line per test (the tail of its log on failure), then
+# "N passed, N failed".
 #
 # usage: run-tests.sh [WORD...]    only the tests whose name contains a WORD
 # Logs: build/test-logs/ (VHOST_PMD_LOGDIR).
@@ -15,6 +16,9 @@ ASAN_BUILD=${VHOST_PMD_ASAN_BUILD:-$TOP/build-asan}
 LOGDIR=${VHOST_PMD_LOGDIR:-$BUILD/test-logs}
 UNIT_TIMEOUT=${VHOST_PMD_UNIT_TIMEOUT:-120}
 INTEROP_TIMEOUT=${VHOST_PMD_INTEROP_TIMEOUT:-300}
+FUZZ_BUILD=${VHOST_PMD_FUZZ_BUILD:-$TOP/build-fuzz}
+FUZZ_SECONDS=${VHOST_PMD_FUZZ_SECONDS:-20}
+GUEST_TIMEOUT=${VHOST_PMD_GUEST_TIMEOUT:-300}
 export VHOST_PMD_BUILD=$BUILD
 export VHOST_PMD_TEST_TAG=${VHOST_PMD_TEST_TAG:-vpt$$}
 
@@ -81,13 +85,39 @@ interop_tests() {
 	done
 }
 
+# Each libFuzzer target of build-fuzz/ for FUZZ_SECONDS: its seeds (the
+# regression inputs among them) and what it finds in that time must pass.
+fuzz_tests() {
+	local t
+	for t in msg split; do
+		selected "fuzz/$t" || continue
+		if [ ! -x "$FUZZ_BUILD/app/test-vhost-pmd/hostile/fuzz-$t" ]; then
+			echo "note: $FUZZ_BUILD not built, fuzz/$t skipped"
+			continue
+		fi
+		run_test "fuzz/$t" $((FUZZ_SECONDS + 180)) env VHOST_PMD_FUZZ_BUILD="$FUZZ_BUILD" \
+			VHOST_PMD_FUZZ_LOGDIR="$LOGDIR/fuzz" \
+			bash "$HERE/hostile/run-fuzz.sh" "$FUZZ_SECONDS" "$t"
+	done
+}
+
+# A Linux guest under QEMU (TCG) on our net_vhost: app/test-vhost-pmd/guest/.
+guest_tests() {
+	local script
+	for script in "$HERE"/guest/*.sh; do
+		run_test "guest/$(basename "$script" .sh)" "$GUEST_TIMEOUT" \
+			env VHOST_PMD_LOGDIR="$LOGDIR/guest" bash "$script"
+	done
+}
+
 # Every script cleans up after itself: check that nothing of this run is
 # left (processes, hugepage files), and remove what is.
 leftovers() {
 	local name=harness/no-leftovers log pids files pid f
 	selected "$name" || return 0
 	log=$LOGDIR/harness.no-leftovers.log
-	pids=$(pgrep -f -- "--file-prefix $VHOST_PMD_TEST_TAG-" || true)
+	# (QEMU of the guest tests: -name TAG-...)
+	pids=$(pgrep -f -- "(--file-prefix|-name) $VHOST_PMD_TEST_TAG-" || true)
 	files=$(find /dev/hugepages /var/run/dpdk -maxdepth 1 \
 		-name "$VHOST_PMD_TEST_TAG-*" 2>/dev/null || true)
 	if [ -z "$pids$files" ]; then
@@ -106,7 +136,9 @@ unit_tests "$BUILD" unit
 unit_tests "$ASAN_BUILD" unit-asan \
 	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}" \
 	UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+fuzz_tests
 interop_tests
+guest_tests
 leftovers
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

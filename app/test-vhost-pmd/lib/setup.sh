@@ -67,8 +67,58 @@ setup_hugepages() {
 	mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 }
 
+# The guest tests (app/test-vhost-pmd/guest/): QEMU, busybox and the kernel of
+# Debian's linux-image-amd64 with its virtio-net modules, in deps/guest/.
+GUEST_PKGS="qemu-system-x86 busybox-static"
+GUEST_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev
+	virtio_pci failover net_failover virtio_net"
+setup_guest() {
+	local missing=() p img kver dir tmp m ko
+	for p in $GUEST_PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} != 0 ]; then
+		need_root
+		echo "run: installing ${missing[*]}"
+		apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			"${missing[@]}" >/dev/null
+	fi
+	img=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	      sed -n 's/^ *Depends: \(linux-image-[0-9].*\)/\1/p' | head -n 1)
+	if [ -z "$img" ]; then
+		# Offline: any kernel fetched before will do.
+		compgen -G "$TOP/deps/guest/*/vmlinuz" >/dev/null && return 0
+		echo "run: cannot resolve linux-image-amd64" >&2
+		return 1
+	fi
+	kver=${img#linux-image-}
+	dir=$TOP/deps/guest/$kver
+	[ -f "$dir/vmlinuz" ] && return 0
+	echo "run: fetching the guest kernel $img"
+	mkdir -p "$TOP/deps/guest"
+	tmp=$(mktemp -d "$TOP/deps/guest/dl.XXXXXX")
+	(cd "$tmp" && { apt-get download -q "$img" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && apt-get download -q "$img" >/dev/null 2>&1; }; }) ||
+		{ rm -rf "$tmp"; echo "run: cannot download $img" >&2; return 1; }
+	dpkg-deb -x "$tmp"/*.deb "$tmp/x"
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/modules"
+	cp "$tmp/x/boot/vmlinuz-$kver" "$dir.tmp/vmlinuz"
+	for m in $GUEST_MODULES; do
+		ko=$(find "$tmp/x/lib/modules/$kver" -name "$m.ko*" | head -n 1)
+		[ -n "$ko" ] || { rm -rf "$tmp"; echo "run: $img has no $m module" >&2; return 1; }
+		case $ko in
+		*.xz) xz -dc "$ko" >"$dir.tmp/modules/$m.ko" ;;
+		*.zst) zstd -qdc "$ko" >"$dir.tmp/modules/$m.ko" ;;
+		*) cp "$ko" "$dir.tmp/modules/$m.ko" ;;
+		esac
+	done
+	echo "$GUEST_MODULES" | tr -s ' \t\n' '\n' | sed '/^$/d' >"$dir.tmp/modules/order"
+	rm -rf "$tmp" "$dir" && mv "$dir.tmp" "$dir"
+}
+
 setup_build_deps() { setup_packages; setup_dpdk_sdk; }
-setup_all() { setup_build_deps; setup_hugepages; }
+setup_all() { setup_build_deps; setup_hugepages; setup_guest; }
 
 # build/: the plugin, the library, the test programs.
 # build-asan/: the library and its unit tests under ASan+UBSan.
@@ -85,4 +135,20 @@ build_all() {
 		fi
 		ninja -C "$TOP/$d" >/dev/null || { ninja -C "$TOP/$d"; return 1; }
 	done
+	build_fuzz
+}
+
+# build-fuzz/: the library and its libFuzzer targets (app/test-vhost-pmd/
+# hostile/), clang with ASan+UBSan; libFuzzer is in libclang-rt-14-dev.
+build_fuzz() {
+	[ -n "$DPDK_SDK" ] || setup_dpdk_sdk
+	local d=$TOP/build-fuzz
+	if [ ! -f "$d/build.ninja" ]; then
+		CC=clang meson setup "$d" "$TOP" -Ddpdk_sdk="$DPDK_SDK" -Dfuzz=true \
+			-Db_sanitize=address,undefined -Db_lundef=false \
+			-Dbuildtype=debugoptimized >/dev/null
+	else
+		meson configure "$d" -Ddpdk_sdk="$DPDK_SDK" >/dev/null
+	fi
+	ninja -C "$d" >/dev/null || { ninja -C "$d"; return 1; }
 }
