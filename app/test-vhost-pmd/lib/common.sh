@@ -138,7 +138,9 @@ vpt_launch() {
 	VPT_PREFIX[$name]=$prefix
 	VPT_LOG[$name]=$log
 	: >"$log"
-	timeout -k 5 "$VPT_PROC_LIMIT" "${VPT_WRAP[@]}" "$prog" "${eal[@]}" -- "$@" \
+	# Line-buffered: testpmd's printf()s would sit in a full stdio buffer
+	# (its log is a file) while a script waits for them.
+	timeout -k 5 "$VPT_PROC_LIMIT" "${VPT_WRAP[@]}" stdbuf -oL -eL "$prog" "${eal[@]}" -- "$@" \
 		>"$log" 2>&1 </dev/null &
 	VPT_PID[$name]=$!
 }
