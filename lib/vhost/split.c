@@ -24,24 +24,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
-#include "vhu_dev.h"
-
-/* Guest buffer pieces one packet may use (all chains of a mergeable Rx
- * packet together). Real drivers use at most ~20. */
-#define VHU_MAX_IOVS		256
-/* Largest packet we take from a guest (payload after the vnet header). */
-#define VHU_MAX_TX_PKT_LEN	(64 * 1024)
-
-/* One guest buffer piece, already translated and contiguous in our space. */
-struct vhu_iov {
-	uint8_t *base;
-	uint32_t len;
-};
-
-struct vhu_iovec {
-	uint32_t nr;
-	struct vhu_iov iov[VHU_MAX_IOVS];
-};
+#include "virtq.h"
 
 /* Per-burst copy of the hot vring fields. */
 struct vhu_ring {
@@ -57,33 +40,6 @@ struct vhu_ring {
 	uint16_t ahead_pos;		/* avail position of ahead_head */
 	uint16_t ahead_head;		/* read one entry ahead (see avail_head()) */
 };
-
-/* Chain fetch results besides 0. */
-#define CHAIN_BROKEN	(-EINVAL)	/* guest error: return it unused */
-#define CHAIN_TOO_BIG	(-E2BIG)	/* over the caller's byte limit */
-#define CHAIN_NO_IOV	(-ENOSPC)	/* over VHU_MAX_IOVS: not the guest's fault */
-
-/*
- * Guest errors are logged, but a guest can produce them at line rate: at
- * most one message per second for the whole process.
- */
-static uint64_t vhu_ring_log_next_tsc;
-
-static __rte_noinline __rte_cold void
-ring_error(int vid, uint16_t vring, const char *what)
-{
-	uint64_t now = rte_get_timer_cycles();
-	uint64_t next = __atomic_load_n(&vhu_ring_log_next_tsc, __ATOMIC_RELAXED);
-
-	if (now < next)
-		return;
-	if (!__atomic_compare_exchange_n(&vhu_ring_log_next_tsc, &next,
-			now + rte_get_timer_hz(), false,
-			__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return;
-	VHU_LOG(ERR, "vid %d vring %u: %s (further errors suppressed for 1s)",
-		vid, vring, what);
-}
 
 /* Copy one descriptor out of guest memory, each field read exactly once. */
 static __rte_always_inline void
@@ -130,37 +86,6 @@ used_push(struct vhu_ring *r, uint16_t id, uint32_t len)
 	e->id = id;
 	e->len = len;
 	r->last_used_idx++;
-}
-
-/*
- * Append the guest buffer [gpa, gpa + len) to v, split at region ends. With
- * store false only check that it lies in guest memory.
- */
-static __rte_always_inline int
-iov_add(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t gpa, uint32_t len,
-	bool store)
-{
-	uint64_t left = len;
-
-	if (unlikely(gpa + left < gpa))
-		return CHAIN_BROKEN;
-	while (left) {
-		uint64_t n = left;
-		void *p = vhu_gpa_to_hva(mem, gpa, &n);
-
-		if (unlikely(p == NULL))
-			return CHAIN_BROKEN;
-		if (store) {
-			if (unlikely(v->nr == VHU_MAX_IOVS))
-				return CHAIN_NO_IOV;
-			v->iov[v->nr].base = p;
-			v->iov[v->nr].len = (uint32_t)n;
-			v->nr++;
-		}
-		gpa += n;
-		left -= n;
-	}
-	return 0;
 }
 
 /*
@@ -216,62 +141,6 @@ chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
 			return CHAIN_BROKEN;
 		desc_read(&d, &table[d.next]);
 	}
-}
-
-/* Copy len bytes from src into v at (*idx, *off); v has room for them. */
-static __rte_always_inline void
-iov_copy_in(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
-	    const uint8_t *src, uint32_t len)
-{
-	uint32_t i = *idx, o = *off;
-
-	while (len) {
-		uint32_t n = RTE_MIN(len, v->iov[i].len - o);
-
-		rte_memcpy(v->iov[i].base + o, src, n);
-		src += n;
-		len -= n;
-		o += n;
-		if (o == v->iov[i].len) {
-			i++;
-			o = 0;
-		}
-	}
-	*idx = i;
-	*off = o;
-}
-
-/* Copy len bytes out of v at (*idx, *off) into dst (NULL: skip them). */
-static __rte_always_inline void
-iov_copy_out(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
-	     uint8_t *dst, uint32_t len)
-{
-	uint32_t i = *idx, o = *off;
-
-	while (len) {
-		uint32_t n = RTE_MIN(len, v->iov[i].len - o);
-
-		if (dst != NULL) {
-			rte_memcpy(dst, v->iov[i].base + o, n);
-			dst += n;
-		}
-		len -= n;
-		o += n;
-		if (o == v->iov[i].len) {
-			i++;
-			o = 0;
-		}
-	}
-	*idx = i;
-	*off = o;
-}
-
-/* virtio 1.2 2.7.7.2: does the other side want a notification now that its
- * event index event was crossed moving from old to new? */
-static __rte_always_inline bool
-vring_need_event(uint16_t event, uint16_t new, uint16_t old)
-{
-	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
 /*
@@ -344,7 +213,7 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 	r->ahead_head = 0;
 	entries = r->avail_idx - r->last_avail_idx;
 	if (unlikely(entries > r->size)) {
-		ring_error(dev->vid, vring, "avail index moved by more than the ring size");
+		vhu_ring_error(dev->vid, vring, "avail index moved by more than the ring size");
 		return -1;
 	}
 	return entries;
@@ -405,27 +274,6 @@ rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
 	return RX_OK;
 }
 
-/* Write the vnet header and the packet into v. */
-static __rte_always_inline void
-rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
-	uint16_t hdr_len, uint16_t nr_bufs)
-{
-	struct vhu_net_hdr_mrg hdr;
-	uint32_t idx = 0, off = 0;
-	uint32_t left = rte_pktmbuf_pkt_len(m);
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.num_buffers = rte_cpu_to_le_16(nr_bufs);
-	iov_copy_in(v, &idx, &off, (const uint8_t *)&hdr, hdr_len);
-
-	for (; m != NULL && left; m = m->next) {
-		uint32_t n = RTE_MIN(left, (uint32_t)rte_pktmbuf_data_len(m));
-
-		iov_copy_in(v, &idx, &off, rte_pktmbuf_mtod(m, const uint8_t *), n);
-		left -= n;
-	}
-}
-
 VHU_API uint16_t
 vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
 {
@@ -459,7 +307,7 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
-				ring_error(vid, vring, "broken Rx descriptor chain");
+				vhu_ring_error(vid, vring, "broken Rx descriptor chain");
 				for (i = 0; i < chains.nr; i++)
 					used_push(&r, chains.head[i], 0);
 				r.last_avail_idx += consumed;
@@ -482,44 +330,6 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 }
 
 /* ------------------------------------------------------------------ Tx */
-
-/*
- * Copy len bytes of v from (idx, off) into m, chaining more mbufs from mp
- * when m's room is too small. On allocation failure m is left empty and
- * single-segment and -ENOMEM is returned.
- */
-static __rte_always_inline int
-tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
-	struct rte_mbuf *m, struct rte_mempool *mp, uint32_t len)
-{
-	struct rte_mbuf *seg = m, *prev;
-	uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
-
-	iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(m, uint8_t *), n);
-	m->data_len = n;
-	m->pkt_len = len;
-	len -= n;
-
-	while (unlikely(len)) {
-		prev = seg;
-		seg = rte_pktmbuf_alloc(mp);
-		if (unlikely(seg == NULL)) {
-			rte_pktmbuf_free(m->next);
-			m->next = NULL;
-			m->nb_segs = 1;
-			m->data_len = 0;
-			m->pkt_len = 0;
-			return -ENOMEM;
-		}
-		prev->next = seg;
-		m->nb_segs++;
-		n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(seg));
-		iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(seg, uint8_t *), n);
-		seg->data_len = n;
-		len -= n;
-	}
-	return 0;
-}
 
 VHU_API uint16_t
 vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
@@ -555,7 +365,7 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 		ret = chain_fetch(&r, head, 0, &v, UINT64_MAX,
 				  VHU_MAX_TX_PKT_LEN + hdr_len, &total);
 		if (unlikely(ret < 0 || total <= hdr_len)) {
-			ring_error(vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
+			vhu_ring_error(vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
 				   "Tx descriptor chain with no payload after the vnet header");
 			used_push(&r, head, 0);
 			r.last_avail_idx++;

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Cold helpers of the ring walkers (virtq.h).
+ */
+#include <rte_cycles.h>
+
+#include "virtq.h"
+
+/*
+ * Guest errors are logged, but a guest can produce them at line rate: at
+ * most one message per second for the whole process.
+ */
+static uint64_t vhu_ring_log_next_tsc;
+
+void
+vhu_ring_error(int vid, uint16_t vring, const char *what)
+{
+	uint64_t now = rte_get_timer_cycles();
+	uint64_t next = __atomic_load_n(&vhu_ring_log_next_tsc, __ATOMIC_RELAXED);
+
+	if (now < next)
+		return;
+	if (!__atomic_compare_exchange_n(&vhu_ring_log_next_tsc, &next,
+			now + rte_get_timer_hz(), false,
+			__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	VHU_LOG(ERR, "vid %d vring %u: %s (further errors suppressed for 1s)",
+		vid, vring, what);
+}
+

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * What the split (split.c) and packed (packed.c) ring walkers share: the
+ * vector of translated guest buffer pieces a descriptor chain becomes, the
+ * copies between it and mbufs, the event index test, rate-limited guest
+ * error logs. Ring-layout agnostic; fast path only.
+ */
+#ifndef VHU_VIRTQ_H
+#define VHU_VIRTQ_H
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+
+#include "vhu_dev.h"
+
+/* Guest buffer pieces one packet may use (all chains of a mergeable Rx
+ * packet together). Real drivers use at most ~20. */
+#define VHU_MAX_IOVS		256
+/* Largest packet we take from a guest (payload after the vnet header). */
+#define VHU_MAX_TX_PKT_LEN	(64 * 1024)
+
+/* One guest buffer piece, already translated and contiguous in our space. */
+struct vhu_iov {
+	uint8_t *base;
+	uint32_t len;
+};
+
+struct vhu_iovec {
+	uint32_t nr;
+	struct vhu_iov iov[VHU_MAX_IOVS];
+};
+
+/* Chain fetch results besides 0. */
+#define CHAIN_BROKEN	(-EINVAL)	/* guest error: return it unused */
+#define CHAIN_TOO_BIG	(-E2BIG)	/* over the caller's byte limit */
+#define CHAIN_NO_IOV	(-ENOSPC)	/* over VHU_MAX_IOVS: not the guest's fault */
+
+/* Log a guest error on (vid, vring), at most once a second for the whole
+ * process: a guest can produce them at line rate. (virtq.c) */
+VHU_INTERNAL void vhu_ring_error(int vid, uint16_t vring, const char *what) __rte_cold;
+
+/*
+ * Append the guest buffer [gpa, gpa + len) to v, split at region ends. With
+ * store false only check that it lies in guest memory.
+ */
+static __rte_always_inline int
+iov_add(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t gpa, uint32_t len,
+	bool store)
+{
+	uint64_t left = len;
+
+	if (unlikely(gpa + left < gpa))
+		return CHAIN_BROKEN;
+	while (left) {
+		uint64_t n = left;
+		void *p = vhu_gpa_to_hva(mem, gpa, &n);
+
+		if (unlikely(p == NULL))
+			return CHAIN_BROKEN;
+		if (store) {
+			if (unlikely(v->nr == VHU_MAX_IOVS))
+				return CHAIN_NO_IOV;
+			v->iov[v->nr].base = p;
+			v->iov[v->nr].len = (uint32_t)n;
+			v->nr++;
+		}
+		gpa += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/* Copy len bytes from src into v at (*idx, *off); v has room for them. */
+static __rte_always_inline void
+iov_copy_in(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
+	    const uint8_t *src, uint32_t len)
+{
+	uint32_t i = *idx, o = *off;
+
+	while (len) {
+		uint32_t n = RTE_MIN(len, v->iov[i].len - o);
+
+		rte_memcpy(v->iov[i].base + o, src, n);
+		src += n;
+		len -= n;
+		o += n;
+		if (o == v->iov[i].len) {
+			i++;
+			o = 0;
+		}
+	}
+	*idx = i;
+	*off = o;
+}
+
+/* Copy len bytes out of v at (*idx, *off) into dst (NULL: skip them). */
+static __rte_always_inline void
+iov_copy_out(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
+	     uint8_t *dst, uint32_t len)
+{
+	uint32_t i = *idx, o = *off;
+
+	while (len) {
+		uint32_t n = RTE_MIN(len, v->iov[i].len - o);
+
+		if (dst != NULL) {
+			rte_memcpy(dst, v->iov[i].base + o, n);
+			dst += n;
+		}
+		len -= n;
+		o += n;
+		if (o == v->iov[i].len) {
+			i++;
+			o = 0;
+		}
+	}
+	*idx = i;
+	*off = o;
+}
+
+/* virtio 1.2 2.7.7.2: does the other side want a notification now that its
+ * event index event was crossed moving from old to new? */
+static __rte_always_inline bool
+vring_need_event(uint16_t event, uint16_t new, uint16_t old)
+{
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
+/* Write the vnet header and the packet into v. */
+static __rte_always_inline void
+rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
+	uint16_t hdr_len, uint16_t nr_bufs)
+{
+	struct vhu_net_hdr_mrg hdr;
+	uint32_t idx = 0, off = 0;
+	uint32_t left = rte_pktmbuf_pkt_len(m);
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.num_buffers = rte_cpu_to_le_16(nr_bufs);
+	iov_copy_in(v, &idx, &off, (const uint8_t *)&hdr, hdr_len);
+
+	for (; m != NULL && left; m = m->next) {
+		uint32_t n = RTE_MIN(left, (uint32_t)rte_pktmbuf_data_len(m));
+
+		iov_copy_in(v, &idx, &off, rte_pktmbuf_mtod(m, const uint8_t *), n);
+		left -= n;
+	}
+}
+
+/*
+ * Copy len bytes of v from (idx, off) into m, chaining more mbufs from mp
+ * when m's room is too small. On allocation failure m is left empty and
+ * single-segment and -ENOMEM is returned.
+ */
+static __rte_always_inline int
+tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
+	struct rte_mbuf *m, struct rte_mempool *mp, uint32_t len)
+{
+	struct rte_mbuf *seg = m, *prev;
+	uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+
+	iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(m, uint8_t *), n);
+	m->data_len = n;
+	m->pkt_len = len;
+	len -= n;
+
+	while (unlikely(len)) {
+		prev = seg;
+		seg = rte_pktmbuf_alloc(mp);
+		if (unlikely(seg == NULL)) {
+			rte_pktmbuf_free(m->next);
+			m->next = NULL;
+			m->nb_segs = 1;
+			m->data_len = 0;
+			m->pkt_len = 0;
+			return -ENOMEM;
+		}
+		prev->next = seg;
+		m->nb_segs++;
+		n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(seg));
+		iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(seg, uint8_t *), n);
+		seg->data_len = n;
+		len -= n;
+	}
+	return 0;
+}
+
+#endif /* VHU_VIRTQ_H */
