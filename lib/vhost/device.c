@@ -91,6 +91,7 @@ vhu_vring_reset(struct vhu_vring *vq)
 	vq->avail_uaddr = 0;
 	vq->used_uaddr = 0;
 	vq->log_guest_addr = 0;
+	memset(&vq->stats, 0, sizeof(vq->stats));
 }
 
 static struct vhu_dev *
@@ -148,6 +149,7 @@ vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 	dev->mem = NULL;
 	dev->vnet_hdr_len = sizeof(struct vhu_net_hdr);
 	dev->mrg_rxbuf = false;
+	dev->net_ol = 0;
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;
@@ -351,4 +353,19 @@ vhu_get_vring_num(int vid)
 	if (dev == NULL || !dev->in_use)
 		return 0;
 	return dev->nr_vring;
+}
+
+int
+vhu_get_vring_stats(int vid, uint16_t vring, struct vhu_vring_stats *st)
+{
+	struct vhu_dev *dev = vhu_dev_get(vid);
+	const struct vhu_vring_stats *s;
+
+	if (dev == NULL || !dev->in_use || vring >= VHU_MAX_VRINGS || st == NULL)
+		return -EINVAL;
+	/* Single writer (the data path), whole-word stores: no torn value. */
+	s = &dev->vrings[vring].stats;
+	st->tx_bad_hdr = __atomic_load_n(&s->tx_bad_hdr, __ATOMIC_RELAXED);
+	st->rx_ol_dropped = __atomic_load_n(&s->rx_ol_dropped, __ATOMIC_RELAXED);
+	return 0;
 }

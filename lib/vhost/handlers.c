@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vhu_dev.h"
+#include "net_hdr.h"
 
 /* The vring a message names, or NULL (logged) if out of range. */
 static struct vhu_vring *
@@ -77,9 +78,9 @@ reply_u64(struct vhu_msg *msg, uint64_t val)
 }
 
 static int
-h_get_features(struct vhu_dev *dev __rte_unused, struct vhu_msg *msg)
+h_get_features(struct vhu_dev *dev, struct vhu_msg *msg)
 {
-	return reply_u64(msg, VHU_SUPPORTED_FEATURES);
+	return reply_u64(msg, vhu_offered_features(dev->sock));
 }
 
 static int
@@ -88,11 +89,13 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	uint64_t f = msg->payload.u64;
 	bool restart = false;
 
-	if (f & ~VHU_SUPPORTED_FEATURES) {
+	if (f & ~vhu_offered_features(dev->sock)) {
 		VHU_LOG(ERR, "%s: SET_FEATURES: 0x%" PRIx64 " has bits we do not offer"
-			" (0x%" PRIx64 ")", dev->ifname, f, f & ~(uint64_t)VHU_SUPPORTED_FEATURES);
+			" (0x%" PRIx64 ")", dev->ifname, f, f & ~vhu_offered_features(dev->sock));
 		return VHU_HANDLED_ERR;
 	}
+	if (vhu_net_features_check(dev, f) < 0)
+		return VHU_HANDLED_ERR;
 	/* The data path reads the header length: stop it before changing. */
 	if (dev->running && f != dev->features) {
 		vhu_dev_stop(dev);
@@ -104,6 +107,7 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->vnet_hdr_len = (f & (VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) |
 				  VHU_BIT(VHU_VIRTIO_F_VERSION_1))) ?
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);
+	dev->net_ol = vhu_net_ol_flags(f, dev->sock->flags);
 	dev->features_set = true;
 	VHU_LOG(INFO, "%s: features 0x%" PRIx64 ", virtio-net header %u bytes",
 		dev->ifname, f, dev->vnet_hdr_len);
@@ -133,6 +137,7 @@ h_reset_owner(struct vhu_dev *dev, struct vhu_msg *msg __rte_unused)
 	dev->features_set = false;
 	dev->mrg_rxbuf = false;
 	dev->event_idx = false;
+	dev->net_ol = 0;
 	dev->vnet_hdr_len = sizeof(struct vhu_net_hdr);
 	return VHU_HANDLED_OK;
 }

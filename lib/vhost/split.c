@@ -279,10 +279,12 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 {
 	struct vhu_dev *dev = vhu_dev_get(vid);
 	struct vhu_rx_chains chains;
+	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
 	uint16_t hdr_len, sent, consumed, i;
+	uint32_t ol;
 	bool mrg;
 
 	if (unlikely(dev == NULL || (vring & 1) || vring >= VHU_MAX_VRINGS || count == 0))
@@ -296,6 +298,7 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 	}
 	hdr_len = dev->vnet_hdr_len;
 	mrg = dev->mrg_rxbuf;
+	ol = dev->net_ol;
 
 	for (sent = 0; sent < count; sent++) {
 		struct rte_mbuf *m = pkts[sent];
@@ -304,6 +307,12 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 
 		if (sent + 1 < count)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
+		if (unlikely(vhu_rx_offload(ol, m, &rh) < 0)) {
+			/* Taken, not copied: it must not reach the guest. */
+			vhu_stat_inc(&vq->stats.rx_ol_dropped);
+			vhu_ring_error(vid, vring, "mbuf offload request the guest cannot take: dropped");
+			continue;
+		}
 		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
@@ -314,7 +323,7 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 			}
 			break;
 		}
-		rx_copy(&v, m, hdr_len, chains.nr);
+		rx_copy(&v, m, &rh, hdr_len, chains.nr);
 		for (i = 0; i < chains.nr; i++) {
 			uint32_t n = RTE_MIN(left, chains.len[i]);
 
@@ -336,10 +345,12 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 		  struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_dev *dev = vhu_dev_get(vid);
+	struct vhu_net_hdr hdr;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
 	uint16_t hdr_len, nb, got = 0, i;
+	uint32_t ol;
 	int entries;
 
 	if (unlikely(dev == NULL || !(vring & 1) || vring >= VHU_MAX_VRINGS || count == 0))
@@ -354,6 +365,7 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 		return 0;
 	}
 	hdr_len = dev->vnet_hdr_len;
+	ol = dev->net_ol;
 
 	for (i = 0; i < nb; i++) {
 		uint16_t head = avail_head(&r, r.last_avail_idx);
@@ -371,9 +383,17 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 			r.last_avail_idx++;
 			continue;
 		}
-		iov_copy_out(&v, &idx, &off, NULL, hdr_len);
+		tx_hdr_read(&v, &idx, &off, hdr_len, &hdr);
 		if (unlikely(tx_copy(&v, idx, off, pkts[got], mp, total - hdr_len) < 0))
 			break;	/* out of mbufs: leave the chain for the next burst */
+		if (unlikely(vhu_tx_offload(ol, &hdr, pkts[got]) < 0)) {
+			vhu_stat_inc(&vq->stats.tx_bad_hdr);
+			vhu_ring_error(vid, vring, "invalid virtio-net header on Tx: packet dropped");
+			tx_mbuf_recycle(pkts[got]);
+			used_push(&r, head, 0);
+			r.last_avail_idx++;
+			continue;
+		}
 		used_push(&r, head, 0);
 		r.last_avail_idx++;
 		got++;

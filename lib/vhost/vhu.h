@@ -40,6 +40,14 @@
 
 /* Flags for vhu_driver_register(). */
 #define VHU_REG_CLIENT		(1ULL << 0)	/* connect to the path, reconnect forever */
+/* Offer checksum offload both ways (VIRTIO_NET_F_CSUM, GUEST_CSUM). */
+#define VHU_REG_CSUM		(1ULL << 1)
+/* Offer TSO both ways (HOST_TSO4/6, HOST_ECN, GUEST_TSO4/6); needs VHU_REG_CSUM. */
+#define VHU_REG_TSO		(1ULL << 2)
+/* Guest Tx offloads become RTE_MBUF_F_TX_* requests (DPDK's "legacy"
+ * behaviour, for an application that forwards to a NIC) instead of
+ * RTE_MBUF_F_RX_L4_CKSUM_NONE / RTE_MBUF_F_RX_LRO. */
+#define VHU_REG_LEGACY_OL_FLAGS	(1ULL << 3)
 
 struct vhu_ops {
 	/* The device is ready: the first queue pair can pass traffic. */
@@ -72,7 +80,14 @@ VHU_API uint16_t vhu_get_vring_num(int vid);	/* vrings set up so far */
 
 /*
  * Copy pkts into the guest's receive vring (an even vring index). Returns how
- * many were copied; the caller still owns (and frees) every mbuf.
+ * many were taken: copied, or dropped because the guest cannot take their
+ * offload requests (counted in vhu_vring_stats.rx_ol_dropped). The caller
+ * still owns (and frees) every mbuf.
+ *
+ * Offloads (RTE_MBUF_F_TX_* with l2_len/l3_len/l4_len, tso_segsz) become the
+ * virtio-net header when the guest negotiated them; otherwise L4 (and IPv4
+ * header) checksums are computed in software into the guest's copy, and a
+ * TSO packet larger than one segment is dropped.
  */
 VHU_API uint16_t vhu_enqueue_burst(int vid, uint16_t vring,
 		struct rte_mbuf **pkts, uint16_t count);
@@ -80,8 +95,21 @@ VHU_API uint16_t vhu_enqueue_burst(int vid, uint16_t vring,
 /*
  * Take up to count packets from the guest's transmit vring (an odd vring
  * index) into mbufs allocated from mp. Returns how many were stored in pkts.
+ * The virtio-net header's offload requests become mbuf offload flags (see
+ * VHU_REG_LEGACY_OL_FLAGS); a packet with an invalid header is dropped and
+ * counted in vhu_vring_stats.tx_bad_hdr.
  */
 VHU_API uint16_t vhu_dequeue_burst(int vid, uint16_t vring,
 		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+
+/* Per-vring error counters, since the device was created (a vid reused by
+ * a new connection starts from 0). Written by the data path only. */
+struct vhu_vring_stats {
+	uint64_t tx_bad_hdr;	/* guest Tx packets dropped: invalid virtio-net header */
+	uint64_t rx_ol_dropped;	/* packets not given to the guest: offload it cannot take */
+};
+
+/* 0, or -EINVAL for an unknown vid or vring. Any thread; values may lag. */
+VHU_API int vhu_get_vring_stats(int vid, uint16_t vring, struct vhu_vring_stats *st);
 
 #endif /* VHU_H */

@@ -44,6 +44,17 @@ extern int vhu_logtype;
 	VHU_BIT(VHU_VIRTIO_F_VERSION_1) | \
 	VHU_BIT(VHU_VIRTIO_F_IN_ORDER))
 
+/* Offered only with VHU_REG_CSUM / VHU_REG_TSO (see vhu_offered_features()). */
+#define VHU_CSUM_FEATURES ( \
+	VHU_BIT(VHU_VIRTIO_NET_F_CSUM) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_CSUM))
+#define VHU_TSO_FEATURES ( \
+	VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO4) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_HOST_ECN) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6))
+
 #define VHU_SUPPORTED_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHU_PROTOCOL_F_MQ) | \
 	VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK))
@@ -109,6 +120,7 @@ struct vhu_vring {
 	uint16_t last_avail_idx;	/* next avail entry we consume */
 	uint16_t last_used_idx;		/* next used entry we produce */
 	int callfd;			/* -1: none */
+	struct vhu_vring_stats stats;	/* data path writes, anyone reads */
 
 	/* Data path / control path handshake (see vhu_vring_enter()). */
 	uint32_t ready;
@@ -180,6 +192,7 @@ struct vhu_dev {
 	uint16_t vnet_hdr_len;		/* 10 or 12 */
 	bool mrg_rxbuf;
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated (handlers.c) */
+	uint32_t net_ol;		/* VHU_OL_* (net_hdr.h), from features + socket flags */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */
@@ -231,6 +244,20 @@ struct vhu_socket {
 	struct vhu_dev *dev;		/* client mode: our one connection */
 	bool in_use;
 };
+
+/* Feature bits offered on a socket: the base set plus what its flags ask. */
+static inline uint64_t
+vhu_offered_features(const struct vhu_socket *sock)
+{
+	uint64_t f = VHU_SUPPORTED_FEATURES;
+
+	if (sock->flags & VHU_REG_CSUM) {
+		f |= VHU_CSUM_FEATURES;
+		if (sock->flags & VHU_REG_TSO)
+			f |= VHU_TSO_FEATURES;
+	}
+	return f;
+}
 
 /* ----------------------------------------------------------------- message */
 

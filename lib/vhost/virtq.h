@@ -3,8 +3,16 @@
  *
  * What the split (split.c) and packed (packed.c) ring walkers share: the
  * vector of translated guest buffer pieces a descriptor chain becomes, the
- * copies between it and mbufs, the event index test, rate-limited guest
- * error logs. Ring-layout agnostic; fast path only.
+ * copies between it and mbufs (with the virtio-net header: net_hdr.h), the
+ * event index test, rate-limited guest error logs. Ring-layout agnostic;
+ * fast path only.
+ *
+ * Offloads, per packet, in either ring:
+ *   Rx: vhu_rx_offload(dev->net_ol, m, &rh) before taking guest buffers
+ *       (< 0: drop m, count rx_ol_dropped), then rx_copy(v, m, &rh, ...).
+ *   Tx: tx_hdr_read() instead of skipping the header, tx_copy(), then
+ *       vhu_tx_offload(dev->net_ol, &hdr, m) (< 0: drop, count tx_bad_hdr;
+ *       tx_mbuf_recycle() makes m reusable for the next chain).
  */
 #ifndef VHU_VIRTQ_H
 #define VHU_VIRTQ_H
@@ -17,6 +25,7 @@
 #include <rte_memcpy.h>
 
 #include "vhu_dev.h"
+#include "net_hdr.h"
 
 /* Guest buffer pieces one packet may use (all chains of a mergeable Rx
  * packet together). Real drivers use at most ~20. */
@@ -131,16 +140,33 @@ vring_need_event(uint16_t event, uint16_t new, uint16_t old)
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
-/* Write the vnet header and the packet into v. */
+/* Overwrite len bytes of v at byte offset pos (pos + len is inside v). */
+static __rte_always_inline void
+iov_write_at(const struct vhu_iovec *v, uint32_t pos, const uint8_t *src, uint32_t len)
+{
+	uint32_t idx = 0;
+
+	while (pos >= v->iov[idx].len) {
+		pos -= v->iov[idx].len;
+		idx++;
+	}
+	iov_copy_in(v, &idx, &pos, src, len);
+}
+
+/*
+ * Write the vnet header rh (from vhu_rx_offload(), net_hdr.h) and the
+ * packet into v, then the checksums rh says were computed in software.
+ */
 static __rte_always_inline void
 rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
-	uint16_t hdr_len, uint16_t nr_bufs)
+	const struct vhu_rx_hdr *rh, uint16_t hdr_len, uint16_t nr_bufs)
 {
 	struct vhu_net_hdr_mrg hdr;
 	uint32_t idx = 0, off = 0;
 	uint32_t left = rte_pktmbuf_pkt_len(m);
+	unsigned int i;
 
-	memset(&hdr, 0, sizeof(hdr));
+	hdr.hdr = rh->hdr;
 	hdr.num_buffers = rte_cpu_to_le_16(nr_bufs);
 	iov_copy_in(v, &idx, &off, (const uint8_t *)&hdr, hdr_len);
 
@@ -150,6 +176,22 @@ rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
 		iov_copy_in(v, &idx, &off, rte_pktmbuf_mtod(m, const uint8_t *), n);
 		left -= n;
 	}
+	for (i = 0; unlikely(i < rh->nr_fix); i++)
+		iov_write_at(v, hdr_len + rh->fix[i].off,
+			     (const uint8_t *)&rh->fix[i].val, sizeof(rh->fix[i].val));
+}
+
+/*
+ * Read the vnet header at (*idx, *off) of a Tx chain into hdr (the first
+ * 10 bytes; num_buffers means nothing on Tx) and step over all hdr_len
+ * bytes. The guest's bytes are read exactly once, here.
+ */
+static __rte_always_inline void
+tx_hdr_read(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
+	    uint16_t hdr_len, struct vhu_net_hdr *hdr)
+{
+	iov_copy_out(v, idx, off, (uint8_t *)hdr, sizeof(*hdr));
+	iov_copy_out(v, idx, off, NULL, hdr_len - sizeof(*hdr));
 }
 
 /*
@@ -188,6 +230,22 @@ tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
 		len -= n;
 	}
 	return 0;
+}
+
+/* Data-path counter (single writer; whole-word store for readers). */
+static __rte_always_inline void
+vhu_stat_inc(uint64_t *counter)
+{
+	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
+}
+
+/* Make a dequeue mbuf whose packet was dropped ready for the next one. */
+static __rte_always_inline void
+tx_mbuf_recycle(struct rte_mbuf *m)
+{
+	rte_pktmbuf_free(m->next);
+	m->next = NULL;
+	rte_pktmbuf_reset(m);
 }
 
 #endif /* VHU_VIRTQ_H */
