@@ -34,11 +34,20 @@ echo "not a socket" >"$regular"
 vpt_start_vhost good "$sock" --hold --timeout 60
 vpt_stop good TERM
 vpt_expect_rc good 0
+# The offload keys with good values give a port too.
+vpt_launch good_ol ours "$VPT_VHOST_CORES" "$(vpt_vdev_vhost "$sock" tso=1,legacy-ol-flags=1)" \
+	"$VPT_PEER" --hold --timeout 60
+vpt_wait_log good_ol '^READY .*driver=net_vhost ' 30
+vpt_assert_ours good_ol
+vpt_stop good_ol TERM
+vpt_expect_rc good_ol 0
 
 expect_refused iface "net_vhost0,queues=1"
 expect_refused queues "$(vpt_vdev_vhost "$sock" | sed 's/queues=1/queues=0/')"
 expect_refused queues "$(vpt_vdev_vhost "$sock" | sed 's/queues=1/queues=999/')"
 expect_refused bogus_key "$(vpt_vdev_vhost "$sock" bogus_key=1)"
-expect_refused tso "$(vpt_vdev_vhost "$sock" tso=1)"
+expect_refused linear-buffer "$(vpt_vdev_vhost "$sock" linear-buffer=1)"
+expect_refused tso "$(vpt_vdev_vhost "$sock" tso=2)"
+expect_refused legacy-ol-flags "$(vpt_vdev_vhost "$sock" legacy-ol-flags=yes)"
 expect_refused iface "net_vhost0,iface=$regular,queues=1"
 vpt_expect_eq "regular file after the probe" "$(cat "$regular" 2>&1)" "not a socket"

@@ -16,6 +16,7 @@
 #include <bus_vdev_driver.h>
 
 #include "eth_vhost.h"
+#include "vhu_proto.h"
 
 RTE_LOG_REGISTER(eth_vhost_logtype, pmd.net.vhost, INFO);
 
@@ -68,6 +69,54 @@ queues_update(struct pmd_internal *internal)
 	}
 }
 
+/* The library's drop counter for q's vring under vid (0 if none): bad
+ * guest Tx headers on an Rx queue, offloads the guest cannot take on a Tx
+ * queue. */
+static uint64_t
+queue_lib_errors(const struct eth_vhost_queue *q, int vid)
+{
+	struct vhu_vring_stats st;
+
+	if (vid < 0 || vhu_get_vring_stats(vid, q->vring, &st) < 0)
+		return 0;
+	return q->vring & 1 ? st.tx_bad_hdr : st.rx_ol_dropped;
+}
+
+/* Lock held: start (attach) or stop (detach) counting q's library drops. */
+static void
+queue_lib_errors_track(struct eth_vhost_queue *q, int vid, bool attach)
+{
+	if (q == NULL)
+		return;
+	if (attach)
+		q->lib_err_at_attach = queue_lib_errors(q, vid);
+	else
+		q->lib_err_carry += queue_lib_errors(q, vid) - q->lib_err_at_attach;
+}
+
+/* Lock held: every library drop of q since it was set up. */
+static uint64_t
+queue_lib_errors_total(const struct pmd_internal *internal,
+	const struct eth_vhost_queue *q)
+{
+	uint64_t n = q->lib_err_carry;
+
+	if (internal->attached)
+		n += queue_lib_errors(q, internal->vid) - q->lib_err_at_attach;
+	return n;
+}
+
+static void
+queues_lib_errors_track(struct pmd_internal *internal, bool attach)
+{
+	unsigned int i;
+
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		queue_lib_errors_track(internal->rxqs[i], internal->vid, attach);
+		queue_lib_errors_track(internal->txqs[i], internal->vid, attach);
+	}
+}
+
 /* Returns 0 if the link status changed, -1 if not (as link_update). */
 static int
 link_set(struct rte_eth_dev *dev, bool up)
@@ -116,6 +165,7 @@ new_device(int vid)
 	}
 	__atomic_store_n(&internal->vid, vid, __ATOMIC_RELEASE);
 	__atomic_store_n(&internal->attached, true, __ATOMIC_RELEASE);
+	queues_lib_errors_track(internal, true);
 	queues_update(internal);
 	link_set(dev, true);
 	pthread_mutex_unlock(&internal->lock);
@@ -164,6 +214,7 @@ destroy_device(int vid)
 	}
 	/* The library may reuse vid once we return: every burst must be out
 	 * and none may start again with it. */
+	queues_lib_errors_track(internal, false);
 	__atomic_store_n(&internal->attached, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&internal->vid, -1, __ATOMIC_RELEASE);
 	queues_update(internal);
@@ -225,6 +276,34 @@ static const struct vhu_ops eth_vhost_vhu_ops = {
 
 /* -------------------------------------------------------------- ethdev ops */
 
+/*
+ * A guest's partial checksums (RTE_MBUF_F_RX_L4_CKSUM_NONE) are completed
+ * in software unless the application enabled Rx checksum offload, i.e.
+ * said it handles that flag (as DPDK's net_vhost). Legacy mode hands them
+ * on as RTE_MBUF_F_TX_* requests instead.
+ */
+static bool
+rx_sw_csum_wanted(const struct rte_eth_dev *dev)
+{
+	const struct pmd_internal *internal = dev->data->dev_private;
+
+	return !internal->args.legacy_ol_flags &&
+		!(dev->data->dev_conf.rxmode.offloads &
+		  (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
+}
+
+/* Queues read their flag per burst; they are out while the port is stopped. */
+static void
+rx_sw_csum_update(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	unsigned int i;
+
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++)
+		if (internal->rxqs[i] != NULL)
+			internal->rxqs[i]->rx_sw_csum = rx_sw_csum_wanted(dev);
+}
+
 static int
 eth_vhost_dev_configure(struct rte_eth_dev *dev)
 {
@@ -242,6 +321,7 @@ eth_vhost_dev_configure(struct rte_eth_dev *dev)
 			dev->data->name);
 		return -ENOTSUP;
 	}
+	rx_sw_csum_update(dev);
 	return 0;
 }
 
@@ -349,6 +429,49 @@ eth_vhost_dev_close(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/*
+ * Offloads follow what the guest can negotiate (devargs), narrowed to what
+ * it did negotiate while one is attached. Legacy mode reports guest Tx
+ * offloads as RTE_MBUF_F_TX_* requests: no Rx offload to report then.
+ */
+static uint64_t
+rx_offload_capa(struct pmd_internal *internal)
+{
+	uint64_t capa = 0, f;
+
+	if (internal->args.legacy_ol_flags)
+		return 0;
+	capa = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	if (!internal->args.tso)
+		return capa;
+	if (!__atomic_load_n(&internal->attached, __ATOMIC_ACQUIRE))
+		return capa | RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	f = vhu_get_negotiated_features(__atomic_load_n(&internal->vid, __ATOMIC_ACQUIRE));
+	if (f & (VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6)))
+		capa |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	return capa;
+}
+
+/* Checksums are always done: by the guest if it negotiated GUEST_CSUM, in
+ * software otherwise (the IPv4 header's always in software). TSO only
+ * where the guest can take it. */
+static uint64_t
+tx_offload_capa(struct pmd_internal *internal)
+{
+	uint64_t capa = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	uint64_t f;
+
+	if (!internal->args.tso)
+		return capa;
+	if (!__atomic_load_n(&internal->attached, __ATOMIC_ACQUIRE))
+		return capa | RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	f = vhu_get_negotiated_features(__atomic_load_n(&internal->vid, __ATOMIC_ACQUIRE));
+	if (f & (VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6)))
+		capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	return capa;
+}
+
 static int
 eth_vhost_dev_infos_get(struct rte_eth_dev *dev,
 	struct rte_eth_dev_info *info)
@@ -360,8 +483,8 @@ eth_vhost_dev_infos_get(struct rte_eth_dev *dev,
 	info->max_rx_queues = internal->args.queues;
 	info->max_tx_queues = internal->args.queues;
 	info->min_rx_bufsize = 0;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | rx_offload_capa(internal);
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | tx_offload_capa(internal);
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
 	return 0;
 }
@@ -392,6 +515,8 @@ queue_install(struct pmd_internal *internal, struct eth_vhost_queue **slot,
 {
 	pthread_mutex_lock(&internal->lock);
 	q->vid = internal->vid;
+	if (internal->attached)
+		queue_lib_errors_track(q, internal->vid, true);
 	*slot = q;
 	pthread_mutex_unlock(&internal->lock);
 }
@@ -411,6 +536,7 @@ eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 	if (q == NULL)
 		return -ENOMEM;
 	q->mb_pool = mp;
+	q->rx_sw_csum = rx_sw_csum_wanted(dev);
 	queue_install(internal, &internal->rxqs[queue_id], q);
 	dev->data->rx_queues[queue_id] = q;
 	return 0;
@@ -492,6 +618,7 @@ eth_vhost_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 		bytes = counter_read(&q->bytes, q->bytes_base);
 		stats->ipackets += pkts;
 		stats->ibytes += bytes;
+		stats->ierrors += queue_lib_errors_total(internal, q) - q->lib_err_base;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_ipackets[i] = pkts;
 			stats->q_ibytes[i] = bytes;
@@ -505,7 +632,8 @@ eth_vhost_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 		bytes = counter_read(&q->bytes, q->bytes_base);
 		stats->opackets += pkts;
 		stats->obytes += bytes;
-		stats->oerrors += counter_read(&q->missed, q->missed_base);
+		stats->oerrors += counter_read(&q->missed, q->missed_base) +
+			queue_lib_errors_total(internal, q) - q->lib_err_base;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_opackets[i] = pkts;
 			stats->q_obytes[i] = bytes;
@@ -519,10 +647,11 @@ eth_vhost_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 /* The bursts own the counters (single writer, no atomics on the data
  * path): reset records where they are instead of writing them. */
 static void
-queue_stats_reset(struct eth_vhost_queue *q)
+queue_stats_reset(const struct pmd_internal *internal, struct eth_vhost_queue *q)
 {
 	if (q == NULL)
 		return;
+	q->lib_err_base = queue_lib_errors_total(internal, q);
 	q->pkts_base = __atomic_load_n(&q->pkts, __ATOMIC_RELAXED);
 	q->bytes_base = __atomic_load_n(&q->bytes, __ATOMIC_RELAXED);
 	q->missed_base = __atomic_load_n(&q->missed, __ATOMIC_RELAXED);
@@ -536,8 +665,8 @@ eth_vhost_stats_reset(struct rte_eth_dev *dev)
 
 	pthread_mutex_lock(&internal->lock);
 	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		queue_stats_reset(internal->rxqs[i]);
-		queue_stats_reset(internal->txqs[i]);
+		queue_stats_reset(internal, internal->rxqs[i]);
+		queue_stats_reset(internal, internal->txqs[i]);
 	}
 	pthread_mutex_unlock(&internal->lock);
 	return 0;
@@ -594,6 +723,21 @@ internal_init(struct pmd_internal *internal, const struct eth_vhost_args *args)
 	eth_vhost_events_init(&internal->events);
 }
 
+/* Checksum offload is always offered (as DPDK's net_vhost); TSO with tso=1. */
+static uint64_t
+reg_flags(const struct eth_vhost_args *args)
+{
+	uint64_t flags = VHU_REG_CSUM;
+
+	if (args->client)
+		flags |= VHU_REG_CLIENT;
+	if (args->tso)
+		flags |= VHU_REG_TSO;
+	if (args->legacy_ol_flags)
+		flags |= VHU_REG_LEGACY_OL_FLAGS;
+	return flags;
+}
+
 static int
 eth_vhost_probe(struct rte_vdev_device *vdev)
 {
@@ -644,7 +788,7 @@ eth_vhost_probe(struct rte_vdev_device *vdev)
 	dev->tx_pkt_burst = eth_vhost_tx_burst;
 
 	/* Callbacks may run from here on, on the library's thread. */
-	ret = vhu_driver_register(args.iface, args.client ? VHU_REG_CLIENT : 0,
+	ret = vhu_driver_register(args.iface, reg_flags(&args),
 			args.queues, &eth_vhost_vhu_ops, dev);
 	if (ret < 0) {
 		VHOST_LOG(ERR, "%s: cannot %s vhost-user socket '%s': %s", name,
@@ -657,9 +801,9 @@ eth_vhost_probe(struct rte_vdev_device *vdev)
 	internal->registered = true;
 	rte_eth_dev_probing_finish(dev);
 
-	VHOST_LOG(INFO, "%s: port %u on %s '%s', %u queue pair(s)", name,
-		dev->data->port_id, args.client ? "client" : "server",
-		args.iface, args.queues);
+	VHOST_LOG(INFO, "%s: port %u on %s '%s', %u queue pair(s), tso %d, legacy-ol-flags %d",
+		name, dev->data->port_id, args.client ? "client" : "server",
+		args.iface, args.queues, args.tso, args.legacy_ol_flags);
 	return 0;
 }
 
@@ -688,4 +832,6 @@ RTE_PMD_REGISTER_ALIAS(net_vhost, eth_vhost);
 RTE_PMD_REGISTER_PARAM_STRING(net_vhost,
 	"iface=<path> "
 	"queues=<1..128> "
-	"client=<0|1>");
+	"client=<0|1> "
+	"tso=<0|1> "
+	"legacy-ol-flags=<0|1>");

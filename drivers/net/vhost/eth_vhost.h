@@ -51,6 +51,8 @@ struct eth_vhost_args {
 	char iface[ETH_VHOST_IFACE_SIZE];
 	uint16_t queues;
 	bool client;
+	bool tso;		/* offer TSO features to the guest */
+	bool legacy_ol_flags;	/* guest Tx offloads as RTE_MBUF_F_TX_* */
 };
 
 /* Parse a net_vhost devargs string. 0, or -EINVAL after logging which key
@@ -82,6 +84,7 @@ struct eth_vhost_queue {
 	uint16_t vring;
 	uint16_t port;
 	struct rte_mempool *mb_pool;	/* rx only */
+	bool rx_sw_csum;		/* rx: complete guest partial checksums */
 
 	/* Written by the burst only; read by stats_get. */
 	uint64_t pkts;
@@ -92,6 +95,12 @@ struct eth_vhost_queue {
 	uint64_t pkts_base __rte_cache_aligned;
 	uint64_t bytes_base;
 	uint64_t missed_base;
+	/* Packets the library dropped on this queue's vring (bad guest Tx
+	 * header / offload the guest cannot take): its per-vid counter,
+	 * carried over detaches. Under pmd_internal.lock. */
+	uint64_t lib_err_carry;		/* from earlier attachments */
+	uint64_t lib_err_at_attach;	/* library counter when vid attached */
+	uint64_t lib_err_base;		/* total at the last stats_reset */
 } __rte_cache_aligned;
 
 /*
@@ -148,6 +157,9 @@ eth_vhost_counter_add(uint64_t *counter, uint64_t n)
 
 ETH_VHOST_INTERNAL uint16_t eth_vhost_rx_burst(void *rxq,
 		struct rte_mbuf **pkts, uint16_t nb_pkts);
+/* Rx, for an application that did not enable Rx checksum offload: give a
+ * packet with RTE_MBUF_F_RX_L4_CKSUM_NONE its full checksum (rxtx.c). */
+ETH_VHOST_INTERNAL void eth_vhost_rx_sw_csum(struct rte_mbuf *m);
 ETH_VHOST_INTERNAL uint16_t eth_vhost_tx_burst(void *txq,
 		struct rte_mbuf **pkts, uint16_t nb_pkts);
 

@@ -6,6 +6,11 @@
  * a queue the control path has not opened (no guest, port stopped, guest
  * reconfiguring or gone) just returns 0.
  */
+#include <rte_ip.h>
+#include <rte_mbuf_ptype.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
 #include "eth_vhost.h"
 
 /* Bound each library call so that a large application burst does not
@@ -38,10 +43,50 @@ eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	for (i = 0; i < nb_rx; i++) {
 		pkts[i]->port = q->port;
 		bytes += pkts[i]->pkt_len;
+		if (unlikely(q->rx_sw_csum) &&
+		    (pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_NONE)
+			eth_vhost_rx_sw_csum(pkts[i]);
 	}
 	eth_vhost_counter_add(&q->pkts, nb_rx);
 	eth_vhost_counter_add(&q->bytes, bytes);
 	return nb_rx;
+}
+
+/*
+ * The library marks a packet whose checksum the guest left for us with
+ * RTE_MBUF_F_RX_L4_CKSUM_NONE, l2_len/l3_len and packet_type (TCP or UDP,
+ * all inside the packet: checked there). Fill it in, then the checksum is
+ * good.
+ */
+void
+eth_vhost_rx_sw_csum(struct rte_mbuf *m)
+{
+	uint32_t start = (uint32_t)m->l2_len + m->l3_len;
+	bool udp = (m->packet_type & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_UDP;
+	uint32_t off = start + (udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
+				offsetof(struct rte_tcp_hdr, cksum));
+	struct rte_mbuf *seg = m;
+	uint16_t raw, csum;
+	uint8_t *p;
+	int i;
+
+	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &raw) < 0 ||
+	    off + 2 > m->pkt_len)
+		return;
+	csum = (uint16_t)~raw;
+	if (udp && csum == 0)
+		csum = 0xffff;
+	for (i = 0; i < 2; i++, off++) {
+		while (off >= seg->data_len) {
+			off -= seg->data_len;
+			seg = seg->next;
+		}
+		p = rte_pktmbuf_mtod_offset(seg, uint8_t *, off);
+		*p = ((const uint8_t *)&csum)[i];
+	}
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) |
+		RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 }
 
 uint16_t
