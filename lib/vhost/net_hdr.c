@@ -333,6 +333,28 @@ tx_sw_csum(struct rte_mbuf *m, uint16_t start, uint16_t offset)
 	return 0;
 }
 
+/*
+ * The guest's GSO partial sum includes the L4 length; a NIC's TSO wants it
+ * without (mbuf API): take it out.
+ */
+static void
+tx_tso_phdr_fix(struct rte_mbuf *m, uint16_t start)
+{
+	uint32_t off = (uint32_t)start + TCP_CSUM_OFF;
+	uint16_t len = rte_cpu_to_be_16((uint16_t)(rte_pktmbuf_pkt_len(m) - start));
+	uint16_t field;
+	const void *p = rte_pktmbuf_read(m, off, sizeof(field), &field);
+	uint32_t sum;
+
+	if (p == NULL)
+		return;		/* checked by the caller: cannot happen */
+	memcpy(&field, p, sizeof(field));
+	sum = (uint32_t)field + (uint16_t)~len;	/* one's complement minus */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	mbuf_store16(m, off, (uint16_t)sum);
+}
+
 int
 vhu_tx_offload_slow(uint32_t ol, const struct vhu_net_hdr *hdr, struct rte_mbuf *m)
 {
@@ -386,6 +408,7 @@ vhu_tx_offload_slow(uint32_t ol, const struct vhu_net_hdr *hdr, struct rte_mbuf 
 		if (gso) {
 			m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
 			m->tso_segsz = gso_size;
+			tx_tso_phdr_fix(m, start);
 		}
 	} else {
 		/* Data intact, checksum field not filled in (the mbuf API's
@@ -435,8 +458,8 @@ rx_ip_csum(const struct rte_mbuf *m, struct vhu_rx_hdr *rh)
 
 /*
  * A TSO mbuf's checksum field holds the pseudo-header sum without the L4
- * length (mbuf API); a plain one with it. Returns what to add to the field
- * for a TSO mbuf sent as one plain packet.
+ * length (mbuf API); a virtio packet's, GSO or not, with it (as Linux and
+ * DPDK's virtio PMD fill it). Returns what to add to a TSO mbuf's field.
  */
 static uint32_t
 tso_len_adjust(const struct rte_mbuf *m, uint32_t start)
@@ -479,6 +502,9 @@ vhu_rx_offload_slow(uint32_t ol, const struct rte_mbuf *m, struct vhu_rx_hdr *rh
 		if (m->tso_segsz == 0 || m->l4_len < sizeof(struct rte_tcp_hdr) ||
 		    hdrs > pkt_len || hdrs > UINT16_MAX)
 			return rx_bad("TCP_SEG with tso_segsz 0 or bad l4_len");
+		/* virtio (like Linux) wants the length in a GSO packet's
+		 * partial sum too: 5.1.6.2 leaves it to the driver's stack. */
+		add = tso_len_adjust(m, start);
 		if (pkt_len - hdrs > m->tso_segsz) {
 			uint32_t need = flags & RTE_MBUF_F_TX_IPV6 ?
 				VHU_OL_GUEST_TSO6 : VHU_OL_GUEST_TSO4;
@@ -489,10 +515,8 @@ vhu_rx_offload_slow(uint32_t ol, const struct rte_mbuf *m, struct vhu_rx_hdr *rh
 				VHU_NET_HDR_GSO_TCPV6 : VHU_NET_HDR_GSO_TCPV4;
 			rh->hdr.gso_size = rte_cpu_to_le_16(m->tso_segsz);
 			rh->hdr.hdr_len = rte_cpu_to_le_16((uint16_t)hdrs);
-		} else {
-			/* One segment: an ordinary packet. */
-			add = tso_len_adjust(m, start);
 		}
+		/* else one segment: an ordinary packet. */
 	}
 
 	if (ol & VHU_OL_GUEST_CSUM) {
@@ -501,7 +525,7 @@ vhu_rx_offload_slow(uint32_t ol, const struct rte_mbuf *m, struct vhu_rx_hdr *rh
 		rh->hdr.csum_offset = rte_cpu_to_le_16((uint16_t)csum_off);
 		if (add == 0)
 			return 0;
-		/* The partial sum the guest completes must include the length. */
+		/* The partial sum the guest gets must include the length. */
 		{
 			const void *p = rte_pktmbuf_read(m, start + csum_off, 2, &field);
 			uint32_t sum;
