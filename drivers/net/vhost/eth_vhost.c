@@ -22,6 +22,8 @@ RTE_LOG_REGISTER(eth_vhost_logtype, pmd.net.vhost, INFO);
 
 #define ETH_VHOST_MIN_MTU	64
 #define ETH_VHOST_MAX_MTU	9600
+/* The largest packet the library takes from a guest (its GSO included). */
+#define ETH_VHOST_MAX_LRO_PKT	(64 * 1024)
 
 static const struct eth_dev_ops eth_vhost_ops;
 
@@ -480,6 +482,7 @@ eth_vhost_dev_infos_get(struct rte_eth_dev *dev,
 
 	info->max_mac_addrs = 1;
 	info->max_rx_pktlen = (uint32_t)-1;
+	info->max_lro_pkt_size = ETH_VHOST_MAX_LRO_PKT;
 	info->max_rx_queues = internal->args.queues;
 	info->max_tx_queues = internal->args.queues;
 	info->min_rx_bufsize = 0;
