@@ -16,7 +16,9 @@
  *         bit 6 Tx (dequeue) instead of Rx (enqueue), bit 7 EVENT_IDX (if
  *         the library offers it)
  *     [1-2] ring base (last_avail_idx = last_used_idx)
- *     [3] bits 0-4 packets per burst - 1, bits 5-6 bursts - 1
+ *     [3] bits 0-4 packets per burst - 1, bits 5-6 bursts - 1, bit 7 the
+ *         checksum and TSO features (offered and negotiated; then bit 15 of
+ *         the ring base picks legacy offload flags)
  *     [4-5] Rx packet length - 1 (mod 9000)
  * then the descriptor table (16 * size), the avail ring (4 + 2 * size),
  * then bytes for guest memory from gpa 0 up.
@@ -264,6 +266,13 @@ check_tx_mbuf(const struct rte_mbuf *m)
 	FUZZ_CHECK(segs == m->nb_segs, "%u segments, nb_segs %u", segs, m->nb_segs);
 	FUZZ_CHECK(sum == m->pkt_len && sum > 0 && sum <= 64 * 1024,
 		   "pkt_len %u, segments hold %u", m->pkt_len, sum);
+	/* Offload fields point inside the packet, GSO has an MSS. */
+	if (m->ol_flags & (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_TX_L4_MASK))
+		FUZZ_CHECK((uint32_t)m->l2_len + m->l3_len + m->l4_len <= m->pkt_len &&
+			   m->l4_len != 0, "offload lengths %u/%u/%u in %u bytes",
+			   m->l2_len, m->l3_len, m->l4_len, m->pkt_len);
+	if (m->ol_flags & (RTE_MBUF_F_RX_LRO | RTE_MBUF_F_TX_TCP_SEG))
+		FUZZ_CHECK(m->tso_segsz != 0, "GSO mbuf without tso_segsz");
 }
 
 struct layout {
@@ -444,6 +453,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 0x80)
 		features |= VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX) & VHU_SUPPORTED_FEATURES;
 	base = data[1] | data[2] << 8;
+	fuzz_sock.flags = 0;
+	if (data[3] & 0x80) {
+		features |= VHU_CSUM_FEATURES | VHU_TSO_FEATURES;
+		fuzz_sock.flags = VHU_REG_CSUM | VHU_REG_TSO |
+			(base & 0x8000 ? VHU_REG_LEGACY_OL_FLAGS : 0);
+	}
 	nb = 1 + (data[3] & 31);
 	bursts = 1 + ((data[3] >> 5) & 3);
 	len = 1 + (data[4] | data[5] << 8) % 9000;

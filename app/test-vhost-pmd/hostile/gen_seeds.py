@@ -195,10 +195,12 @@ HALF = 0x8000
 DESC_GPA = HALF
 
 
-def split_seed(log2, flags, base, count, bursts, length, table, heads, tail=b'', aidx=None):
+def split_seed(log2, flags, base, count, bursts, length, table, heads, tail=b'', aidx=None,
+               ol=False):
     size = 1 << log2
     cfg = bytes([log2 | flags]) + struct.pack('<H', base) + \
-        bytes([(count - 1) | (bursts - 1) << 5]) + struct.pack('<H', length - 1)
+        bytes([(count - 1) | (bursts - 1) << 5 | (0x80 if ol else 0)]) + \
+        struct.pack('<H', length - 1)
     table = table.ljust(16 * size, b'\0')[:16 * size]
     idx = (base + len(heads)) & 0xffff if aidx is None else aidx
     ring = [0] * size
@@ -246,7 +248,32 @@ def split_seeds():
     s['tx-cross-region'] = split_seed(2, TX | V1, 0, 1, 1, 1, desc(0x7000, 0x2000), [0])
     s['tx-wrap'] = split_seed(3, TX | V1, 0xfffc, 8, 1, 1, tx, [0, 3, 0, 3, 0, 3, 0, 3])
     s['tx-avail-jump'] = split_seed(2, TX | V1, 0, 4, 1, 1, tx, [0], aidx=100)
+    # Offloads: a NEEDS_CSUM TCPv4 packet over three descriptors, a GSO one
+    # in a single buffer (header included), then a bad header.
+    mem = bytearray(0x2100)
+    mem[0x100:0x10c] = vnet_hdr(1, 0, 0, 0, 34, 16)
+    mem[0x200:0x200 + 500] = tcp4(500)
+    mem[0x1000:0x100c] = vnet_hdr(1, 1, 54, 100, 34, 16)
+    mem[0x100c:0x1000 + 1000] = tcp4(988)
+    mem[0x2000:0x200c] = vnet_hdr(1, 0, 0, 0, 34, 0xfff0)
+    s['tx-offload'] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=bytes(mem), ol=True)
+    s['tx-offload-legacy'] = split_seed(4, TX | V1, 0x8000, 4, 1, 1, tx, [0, 3, 4],
+                                        tail=bytes(mem), ol=True)
     return s
+
+
+def vnet_hdr(flags, gso_type, hdr_len, gso_size, csum_start, csum_offset):
+    return struct.pack('<BBHHHHH', flags, gso_type, hdr_len, gso_size, csum_start,
+                       csum_offset, 0)
+
+
+def tcp4(length):
+    """Ethernet + IPv4 + TCP + payload, length bytes in all."""
+    eth = b'\x02' * 6 + b'\x04' * 6 + b'\x08\x00'
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, length - 14, 1, 0, 64, 6, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    tcp = struct.pack('!HHIIBBHHH', 1234, 80, 1, 0, 5 << 4, 0x18, 8192, 0, 0)
+    return (eth + ip + tcp + bytes(range(256)) * 8)[:length]
 
 
 def main():
