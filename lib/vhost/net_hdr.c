@@ -192,6 +192,9 @@ parse_ipv6(const struct rte_mbuf *m, struct pkt_hdrs *ph)
 	if ((uint32_t)ph->l2_len + len > rte_pktmbuf_pkt_len(m))
 		return -1;
 	ph->l3_len = (uint16_t)len;
+	/* Longer than mbuf l3_len holds: checksummed in software instead. */
+	if (len >= 1u << RTE_MBUF_L3_LEN_BITS)
+		proto = 0;
 	ph->ptype |= len == sizeof(*ip) ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV6_EXT;
 	/* Fragments and anything we did not walk: no usable L4. */
 	ph->l4_proto = proto == IPPROTO_TCP || proto == IPPROTO_UDP ? proto : 0;
@@ -409,6 +412,12 @@ vhu_tx_offload_slow(uint32_t ol, const struct vhu_net_hdr *hdr, struct rte_mbuf 
 			m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
 			m->tso_segsz = gso_size;
 			tx_tso_phdr_fix(m, start);
+			/* Every segment needs its own IPv4 header checksum:
+			 * the mbuf API's TSO asks for IP_CKSUM, field 0. */
+			if (ph.ipv4) {
+				m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+				mbuf_store16(m, ph.l2_len + IP4_CSUM_OFF, 0);
+			}
 		}
 	} else {
 		/* Data intact, checksum field not filled in (the mbuf API's

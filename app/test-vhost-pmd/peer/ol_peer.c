@@ -257,7 +257,14 @@ check(const struct opts *o, struct rte_mbuf *m, struct counts *c, char *why, siz
 			snprintf(why, wl, "seq %u payload byte %u", seq, i);
 			return -1;
 		}
-	if (!v6 && rte_ipv4_cksum((const void *)(b + RTE_ETHER_HDR_LEN)) != 0) {
+	/* Legacy TSO: IP_CKSUM with the field zeroed for the NIC. */
+	if (!v6 && (f & RTE_MBUF_F_TX_IP_CKSUM)) {
+		if (!(f & RTE_MBUF_F_TX_TCP_SEG) ||
+		    ((const struct rte_ipv4_hdr *)(b + RTE_ETHER_HDR_LEN))->hdr_checksum != 0) {
+			snprintf(why, wl, "seq %u: IP_CKSUM without TSO or a field not 0", seq);
+			return -1;
+		}
+	} else if (!v6 && rte_ipv4_cksum((const void *)(b + RTE_ETHER_HDR_LEN)) != 0) {
 		snprintf(why, wl, "seq %u: bad IPv4 header checksum", seq);
 		return -1;
 	}
