@@ -163,6 +163,7 @@ h_set_protocol_features(struct vhu_dev *dev, struct vhu_msg *msg)
 		return VHU_HANDLED_ERR;
 	}
 	dev->protocol_features = f;
+	VHU_LOG(INFO, "%s: protocol features 0x%" PRIx64, dev->ifname, f);
 	return VHU_HANDLED_OK;
 }
 
@@ -409,7 +410,7 @@ h_set_status(struct vhu_dev *dev, struct vhu_msg *msg)
 		return VHU_HANDLED_ERR;
 	}
 	dev->status = (uint8_t)st;
-	VHU_LOG(DEBUG, "%s: status 0x%02x", dev->ifname, dev->status);
+	VHU_LOG(INFO, "%s: device status 0x%02x", dev->ifname, dev->status);
 	if (dev->running && (!(st & VHU_STATUS_DRIVER_OK) ||
 			     (st & (VHU_STATUS_FAILED | VHU_STATUS_NEEDS_RESET))))
 		vhu_dev_stop(dev);

@@ -327,6 +327,7 @@ vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
 	for (; i < n; i++)
 		dst->regions[i + 1] = src->regions[i];
 	dst->nregions = n + 1;
+	VHU_LOG(DEBUG, "ADD_MEM_REG: %u regions", dst->nregions);
 	return 0;
 }
 
