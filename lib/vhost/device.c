@@ -29,6 +29,15 @@ RTE_LOG_REGISTER(vhu_logtype, lib.vhu, INFO);
 
 struct vhu_dev *vhu_devices[VHU_MAX_DEVICES];
 
+/*
+ * SEND_RARP requests by vid: bit 63 pending, the MAC in the low 48 bits
+ * (byte i of the MAC at bits 8i..8i+7). One word, so the control thread
+ * sets and the PMD takes a request with one atomic each and never sees
+ * a torn MAC. Read by vhu_rarp_pending() on every Rx burst.
+ */
+#define RARP_PENDING	(1ULL << 63)
+uint64_t vhu_rarp_req[VHU_MAX_DEVICES];
+
 /* A device slot with the state only this file needs. */
 struct vhu_dev_slot {
 	struct vhu_dev dev;	/* first: slot_of() casts */
@@ -75,8 +84,12 @@ vhu_vring_reset(struct vhu_vring *vq)
 		close(vq->kickfd);
 	if (vq->callfd >= 0)
 		close(vq->callfd);
+	if (vq->errfd >= 0)
+		close(vq->errfd);
 	vq->kickfd = -1;
 	vq->callfd = -1;
+	vq->errfd = -1;
+	vq->err_signalled = false;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
@@ -106,9 +119,11 @@ slot_create(int vid)
 	for (i = 0; i < VHU_MAX_VRINGS; i++) {
 		slot->dev.vrings[i].kickfd = -1;
 		slot->dev.vrings[i].callfd = -1;
+		slot->dev.vrings[i].errfd = -1;
 	}
 	slot->dev.vid = vid;
 	slot->dev.connfd = -1;
+	slot->dev.backend_fd = -1;
 	/* The data path looks slots up without a lock. */
 	__atomic_store_n(&vhu_devices[vid], &slot->dev, __ATOMIC_RELEASE);
 	return &slot->dev;
@@ -156,6 +171,7 @@ vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 	dev->owner_set = false;
 	dev->running = false;
 	dev->nr_vring = 0;
+	vhu_dev_proto_reset(dev);
 	strlcpy(dev->ifname, sock->path, sizeof(dev->ifname));
 	dev->in_use = true;
 	vhu_last_vid = vid;
@@ -176,6 +192,7 @@ vhu_dev_free(struct vhu_dev *dev)
 	dev->mem = NULL;
 	if (mem != NULL)
 		vhu_mem_unmap(mem);
+	vhu_dev_proto_reset(dev);
 	if (dev->connfd >= 0)
 		close(dev->connfd);
 	dev->connfd = -1;
@@ -268,6 +285,20 @@ dev_start(struct vhu_dev *dev)
 		vring_report(dev, i);
 }
 
+/*
+ * With the STATUS protocol feature the frontend says when the driver is
+ * done (DRIVER_OK), as DPDK's vhost requires: rings set up before that are
+ * not used yet. Without it, usable rings are enough.
+ */
+static bool
+status_allows_start(const struct vhu_dev *dev)
+{
+	if (!(dev->protocol_features & VHU_BIT(VHU_PROTOCOL_F_STATUS)))
+		return true;
+	return (dev->status & VHU_STATUS_DRIVER_OK) &&
+		!(dev->status & (VHU_STATUS_FAILED | VHU_STATUS_NEEDS_RESET));
+}
+
 void
 vhu_dev_update_ready(struct vhu_dev *dev)
 {
@@ -281,7 +312,8 @@ vhu_dev_update_ready(struct vhu_dev *dev)
 	}
 
 	if (!dev->running) {
-		if (dev->nr_vring >= 2 && vring_usable(dev, &dev->vrings[0]) &&
+		if (dev->nr_vring >= 2 && status_allows_start(dev) &&
+		    vring_usable(dev, &dev->vrings[0]) &&
 		    vring_usable(dev, &dev->vrings[1]))
 			dev_start(dev);
 		return;
@@ -368,4 +400,73 @@ vhu_get_vring_stats(int vid, uint16_t vring, struct vhu_vring_stats *st)
 	st->tx_bad_hdr = __atomic_load_n(&s->tx_bad_hdr, __ATOMIC_RELAXED);
 	st->rx_ol_dropped = __atomic_load_n(&s->rx_ol_dropped, __ATOMIC_RELAXED);
 	return 0;
+}
+
+void
+vhu_vring_signal_err(struct vhu_dev *dev, uint16_t vring)
+{
+	struct vhu_vring *vq;
+	uint64_t one = 1;
+
+	if (vring >= VHU_MAX_VRINGS)
+		return;
+	vq = &dev->vrings[vring];
+	/* Once per SET_VRING_ERR: a broken ring is found again on every burst. */
+	if (vq->errfd < 0 || vq->err_signalled)
+		return;
+	vq->err_signalled = true;
+	if (write(vq->errfd, &one, sizeof(one)) < 0)
+		VHU_LOG(DEBUG, "%s: vring %u: cannot signal the error fd: %s",
+			dev->ifname, vring, strerror(errno));
+}
+
+void
+vhu_dev_proto_reset(struct vhu_dev *dev)
+{
+	dev->status = 0;
+	dev->mtu = 0;
+	if (dev->backend_fd >= 0)
+		close(dev->backend_fd);
+	dev->backend_fd = -1;
+	__atomic_store_n(&vhu_rarp_req[dev->vid], 0, __ATOMIC_RELAXED);
+}
+
+void
+vhu_rarp_request(struct vhu_dev *dev, const uint8_t mac[6])
+{
+	uint64_t w = RARP_PENDING;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		w |= (uint64_t)mac[i] << (8 * i);
+	__atomic_store_n(&vhu_rarp_req[dev->vid], w, __ATOMIC_RELEASE);
+}
+
+int
+vhu_get_rarp_mac(int vid, uint8_t mac[6])
+{
+	uint64_t w;
+	int i;
+
+	if ((unsigned int)vid >= VHU_MAX_DEVICES || mac == NULL)
+		return -EINVAL;
+	if (!(__atomic_load_n(&vhu_rarp_req[vid], __ATOMIC_RELAXED) & RARP_PENDING))
+		return 0;
+	/* Take the request: one caller of several queues gets it. */
+	w = __atomic_exchange_n(&vhu_rarp_req[vid], 0, __ATOMIC_ACQUIRE);
+	if (!(w & RARP_PENDING))
+		return 0;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(w >> (8 * i));
+	return 1;
+}
+
+int
+vhu_get_mtu(int vid)
+{
+	struct vhu_dev *dev = vhu_dev_get(vid);
+
+	if (dev == NULL || !dev->in_use)
+		return -ENODEV;
+	return dev->mtu != 0 ? dev->mtu : -ENODATA;
 }

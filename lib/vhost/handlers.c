@@ -123,15 +123,24 @@ h_set_owner(struct vhu_dev *dev, struct vhu_msg *msg __rte_unused)
 	return VHU_HANDLED_OK;
 }
 
+/* Stop the device and forget everything the frontend set up (DPDK frees
+ * the memory table and closes the backend channel too). */
 static int
 h_reset_owner(struct vhu_dev *dev, struct vhu_msg *msg __rte_unused)
 {
+	struct vhu_mem *mem;
 	uint32_t i;
 
 	vhu_dev_stop(dev);
 	for (i = 0; i < dev->nr_vring; i++)
 		vhu_vring_reset(&dev->vrings[i]);
 	dev->nr_vring = 0;
+	mem = dev->mem;
+	dev->mem = NULL;
+	if (mem != NULL)
+		vhu_mem_unmap(mem);
+	vhu_dev_proto_reset(dev);
+	dev->owner_set = false;
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;
@@ -159,6 +168,7 @@ h_set_protocol_features(struct vhu_dev *dev, struct vhu_msg *msg)
 		return VHU_HANDLED_ERR;
 	}
 	dev->protocol_features = f;
+	VHU_LOG(INFO, "%s: protocol features 0x%" PRIx64, dev->ifname, f);
 	return VHU_HANDLED_OK;
 }
 
@@ -350,9 +360,13 @@ h_set_vring_err(struct vhu_dev *dev, struct vhu_msg *msg)
 	vq = vring_fd_of(dev, msg, "SET_VRING_ERR", &fd);
 	if (vq == NULL)
 		return VHU_HANDLED_ERR;
-	/* We never signal ring errors: nothing to keep the fd for. */
-	if (fd >= 0)
-		close(fd);
+	/* The data path signals errfd (vhu_vring_signal_err()). */
+	vhu_vring_quiesce(vq);
+	if (vq->errfd >= 0)
+		close(vq->errfd);
+	vq->errfd = fd;
+	vq->err_signalled = false;
+	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
 
@@ -365,6 +379,142 @@ h_set_vring_enable(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (vq == NULL)
 		return VHU_HANDLED_ERR;
 	vq->enabled = msg->payload.state.num != 0;
+	ready_update(dev);
+	return VHU_HANDLED_OK;
+}
+
+static int
+h_net_set_mtu(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint64_t mtu = msg->payload.u64;
+
+	if (mtu < VHU_MIN_MTU || mtu > VHU_MAX_MTU) {
+		VHU_LOG(ERR, "%s: NET_SET_MTU: %" PRIu64 " out of range %u..%u",
+			dev->ifname, mtu, VHU_MIN_MTU, VHU_MAX_MTU);
+		return VHU_HANDLED_ERR;
+	}
+	dev->mtu = (uint16_t)mtu;
+	VHU_LOG(INFO, "%s: MTU %u", dev->ifname, dev->mtu);
+	return VHU_HANDLED_OK;
+}
+
+/*
+ * SET_STATUS: the virtio device status byte. DRIVER_OK lets the device
+ * start (vhu_dev_update_ready()); a reset (0), or a status without
+ * DRIVER_OK or with FAILED/NEEDS_RESET, stops a running device. Rings keep
+ * their state: QEMU 7.2 sends GET_VRING_BASE after the reset.
+ */
+static int
+h_set_status(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint64_t st = msg->payload.u64;
+
+	if (st > UINT8_MAX) {
+		VHU_LOG(ERR, "%s: SET_STATUS: 0x%" PRIx64 " is not a status byte",
+			dev->ifname, st);
+		return VHU_HANDLED_ERR;
+	}
+	dev->status = (uint8_t)st;
+	VHU_LOG(INFO, "%s: device status 0x%02x", dev->ifname, dev->status);
+	if (dev->running && (!(st & VHU_STATUS_DRIVER_OK) ||
+			     (st & (VHU_STATUS_FAILED | VHU_STATUS_NEEDS_RESET))))
+		vhu_dev_stop(dev);
+	ready_update(dev);
+	return VHU_HANDLED_OK;
+}
+
+static int
+h_get_status(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	return reply_u64(msg, dev->status);
+}
+
+/* We send nothing on the backend channel yet: we keep it so that the
+ * frontend sees it accepted, and close it on teardown. */
+static int
+h_set_backend_req_fd(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	if (dev->backend_fd >= 0)
+		close(dev->backend_fd);
+	dev->backend_fd = msg->fds[0];
+	msg->fds[0] = -1;
+	return VHU_HANDLED_OK;
+}
+
+static int
+h_send_rarp(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	uint8_t mac[6];
+
+	memcpy(mac, &msg->payload.u64, sizeof(mac));
+	VHU_LOG(INFO, "%s: RARP requested for %02x:%02x:%02x:%02x:%02x:%02x",
+		dev->ifname, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	vhu_rarp_request(dev, mac);
+	return VHU_HANDLED_OK;
+}
+
+static int
+h_get_max_mem_slots(struct vhu_dev *dev __rte_unused, struct vhu_msg *msg)
+{
+	return reply_u64(msg, VHU_MAX_MEM_SLOTS);
+}
+
+/* The table not in use: where a new one is built. */
+static struct vhu_mem *
+mem_spare(struct vhu_dev *dev)
+{
+	return &dev->mem_storage[dev->mem == &dev->mem_storage[0] ? 1 : 0];
+}
+
+/*
+ * Swap in a new table exactly as SET_MEM_TABLE does: the data path runs on
+ * the old one until every vring is quiesced, then vrings are re-translated.
+ */
+static struct vhu_mem *
+mem_swap(struct vhu_dev *dev, struct vhu_mem *new)
+{
+	struct vhu_mem *old = dev->mem;
+
+	vrings_quiesce(dev);
+	dev->mem = new->nregions > 0 ? new : NULL;
+	return old;
+}
+
+static int
+h_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_mem *new = mem_spare(dev), *old;
+	int ret;
+
+	ret = vhu_mem_add(new, dev->mem, &msg->payload.mem_reg.region, msg->fds[0]);
+	if (ret < 0) {
+		VHU_LOG(ERR, "%s: ADD_MEM_REG refused: %s", dev->ifname, strerror(-ret));
+		return VHU_HANDLED_ERR;
+	}
+	msg->fds[0] = -1;
+	old = mem_swap(dev, new);
+	/* Its regions are in the new table now. */
+	if (old != NULL)
+		vhu_mem_forget(old);
+	ready_update(dev);
+	return VHU_HANDLED_OK;
+}
+
+static int
+h_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_mem *new = mem_spare(dev), *old;
+	struct vhu_mem_region removed;
+	int ret;
+
+	/* vhost-user.rst: an fd that comes with it is closed unused. */
+	ret = vhu_mem_remove(new, dev->mem, &msg->payload.mem_reg.region, &removed);
+	if (ret < 0)
+		return VHU_HANDLED_ERR;
+	old = mem_swap(dev, new);
+	vhu_mem_forget(old);
+	/* No vring is ready: nothing reads the region any more. */
+	vhu_mem_region_release(&removed);
 	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
@@ -386,6 +536,14 @@ static const vhu_handler_t vhu_handlers[VHU_REQ_MAX] = {
 	[VHU_REQ_SET_PROTOCOL_FEATURES] = h_set_protocol_features,
 	[VHU_REQ_GET_QUEUE_NUM] = h_get_queue_num,
 	[VHU_REQ_SET_VRING_ENABLE] = h_set_vring_enable,
+	[VHU_REQ_SEND_RARP] = h_send_rarp,
+	[VHU_REQ_NET_SET_MTU] = h_net_set_mtu,
+	[VHU_REQ_SET_BACKEND_REQ_FD] = h_set_backend_req_fd,
+	[VHU_REQ_GET_MAX_MEM_SLOTS] = h_get_max_mem_slots,
+	[VHU_REQ_ADD_MEM_REG] = h_add_mem_reg,
+	[VHU_REQ_REM_MEM_REG] = h_rem_mem_reg,
+	[VHU_REQ_SET_STATUS] = h_set_status,
+	[VHU_REQ_GET_STATUS] = h_get_status,
 };
 
 /* NULL for a request we do not implement: message.c refuses it. */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The vhost-pmd authors.
  *
- * Guest memory table: mapping the regions a SET_MEM_TABLE message describes
- * and translating frontend (UVA) and guest physical (GPA) ranges.
+ * Guest memory table: mapping the regions a SET_MEM_TABLE message describes,
+ * adding and removing single regions (ADD_MEM_REG / REM_MEM_REG), and
+ * translating frontend (UVA) and guest physical (GPA) ranges.
+ *
+ * The table is kept sorted by gpa so that a table of many slots is searched
+ * in log time (vhu_gpa_to_hva_many()); a few regions are scanned inline.
  *
  * Everything in the table descriptor comes from the frontend: every value is
  * copied once into a local and checked (sizes, overflows, overlaps, the fd)
@@ -33,19 +37,50 @@ vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 	return NULL;
 }
 
+/* The region holding gpa in a sorted table, or NULL. */
+static const struct vhu_mem_region *
+region_bsearch(const struct vhu_mem *mem, uint64_t gpa)
+{
+	uint32_t lo = 0, hi = mem->nregions;
+
+	/* Find the last region starting at or below gpa. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (mem->regions[mid].gpa <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	return &mem->regions[lo - 1];
+}
+
+void *
+vhu_gpa_to_hva_many(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
+{
+	const struct vhu_mem_region *r = region_bsearch(mem, gpa);
+	uint64_t off;
+
+	if (r == NULL)
+		return NULL;
+	off = gpa - r->gpa;
+	if (off >= r->size)
+		return NULL;
+	if (*len > r->size - off)
+		*len = r->size - off;
+	return (void *)(uintptr_t)(r->hva + off);
+}
+
 void *
 vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len)
 {
-	uint32_t i;
+	uint64_t n = len;
+	void *p = vhu_gpa_to_hva(mem, gpa, &n);
 
-	for (i = 0; i < mem->nregions; i++) {
-		const struct vhu_mem_region *r = &mem->regions[i];
-		uint64_t off = gpa - r->gpa;
-
-		if (gpa >= r->gpa && off < r->size && len <= r->size - off)
-			return (void *)(uintptr_t)(r->hva + off);
-	}
-	return NULL;
+	/* Wholly inside one region: nothing was clipped. */
+	return p != NULL && n == len ? p : NULL;
 }
 
 static bool
@@ -147,21 +182,39 @@ region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
 }
 
 static void
+region_unmap(struct vhu_mem_region *r, bool close_fd)
+{
+	if (r->mmap_addr != NULL)
+		munmap(r->mmap_addr, r->mmap_size);
+	if (close_fd && r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+static void
 regions_unmap(struct vhu_mem *mem, uint32_t n, bool close_fds)
 {
 	uint32_t i;
 
-	for (i = 0; i < n; i++) {
-		struct vhu_mem_region *r = &mem->regions[i];
-
-		if (r->mmap_addr != NULL)
-			munmap(r->mmap_addr, r->mmap_size);
-		if (close_fds && r->fd >= 0)
-			close(r->fd);
-		memset(r, 0, sizeof(*r));
-		r->fd = -1;
-	}
+	for (i = 0; i < n; i++)
+		region_unmap(&mem->regions[i], close_fds);
 	mem->nregions = 0;
+}
+
+/* Insertion sort by gpa: at most VHU_MAX_MEM_REGIONS entries here. */
+static void
+regions_sort(struct vhu_mem *mem)
+{
+	uint32_t i, j;
+
+	for (i = 1; i < mem->nregions; i++) {
+		struct vhu_mem_region r = mem->regions[i];
+
+		for (j = i; j > 0 && mem->regions[j - 1].gpa > r.gpa; j--)
+			mem->regions[j] = mem->regions[j - 1];
+		mem->regions[j] = r;
+	}
 }
 
 int
@@ -199,6 +252,7 @@ vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
 		}
 	}
 	mem->nregions = n;
+	regions_sort(mem);
 	return 0;
 }
 
@@ -206,4 +260,107 @@ void
 vhu_mem_unmap(struct vhu_mem *mem)
 {
 	regions_unmap(mem, mem->nregions, true);
+}
+
+void
+vhu_mem_forget(struct vhu_mem *mem)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		memset(&mem->regions[i], 0, sizeof(mem->regions[i]));
+		mem->regions[i].fd = -1;
+	}
+	mem->nregions = 0;
+}
+
+void
+vhu_mem_region_release(struct vhu_mem_region *r)
+{
+	region_unmap(r, true);
+}
+
+/* Does [gpa, gpa + size) overlap a region of mem? size is known not to wrap. */
+static bool
+overlaps_table(const struct vhu_mem *mem, uint64_t gpa, uint64_t size)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+
+		if (gpa < r->gpa + r->size && r->gpa < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+int
+vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
+		const struct vhu_mem_region_desc *desc, int fd)
+{
+	struct vhu_mem_region_desc rd = *desc;	/* one copy of guest data */
+	struct vhu_mem_region r;
+	uint32_t n = src != NULL ? src->nregions : 0, i;
+	int ret;
+
+	dst->nregions = 0;
+	if (n >= VHU_MAX_MEM_SLOTS) {
+		VHU_LOG(ERR, "ADD_MEM_REG: all %u memory slots in use", VHU_MAX_MEM_SLOTS);
+		return -ENOSPC;
+	}
+	ret = region_check(n, &rd);
+	if (ret < 0)
+		return ret;
+	if (src != NULL && overlaps_table(src, rd.guest_phys_addr, rd.memory_size)) {
+		VHU_LOG(ERR, "ADD_MEM_REG: gpa 0x%" PRIx64 " size 0x%" PRIx64
+			" overlaps a region we have", rd.guest_phys_addr, rd.memory_size);
+		return -EEXIST;
+	}
+	ret = region_map(n, &rd, fd, &r);
+	if (ret < 0)
+		return ret;
+	/* Insert in gpa order. */
+	for (i = 0; i < n && src->regions[i].gpa < r.gpa; i++)
+		dst->regions[i] = src->regions[i];
+	dst->regions[i] = r;
+	for (; i < n; i++)
+		dst->regions[i + 1] = src->regions[i];
+	dst->nregions = n + 1;
+	VHU_LOG(DEBUG, "ADD_MEM_REG: %u regions", dst->nregions);
+	return 0;
+}
+
+int
+vhu_mem_remove(struct vhu_mem *dst, const struct vhu_mem *src,
+		const struct vhu_mem_region_desc *desc, struct vhu_mem_region *removed)
+{
+	struct vhu_mem_region_desc rd = *desc;
+	uint32_t n = src != NULL ? src->nregions : 0, i, j, hit = UINT32_MAX;
+
+	dst->nregions = 0;
+	/* vhost-user.rst: identified by guest address, user address and size;
+	 * the mmap offset is ignored. */
+	for (i = 0; i < n; i++) {
+		const struct vhu_mem_region *r = &src->regions[i];
+
+		if (r->gpa == rd.guest_phys_addr && r->uva == rd.userspace_addr &&
+		    r->size == rd.memory_size) {
+			hit = i;
+			break;
+		}
+	}
+	if (hit == UINT32_MAX) {
+		VHU_LOG(ERR, "REM_MEM_REG: no region gpa 0x%" PRIx64 " uva 0x%" PRIx64
+			" size 0x%" PRIx64, rd.guest_phys_addr, rd.userspace_addr,
+			rd.memory_size);
+		return -ENOENT;
+	}
+	for (i = 0, j = 0; i < n; i++) {
+		if (i != hit)
+			dst->regions[j++] = src->regions[i];
+	}
+	dst->nregions = n - 1;
+	*removed = src->regions[hit];
+	return 0;
 }

@@ -10,8 +10,9 @@
  * protocol error: the connection is dropped, since we cannot tell where the
  * next message starts or what the frontend meant. A well-framed message we
  * refuse (unknown request, wrong number of fds, missing feature) keeps the
- * connection and is answered with a failure when the frontend asked for an
- * acknowledgement.
+ * connection and is answered with a failure: a nack when the frontend asked
+ * for an acknowledgement, and for a request that has a reply of its own an
+ * empty reply (no payload), which every frontend checks the size of.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +30,8 @@ enum fd_rule {
 	FDS_NONE,	/* no fd */
 	FDS_VRING,	/* one, none with VHU_VRING_NOFD in the u64 payload */
 	FDS_MEM,	/* one per memory region */
+	FDS_ONE,	/* exactly one */
+	FDS_OPT,	/* none or one, closed unused (REM_MEM_REG, vhost-user.rst) */
 	FDS_ANY,	/* refused requests: closed unread */
 };
 
@@ -43,6 +46,8 @@ struct vhu_msg_spec {
 #define U64	sizeof(uint64_t)
 #define STATE	sizeof(struct vhu_vring_state)
 #define ADDR	sizeof(struct vhu_vring_addr)
+#define MEMREG	sizeof(struct vhu_single_mem_region)
+#define PF(f)	VHU_BIT(VHU_PROTOCOL_F_ ## f)
 
 static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
 	[VHU_REQ_GET_FEATURES] = { "GET_FEATURES", 0, FDS_NONE, 0, true },
@@ -64,9 +69,9 @@ static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
 	[VHU_REQ_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", 0, FDS_NONE,
 		VHU_BIT(VHU_PROTOCOL_F_MQ), true },
 	[VHU_REQ_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", STATE, FDS_NONE, 0 },
-	[VHU_REQ_SEND_RARP] = { "SEND_RARP", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_SEND_RARP] = { "SEND_RARP", U64, FDS_NONE, PF(RARP) },
+	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU", U64, FDS_NONE, PF(NET_MTU) },
+	[VHU_REQ_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", 0, FDS_ONE, PF(BACKEND_REQ) },
 	[VHU_REQ_IOTLB_MSG] = { "IOTLB_MSG", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_GET_CONFIG] = { "GET_CONFIG", SIZE_ANY, FDS_ANY, 0, true },
@@ -76,11 +81,12 @@ static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
 	[VHU_REQ_POSTCOPY_END] = { "POSTCOPY_END", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", SIZE_ANY, FDS_ANY, 0, true },
 	[VHU_REQ_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", SIZE_ANY, FDS_ANY, 0, true },
-	[VHU_REQ_ADD_MEM_REG] = { "ADD_MEM_REG", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_REM_MEM_REG] = { "REM_MEM_REG", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_SET_STATUS] = { "SET_STATUS", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_GET_STATUS] = { "GET_STATUS", SIZE_ANY, FDS_ANY, 0, true },
+	[VHU_REQ_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", 0, FDS_NONE,
+		PF(CONFIGURE_MEM_SLOTS), true },
+	[VHU_REQ_ADD_MEM_REG] = { "ADD_MEM_REG", MEMREG, FDS_ONE, PF(CONFIGURE_MEM_SLOTS) },
+	[VHU_REQ_REM_MEM_REG] = { "REM_MEM_REG", MEMREG, FDS_OPT, PF(CONFIGURE_MEM_SLOTS) },
+	[VHU_REQ_SET_STATUS] = { "SET_STATUS", U64, FDS_NONE, PF(STATUS) },
+	[VHU_REQ_GET_STATUS] = { "GET_STATUS", 0, FDS_NONE, PF(STATUS), true },
 };
 
 #define MEM_TABLE_HDR	offsetof(struct vhu_mem_table_desc, regions)
@@ -346,6 +352,10 @@ expected_fds(const struct vhu_msg_spec *spec, const struct vhu_msg *msg)
 		return (msg->payload.u64 & VHU_VRING_NOFD) ? 0 : 1;
 	case FDS_MEM:
 		return msg->payload.memory.nregions;
+	case FDS_ONE:
+		return 1;
+	case FDS_OPT:
+		return msg->nr_fds <= 1 ? msg->nr_fds : 1;
 	case FDS_ANY:
 		return msg->nr_fds;
 	case FDS_NONE:
@@ -372,6 +382,11 @@ msg_dispatch(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	if (spec == NULL) {
 		log_unknown_once(dev, msg->hdr.request);
+		return VHU_HANDLED_ERR;
+	}
+	if (spec->fds == FDS_ANY) {
+		/* In the table for its name and size only. */
+		VHU_LOG(ERR, "%s: %s not supported, refused", dev->ifname, spec->name);
 		return VHU_HANDLED_ERR;
 	}
 	VHU_LOG(DEBUG, "%s: %s (size %u, %d fds)", dev->ifname, spec->name,
@@ -410,14 +425,16 @@ vhu_msg_handle(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	if (ret == VHU_HANDLED_FATAL)
 		return -EPROTO;
-	/* A GET_* request has no failure reply: the frontend would wait for
-	 * an answer forever. Dropping the connection tells it at once. */
-	if (ret != VHU_HANDLED_REPLY && request_has_reply(msg->hdr.request)) {
-		VHU_LOG(ERR, "%s: request %u refused, it needs an answer: closing",
-			dev->ifname, msg->hdr.request);
-		return -EPROTO;
-	}
 	msg->hdr.flags = VHU_MSG_VERSION | VHU_MSG_REPLY;
+	/* A refused request with a reply of its own still gets one, or the
+	 * frontend would wait forever: empty, which no frontend accepts as
+	 * an answer. */
+	if (ret != VHU_HANDLED_REPLY && request_has_reply(msg->hdr.request)) {
+		VHU_LOG(ERR, "%s: request %u refused: empty reply", dev->ifname,
+			msg->hdr.request);
+		msg->hdr.size = 0;
+		return vhu_msg_send_reply(dev->connfd, msg);
+	}
 	if (ret == VHU_HANDLED_REPLY)
 		return vhu_msg_send_reply(dev->connfd, msg);
 	/* SET_PROTOCOL_FEATURES may itself turn acknowledgements on. */

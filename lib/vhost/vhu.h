@@ -78,6 +78,27 @@ VHU_API int vhu_get_ifname(int vid, char *buf, size_t len);
 VHU_API uint64_t vhu_get_negotiated_features(int vid);
 VHU_API uint16_t vhu_get_vring_num(int vid);	/* vrings set up so far */
 
+/* The MTU the frontend set with NET_SET_MTU (68..65535), -ENODATA if it set
+ * none, -ENODEV if vid has no connection. */
+VHU_API int vhu_get_mtu(int vid);
+
+/*
+ * The frontend asked (SEND_RARP, after a live migration) that we announce
+ * the guest's MAC with a RARP frame. Returns 1 and the MAC once per
+ * request, 0 when none is pending, -EINVAL for a bad vid or mac. Safe on
+ * any thread; several queues polling the same vid get each request once.
+ */
+VHU_API int vhu_get_rarp_mac(int vid, uint8_t mac[6]);
+
+/* The test the Rx path makes per burst: one load, no call. vid < VHU_MAX_DEVICES. */
+extern uint64_t vhu_rarp_req[VHU_MAX_DEVICES] __attribute__((visibility("hidden")));
+
+static inline int
+vhu_rarp_pending(int vid)
+{
+	return __atomic_load_n(&vhu_rarp_req[vid], __ATOMIC_RELAXED) != 0;
+}
+
 /*
  * Copy pkts into the guest's receive vring (an even vring index). Returns how
  * many were taken: copied, or dropped because the guest cannot take their

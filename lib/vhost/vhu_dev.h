@@ -55,9 +55,27 @@ extern int vhu_logtype;
 	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4) | \
 	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6))
 
+/* What each one means for us: doc/guides/nics/vhost.rst, "vhost-user protocol". */
 #define VHU_SUPPORTED_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHU_PROTOCOL_F_MQ) | \
-	VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK))
+	VHU_BIT(VHU_PROTOCOL_F_RARP) | \
+	VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK) | \
+	VHU_BIT(VHU_PROTOCOL_F_NET_MTU) | \
+	VHU_BIT(VHU_PROTOCOL_F_BACKEND_REQ) | \
+	VHU_BIT(VHU_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | \
+	VHU_BIT(VHU_PROTOCOL_F_STATUS))
+
+/* Device status bits (virtio 1.2, 2.1). */
+#define VHU_STATUS_ACKNOWLEDGE	0x01
+#define VHU_STATUS_DRIVER	0x02
+#define VHU_STATUS_DRIVER_OK	0x04
+#define VHU_STATUS_FEATURES_OK	0x08
+#define VHU_STATUS_NEEDS_RESET	0x40
+#define VHU_STATUS_FAILED	0x80
+
+/* NET_SET_MTU bounds (RFC 791 minimum, virtio's 16-bit field). */
+#define VHU_MIN_MTU		68
+#define VHU_MAX_MTU		65535
 
 /* ------------------------------------------------------------------ memory */
 
@@ -71,21 +89,38 @@ struct vhu_mem_region {
 	int fd;
 };
 
+/*
+ * Memory slots: SET_MEM_TABLE brings at most VHU_MAX_MEM_REGIONS, ADD_MEM_REG
+ * (CONFIGURE_MEM_SLOTS) grows the table one region at a time up to
+ * VHU_MAX_MEM_SLOTS, what GET_MAX_MEM_SLOTS reports. Regions are kept sorted
+ * by gpa and never overlap there.
+ */
+#define VHU_MAX_MEM_SLOTS	128
+/* Up to this many regions a linear scan beats a binary search. */
+#define VHU_MEM_LINEAR_MAX	8
+
 struct vhu_mem {
 	uint32_t nregions;
-	struct vhu_mem_region regions[VHU_MAX_MEM_REGIONS];
+	struct vhu_mem_region regions[VHU_MAX_MEM_SLOTS];
 };
+
+/* Binary search of a sorted table with more than VHU_MEM_LINEAR_MAX regions. */
+VHU_INTERNAL void *vhu_gpa_to_hva_many(const struct vhu_mem *mem, uint64_t gpa,
+		uint64_t *len);
 
 /*
  * Translate a guest physical address. On success returns our pointer to gpa
  * and clips *len to what is contiguous from there (a buffer may span two
  * regions: callers loop). Returns NULL if gpa is not in guest memory.
+ * The common case (a guest with a few regions) stays an inline scan.
  */
 static inline void *
 vhu_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
 {
 	uint32_t i;
 
+	if (unlikely(mem->nregions > VHU_MEM_LINEAR_MAX))
+		return vhu_gpa_to_hva_many(mem, gpa, len);
 	for (i = 0; i < mem->nregions; i++) {
 		const struct vhu_mem_region *r = &mem->regions[i];
 		uint64_t off = gpa - r->gpa;
@@ -108,6 +143,21 @@ VHU_INTERNAL void *vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa,
 VHU_INTERNAL int vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
 		const int *fds, int nr_fds);
 VHU_INTERNAL void vhu_mem_unmap(struct vhu_mem *mem);
+/*
+ * ADD_MEM_REG / REM_MEM_REG: build in dst a copy of src with one region
+ * added (mapping it, the table then owns fd) or removed (matched by gpa, uva
+ * and size). src keeps its mappings and stays valid until the caller swaps
+ * tables; then vhu_mem_forget(src) for an add, vhu_mem_release_removed() for
+ * a remove. 0 or -errno; on error dst is empty and nothing changed.
+ */
+VHU_INTERNAL int vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
+		const struct vhu_mem_region_desc *rd, int fd);
+VHU_INTERNAL int vhu_mem_remove(struct vhu_mem *dst, const struct vhu_mem *src,
+		const struct vhu_mem_region_desc *rd, struct vhu_mem_region *removed);
+/* Unmap one region taken out by vhu_mem_remove() and close its fd. */
+VHU_INTERNAL void vhu_mem_region_release(struct vhu_mem_region *r);
+/* Empty a table without unmapping: its regions live on in another table. */
+VHU_INTERNAL void vhu_mem_forget(struct vhu_mem *mem);
 
 /* ------------------------------------------------------------------ vrings */
 
@@ -128,6 +178,8 @@ struct vhu_vring {
 
 	/* Control path only. */
 	int kickfd;			/* -1: none */
+	int errfd;			/* SET_VRING_ERR, -1: none (see vhu_vring_signal_err()) */
+	bool err_signalled;		/* errfd written since it was set */
 	bool enabled;			/* SET_VRING_ENABLE, or implied */
 	bool started;			/* got a kick fd, not stopped by GET_VRING_BASE */
 	bool addr_set;
@@ -200,6 +252,9 @@ struct vhu_dev {
 	bool features_set;
 	bool owner_set;
 	bool running;			/* new_device() called, no destroy since */
+	uint8_t status;			/* SET_STATUS: virtio device status */
+	uint16_t mtu;			/* NET_SET_MTU, 0: none */
+	int backend_fd;			/* SET_BACKEND_REQ_FD, -1: none */
 	uint32_t nr_vring;		/* highest vring index touched + 1 */
 	struct vhu_mem mem_storage[2];	/* double buffer for SET_MEM_TABLE */
 	char ifname[PATH_MAX];
@@ -230,6 +285,18 @@ VHU_INTERNAL void vhu_dev_update_ready(struct vhu_dev *dev);
 VHU_INTERNAL void vhu_dev_stop(struct vhu_dev *dev);
 /* Close a vring's fds, forget its addresses. */
 VHU_INTERNAL void vhu_vring_reset(struct vhu_vring *vq);
+/*
+ * For the ring walkers: vring of dev was found broken (a guest error that
+ * stops it from making progress). Signals the frontend's SET_VRING_ERR
+ * eventfd once until the frontend sets it again. Call only between
+ * vhu_vring_enter() and vhu_vring_leave(): the control path replaces errfd
+ * only on a quiesced vring.
+ */
+VHU_INTERNAL void vhu_vring_signal_err(struct vhu_dev *dev, uint16_t vring) __rte_cold;
+/* Forget per-connection protocol state (MTU, status, RARP, backend fd). */
+VHU_INTERNAL void vhu_dev_proto_reset(struct vhu_dev *dev);
+/* SEND_RARP: remember mac for vhu_get_rarp_mac(). */
+VHU_INTERNAL void vhu_rarp_request(struct vhu_dev *dev, const uint8_t mac[6]);
 
 /* ------------------------------------------------------------------ socket */
 

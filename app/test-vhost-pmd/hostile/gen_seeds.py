@@ -16,6 +16,9 @@ MEM, SMALL, EVENT, ZERO, NULL = range(5)
  SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR, GET_PROTOCOL_FEATURES,
  SET_PROTOCOL_FEATURES, GET_QUEUE_NUM, SET_VRING_ENABLE) = range(1, 19)
 GET_CONFIG = 24
+SEND_RARP, NET_SET_MTU, SET_BACKEND_REQ_FD = 19, 20, 21
+GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG, SET_STATUS, GET_STATUS = range(36, 41)
+P_RARP, P_NET_MTU, P_BACKEND_REQ, P_MEM_SLOTS, P_STATUS = 1 << 2, 1 << 4, 1 << 5, 1 << 15, 1 << 16
 NEED_REPLY = 8
 F_MRG, F_MQ, F_INDIRECT, F_PROTO, F_V1 = 1 << 15, 1 << 22, 1 << 28, 1 << 30, 1 << 32
 F_EVENT_IDX, F_IN_ORDER = 1 << 29, 1 << 35
@@ -187,6 +190,26 @@ def msg_seeds():
         burst(0) + burst(1)
     s['vring-num-big'] = handshake() + msg(SET_VRING_NUM, state(0, 32768)) + \
         msg(SET_VRING_NUM, state(1, 65536)) + burst(0)
+    # Protocol features of the control plane (test_ctrl.c has the details).
+    slots = P_MQ | P_REPLY_ACK | P_MEM_SLOTS
+    s['mem-slots'] = handshake(proto=slots) + data + msg(GET_MAX_MEM_SLOTS) + \
+        msg(ADD_MEM_REG, u64(0) + struct.pack('<QQQQ', 0x10000, 0x4000, UVA + 0x20000, 0x8000),
+            [MEM], flags=1 | NEED_REPLY) + \
+        msg(ADD_MEM_REG, u64(0) + struct.pack('<QQQQ', 0x12000, 0x1000, UVA + 0x30000, 0), [MEM]) + \
+        burst(0) + burst(1) + \
+        msg(REM_MEM_REG, u64(0) + struct.pack('<QQQQ', 0x10000, 0x4000, UVA + 0x20000, 0)) + \
+        msg(REM_MEM_REG, u64(0) + struct.pack('<QQQQ', 0, 0x10000, UVA, 0), [EVENT]) + \
+        burst(0) + burst(1)
+    s['status'] = handshake(proto=P_MQ | P_REPLY_ACK | P_STATUS) + data + burst(0) + \
+        msg(SET_STATUS, u64(0xb), flags=1 | NEED_REPLY) + msg(GET_STATUS) + \
+        msg(SET_STATUS, u64(0xf)) + burst(0) + burst(1) + msg(SET_STATUS, u64(0)) + burst(1) + \
+        msg(SET_STATUS, u64(0x10f)) + msg(SET_STATUS, u64(0x8f)) + msg(SET_STATUS, u64(0xf)) + burst(1)
+    misc = P_MQ | P_REPLY_ACK | P_RARP | P_NET_MTU | P_BACKEND_REQ
+    s['proto-misc'] = handshake(proto=misc) + \
+        msg(NET_SET_MTU, u64(1500), flags=1 | NEED_REPLY) + msg(NET_SET_MTU, u64(67)) + \
+        msg(SEND_RARP, u64(0x563412005452)) + msg(SET_BACKEND_REQ_FD, b'', [EVENT]) + \
+        msg(SET_BACKEND_REQ_FD, b'', [EVENT]) + msg(SET_VRING_ERR, u64(1), [EVENT]) + \
+        msg(SET_VRING_ERR, u64(1 | 0x100)) + burst(1) + msg(RESET_OWNER) + msg(GET_STATUS)
     return s
 
 

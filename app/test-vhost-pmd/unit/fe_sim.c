@@ -324,6 +324,40 @@ send_acked(struct fe_sim *s, uint32_t req, const void *payload, uint32_t size,
 }
 
 int
+fe_request(struct fe_sim *s, uint32_t req, const void *payload, uint32_t size,
+	   const int *fds, int nr_fds)
+{
+	return send_acked(s, req, payload, size, fds, nr_fds);
+}
+
+int
+fe_call(struct fe_sim *s, uint32_t req, const void *payload, uint32_t size,
+	void *reply, uint32_t reply_size)
+{
+	int ret = fe_send(s, req, 0, payload, size, NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	return fe_recv(s, req, reply, reply_size);
+}
+
+int
+fe_mem_reg(struct fe_sim *s, uint32_t req, uint64_t gpa, uint64_t size,
+	   uint64_t uva, uint64_t mmap_offset, int fd)
+{
+	struct vhu_single_mem_region m = {
+		.region = {
+			.guest_phys_addr = gpa,
+			.memory_size = size,
+			.userspace_addr = uva,
+			.mmap_offset = mmap_offset,
+		},
+	};
+
+	return send_acked(s, req, &m, sizeof(m), &fd, fd < 0 ? 0 : 1);
+}
+
+int
 fe_get_u64(struct fe_sim *s, uint32_t req, uint64_t *val)
 {
 	int ret = fe_send(s, req, 0, NULL, 0, NULL, 0);
@@ -509,7 +543,7 @@ fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size)
 		if (ret < 0)
 			return ret;
 		s->protocol_features = pf & (VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK) |
-					     VHU_BIT(VHU_PROTOCOL_F_MQ));
+					     VHU_BIT(VHU_PROTOCOL_F_MQ) | s->extra_protocol);
 		ret = fe_set_u64(s, VHU_REQ_SET_PROTOCOL_FEATURES, s->protocol_features);
 		if (ret < 0)
 			return ret;

@@ -62,6 +62,7 @@ struct fe_sim {
 	uint64_t features;		/* negotiated */
 	uint64_t protocol_features;
 	bool reply_ack;
+	uint64_t extra_protocol;	/* fe_handshake() negotiates these too */
 	int nr_vq;
 	struct fe_vq vq[FE_MAX_VQ];
 	uint32_t timeout_ms;		/* socket replies */
@@ -101,7 +102,18 @@ int fe_set_vring_addr(struct fe_sim *s, int q);
 int fe_set_vring_fd(struct fe_sim *s, uint32_t req, int q, int fd);
 int fe_get_vring_base(struct fe_sim *s, int q, uint32_t *base);
 
-/* Negotiate want & offered features, REPLY_ACK (+MQ), owner, memory table,
+/* Any request without a reply of its own, acked as above. */
+int fe_request(struct fe_sim *s, uint32_t req, const void *payload, uint32_t size,
+	       const int *fds, int nr_fds);
+/* A request with a reply: the reply's payload size (0: an empty reply, the
+ * backend's failure answer) or -errno. */
+int fe_call(struct fe_sim *s, uint32_t req, const void *payload, uint32_t size,
+	    void *reply, uint32_t reply_size);
+/* ADD_MEM_REG / REM_MEM_REG of one region (fd < 0: sent without an fd). */
+int fe_mem_reg(struct fe_sim *s, uint32_t req, uint64_t gpa, uint64_t size,
+	       uint64_t uva, uint64_t mmap_offset, int fd);
+
+/* Negotiate want & offered features, REPLY_ACK (+MQ, +extra_protocol), owner, memory table,
  * and set up nr_vq vrings of ring_size entries, enabled. */
 int fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size);
 /* Build vring q in guest memory and send its NUM/BASE/ADDR/CALL/KICK. */

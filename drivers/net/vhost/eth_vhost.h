@@ -163,6 +163,13 @@ ETH_VHOST_INTERNAL void eth_vhost_rx_sw_csum(struct rte_mbuf *m);
 ETH_VHOST_INTERNAL uint16_t eth_vhost_tx_burst(void *txq,
 		struct rte_mbuf **pkts, uint16_t nb_pkts);
 
+/* rarp.c: the RARP frame announcing mac (from mp), and putting one at
+ * pkts[0] when the frontend asked for it (returns 1, else 0). Cold. */
+ETH_VHOST_INTERNAL struct rte_mbuf *eth_vhost_rarp_build(struct rte_mempool *mp,
+		const uint8_t mac[6]);
+ETH_VHOST_INTERNAL uint16_t eth_vhost_rarp_inject(struct eth_vhost_queue *q,
+		struct rte_mbuf **pkts, uint16_t nb_pkts) __rte_cold;
+
 /* -------------------------------------------------------------------- port */
 
 struct pmd_internal {

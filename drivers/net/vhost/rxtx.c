@@ -27,6 +27,9 @@ eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 	if (unlikely(!eth_vhost_queue_enter(q)))
 		return 0;
+	/* A RARP announcement goes first, ahead of the guest's packets. */
+	if (unlikely(vhu_rarp_pending(q->vid)))
+		nb_rx = eth_vhost_rarp_inject(q, pkts, nb_pkts);
 
 	while (nb_rx < nb_pkts) {
 		uint16_t want = RTE_MIN(nb_pkts - nb_rx, ETH_VHOST_MAX_BURST);
