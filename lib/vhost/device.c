@@ -77,6 +77,7 @@ vhu_vring_reset(struct vhu_vring *vq)
 		close(vq->callfd);
 	vq->kickfd = -1;
 	vq->callfd = -1;
+	vq->guest_notify = false;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
@@ -148,6 +149,7 @@ vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 	dev->mem = NULL;
 	dev->vnet_hdr_len = sizeof(struct vhu_net_hdr);
 	dev->mrg_rxbuf = false;
+	dev->tx_buf_mode = vhu_tx_buf_mode(sock->flags);
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;

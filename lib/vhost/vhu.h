@@ -40,6 +40,13 @@
 
 /* Flags for vhu_driver_register(). */
 #define VHU_REG_CLIENT		(1ULL << 0)	/* connect to the path, reconnect forever */
+/* Dequeue: a packet that does not fit one mbuf is dropped (and counted,
+ * vhu_vring_drops()), never chained. */
+#define VHU_REG_LINEAR_BUF	(1ULL << 1)
+/* Dequeue: a packet that does not fit one mbuf gets an external buffer
+ * (rte_pktmbuf_attach_extbuf) instead of a chain. */
+#define VHU_REG_EXTBUF		(1ULL << 2)
+#define VHU_REG_ALL		(VHU_REG_CLIENT | VHU_REG_LINEAR_BUF | VHU_REG_EXTBUF)
 
 struct vhu_ops {
 	/* The device is ready: the first queue pair can pass traffic. */
@@ -83,5 +90,27 @@ VHU_API uint16_t vhu_enqueue_burst(int vid, uint16_t vring,
  */
 VHU_API uint16_t vhu_dequeue_burst(int vid, uint16_t vring,
 		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+
+/*
+ * Queue queries and guest notifications (query.c).
+ *
+ * vhu_vring_avail_count() and vhu_vring_notify() run on the lcore that
+ * polls the vring (the data-path rule). vhu_vring_kickfd_dup() runs on the
+ * control thread, from a vhu_ops callback, where the kick fd cannot change.
+ */
+/* Avail entries the guest posted that we have not consumed yet, or -errno
+ * (-ENODEV: no such running vring). */
+VHU_API int vhu_vring_avail_count(int vid, uint16_t vring);
+/* A dup() of the vring's kick eventfd (the caller closes it), or -errno. */
+VHU_API int vhu_vring_kickfd_dup(int vid, uint16_t vring);
+/*
+ * Ask the guest to kick (enable 1) or not to kick (0) when it posts avail
+ * entries. Returns 1 if entries are already pending after enabling (the
+ * caller must not wait for a kick), 0, or -errno.
+ */
+VHU_API int vhu_vring_notify(int vid, uint16_t vring, int enable);
+/* Packets the dequeue dropped on vring since its device slot was made
+ * (VHU_REG_LINEAR_BUF: too big for one mbuf; extbuf allocation failure). */
+VHU_API uint64_t vhu_vring_drops(int vid, uint16_t vring);
 
 #endif /* VHU_H */

@@ -109,6 +109,8 @@ struct vhu_vring {
 	uint16_t last_avail_idx;	/* next avail entry we consume */
 	uint16_t last_used_idx;		/* next used entry we produce */
 	int callfd;			/* -1: none */
+	bool guest_notify;		/* the polling lcore wants guest kicks (query.c) */
+	uint64_t drops;			/* dequeue: packets dropped (tx_copy) */
 
 	/* Data path / control path handshake (see vhu_vring_enter()). */
 	uint32_t ready;
@@ -167,6 +169,23 @@ vhu_vring_set_ready(struct vhu_vring *vq)
 
 /* ------------------------------------------------------------------ device */
 
+/* How the dequeue stores a packet larger than one mbuf's room (tx_copy()). */
+enum vhu_tx_buf_mode {
+	VHU_TX_BUF_CHAIN,	/* chain more mbufs (default) */
+	VHU_TX_BUF_LINEAR,	/* drop it: one segment only */
+	VHU_TX_BUF_EXT,		/* attach an external buffer */
+};
+
+static inline uint8_t
+vhu_tx_buf_mode(uint64_t reg_flags)
+{
+	if (reg_flags & VHU_REG_LINEAR_BUF)
+		return VHU_TX_BUF_LINEAR;
+	if (reg_flags & VHU_REG_EXTBUF)
+		return VHU_TX_BUF_EXT;
+	return VHU_TX_BUF_CHAIN;
+}
+
 struct vhu_socket;
 
 struct vhu_dev {
@@ -180,6 +199,7 @@ struct vhu_dev {
 	uint16_t vnet_hdr_len;		/* 10 or 12 */
 	bool mrg_rxbuf;
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated (handlers.c) */
+	uint8_t tx_buf_mode;		/* VHU_TX_BUF_*: from VHU_REG_* at connect */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */

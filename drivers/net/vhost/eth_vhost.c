@@ -468,81 +468,6 @@ eth_vhost_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
 			__ATOMIC_ACQUIRE));
 }
 
-/* A counter's value since the last stats_reset. */
-static inline uint64_t
-counter_read(const uint64_t *counter, uint64_t base)
-{
-	return __atomic_load_n(counter, __ATOMIC_RELAXED) - base;
-}
-
-static int
-eth_vhost_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
-{
-	struct pmd_internal *internal = dev->data->dev_private;
-	struct eth_vhost_queue *q;
-	uint64_t pkts, bytes;
-	unsigned int i;
-
-	pthread_mutex_lock(&internal->lock);
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		q = internal->rxqs[i];
-		if (q == NULL)
-			continue;
-		pkts = counter_read(&q->pkts, q->pkts_base);
-		bytes = counter_read(&q->bytes, q->bytes_base);
-		stats->ipackets += pkts;
-		stats->ibytes += bytes;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_ipackets[i] = pkts;
-			stats->q_ibytes[i] = bytes;
-		}
-	}
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		q = internal->txqs[i];
-		if (q == NULL)
-			continue;
-		pkts = counter_read(&q->pkts, q->pkts_base);
-		bytes = counter_read(&q->bytes, q->bytes_base);
-		stats->opackets += pkts;
-		stats->obytes += bytes;
-		stats->oerrors += counter_read(&q->missed, q->missed_base);
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_opackets[i] = pkts;
-			stats->q_obytes[i] = bytes;
-		}
-	}
-	pthread_mutex_unlock(&internal->lock);
-	stats->imissed = 0;
-	return 0;
-}
-
-/* The bursts own the counters (single writer, no atomics on the data
- * path): reset records where they are instead of writing them. */
-static void
-queue_stats_reset(struct eth_vhost_queue *q)
-{
-	if (q == NULL)
-		return;
-	q->pkts_base = __atomic_load_n(&q->pkts, __ATOMIC_RELAXED);
-	q->bytes_base = __atomic_load_n(&q->bytes, __ATOMIC_RELAXED);
-	q->missed_base = __atomic_load_n(&q->missed, __ATOMIC_RELAXED);
-}
-
-static int
-eth_vhost_stats_reset(struct rte_eth_dev *dev)
-{
-	struct pmd_internal *internal = dev->data->dev_private;
-	unsigned int i;
-
-	pthread_mutex_lock(&internal->lock);
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		queue_stats_reset(internal->rxqs[i]);
-		queue_stats_reset(internal->txqs[i]);
-	}
-	pthread_mutex_unlock(&internal->lock);
-	return 0;
-}
-
 /* The guest sees every packet we give it: filtering modes are accepted. */
 static int
 eth_vhost_mode_noop(struct rte_eth_dev *dev __rte_unused)
@@ -576,6 +501,9 @@ static const struct eth_dev_ops eth_vhost_ops = {
 	.link_update = eth_vhost_link_update,
 	.stats_get = eth_vhost_stats_get,
 	.stats_reset = eth_vhost_stats_reset,
+	.xstats_get = eth_vhost_xstats_get,
+	.xstats_get_names = eth_vhost_xstats_get_names,
+	.xstats_reset = eth_vhost_xstats_reset,
 	.promiscuous_enable = eth_vhost_mode_noop,
 	.promiscuous_disable = eth_vhost_mode_noop,
 	.allmulticast_enable = eth_vhost_mode_noop,

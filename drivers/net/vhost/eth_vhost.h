@@ -74,6 +74,34 @@ ETH_VHOST_INTERNAL void eth_vhost_events_push(struct eth_vhost_events *ev,
 
 /* ------------------------------------------------------------------ queues */
 
+/* Frame size buckets of the xstats (frame without CRC, as in the mbuf). */
+enum eth_vhost_size_bucket {
+	SIZE_UNDERSIZE,		/* < 64 */
+	SIZE_64,
+	SIZE_65_127,
+	SIZE_128_255,
+	SIZE_256_511,
+	SIZE_512_1023,
+	SIZE_1024_1518,
+	SIZE_1519_MAX,
+	SIZE_BUCKETS,
+};
+
+/* Per-queue counters. Written by the queue's burst only (one lcore), read
+ * by stats/xstats on other threads: whole-word relaxed stores, no atomics. */
+struct eth_vhost_qstats {
+	uint64_t pkts;			/* good packets */
+	uint64_t bytes;			/* good bytes */
+	uint64_t missed;		/* tx: not taken (guest ring full, no guest) */
+	uint64_t errors;		/* rx: dropped by the library (linear-buffer),
+					 * tx: VLAN insertion impossible */
+	uint64_t multicast;		/* broadcast not included */
+	uint64_t broadcast;
+	uint64_t size[SIZE_BUCKETS];
+};
+
+#define ETH_VHOST_QSTATS_WORDS (sizeof(struct eth_vhost_qstats) / sizeof(uint64_t))
+
 struct eth_vhost_queue {
 	/* Read by every burst. */
 	uint32_t allow_queuing;		/* control path: bursts may enter */
@@ -82,16 +110,15 @@ struct eth_vhost_queue {
 	uint16_t vring;
 	uint16_t port;
 	struct rte_mempool *mb_pool;	/* rx only */
+	bool vlan_strip;		/* rx: RTE_ETH_RX_OFFLOAD_VLAN_STRIP */
+	bool count_drops;		/* rx: the library may drop (linear-buffer) */
+	uint64_t lib_drops_seen;	/* rx: library drop counter last read */
 
 	/* Written by the burst only; read by stats_get. */
-	uint64_t pkts;
-	uint64_t bytes;
-	uint64_t missed;
+	struct eth_vhost_qstats st;
 
 	/* Control path: counter values at the last stats_reset. */
-	uint64_t pkts_base __rte_cache_aligned;
-	uint64_t bytes_base;
-	uint64_t missed_base;
+	struct eth_vhost_qstats base __rte_cache_aligned;
 } __rte_cache_aligned;
 
 /*
@@ -168,6 +195,16 @@ struct pmd_internal {
 
 	struct eth_vhost_events events;
 };
+
+/* stats.c: ethdev stats and xstats ops. */
+ETH_VHOST_INTERNAL int eth_vhost_stats_get(struct rte_eth_dev *dev,
+		struct rte_eth_stats *stats);
+ETH_VHOST_INTERNAL int eth_vhost_stats_reset(struct rte_eth_dev *dev);
+ETH_VHOST_INTERNAL int eth_vhost_xstats_get_names(struct rte_eth_dev *dev,
+		struct rte_eth_xstat_name *names, unsigned int limit);
+ETH_VHOST_INTERNAL int eth_vhost_xstats_get(struct rte_eth_dev *dev,
+		struct rte_eth_xstat *xstats, unsigned int limit);
+ETH_VHOST_INTERNAL int eth_vhost_xstats_reset(struct rte_eth_dev *dev);
 
 /* The private data of port_id if it is a net_vhost port, else NULL. */
 ETH_VHOST_INTERNAL struct pmd_internal *eth_vhost_internal_get(uint16_t port_id);
