@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The vhost-pmd authors.
  *
- * net_vhost devargs: iface=<path>,queues=<1..128>,client=<0|1>.
+ * net_vhost devargs: iface=<path>,queues=<1..128>,client=<0|1>,
+ * linear-buffer=<0|1>,ext-buffer=<0|1>.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #define ARG_IFACE	"iface"
 #define ARG_QUEUES	"queues"
 #define ARG_CLIENT	"client"
+#define ARG_LINEAR	"linear-buffer"
+#define ARG_EXTBUF	"ext-buffer"
 
 /* Keys of DPDK's net_vhost that we recognise but do not implement: refusing
  * them beats silently running with a different configuration. */
@@ -22,8 +25,6 @@ static const char * const unsupported_keys[] = {
 	"iommu-support",
 	"postcopy-support",
 	"tso",
-	"linear-buffer",
-	"ext-buffer",
 	"legacy-ol-flags",
 	"dequeue-zero-copy",
 	NULL,
@@ -96,27 +97,29 @@ bad:
 	return -EINVAL;
 }
 
+/* A boolean devarg: exactly "0" or "1". */
 static int
-parse_client(const char *value, struct eth_vhost_args *out)
+parse_bool(const char *key, const char *value, bool *out)
 {
 	if (strcmp(value, "0") == 0) {
-		out->client = false;
+		*out = false;
 	} else if (strcmp(value, "1") == 0) {
-		out->client = true;
+		*out = true;
 	} else {
-		VHOST_LOG(ERR, "devarg '" ARG_CLIENT "': '%s' is not 0 or 1",
-			value);
+		VHOST_LOG(ERR, "devarg '%s': '%s' is not 0 or 1", key, value);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-enum arg_key { KEY_IFACE, KEY_QUEUES, KEY_CLIENT, KEY_COUNT };
+enum arg_key { KEY_IFACE, KEY_QUEUES, KEY_CLIENT, KEY_LINEAR, KEY_EXTBUF, KEY_COUNT };
 
 static const char * const supported_keys[KEY_COUNT] = {
 	[KEY_IFACE] = ARG_IFACE,
 	[KEY_QUEUES] = ARG_QUEUES,
 	[KEY_CLIENT] = ARG_CLIENT,
+	[KEY_LINEAR] = ARG_LINEAR,
+	[KEY_EXTBUF] = ARG_EXTBUF,
 };
 
 /* Dispatch one key=value pair. seen[] catches a key given twice. */
@@ -134,7 +137,8 @@ parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
 			VHOST_LOG(ERR, "devarg '%s' is not supported yet", key);
 		else
 			VHOST_LOG(ERR, "unknown devarg '%s' (valid: "
-				ARG_IFACE ", " ARG_QUEUES ", " ARG_CLIENT ")",
+				ARG_IFACE ", " ARG_QUEUES ", " ARG_CLIENT ", "
+				ARG_LINEAR ", " ARG_EXTBUF ")",
 				key);
 		return -EINVAL;
 	}
@@ -152,8 +156,12 @@ parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
 		return parse_iface(value, out);
 	case KEY_QUEUES:
 		return parse_queues(value, out);
+	case KEY_CLIENT:
+		return parse_bool(key, value, &out->client);
+	case KEY_LINEAR:
+		return parse_bool(key, value, &out->linear_buf);
 	default:
-		return parse_client(value, out);
+		return parse_bool(key, value, &out->ext_buf);
 	}
 }
 
@@ -187,6 +195,11 @@ eth_vhost_args_parse(const char *name, const char *args,
 
 	if (!seen[KEY_IFACE]) {
 		VHOST_LOG(ERR, "%s: devarg '" ARG_IFACE "' is required (the vhost-user socket path)",
+			name);
+		return -EINVAL;
+	}
+	if (out->linear_buf && out->ext_buf) {
+		VHOST_LOG(ERR, "%s: devargs '" ARG_LINEAR "' and '" ARG_EXTBUF "' exclude each other (drop or attach a big packet?)",
 			name);
 		return -EINVAL;
 	}

@@ -46,6 +46,8 @@ queue_update(struct eth_vhost_queue *q, bool allow, int vid)
 	if (q == NULL)
 		return;
 	if (allow) {
+		if (q->vid != vid)	/* drops are counted per guest vring */
+			q->lib_drops_seen = vhu_vring_drops(vid, q->vring);
 		q->vid = vid;
 		eth_vhost_queue_allow(q);
 	} else {
@@ -139,6 +141,8 @@ vrings_disable_all(struct pmd_internal *internal)
 			continue;
 		internal->vring_enabled[v] = false;
 		eth_vhost_events_push(&internal->events, v / 2, v & 1, false);
+		if (v & 1)
+			eth_vhost_intr_kickfd_update(internal, v / 2, -1, false);
 		n++;
 	}
 	return n;
@@ -208,6 +212,8 @@ vring_state_changed(int vid, uint16_t vring, int enable)
 	}
 	internal->vring_enabled[vring] = on;
 	eth_vhost_events_push(&internal->events, vring / 2, vring & 1, on);
+	if (vring & 1)		/* the guest's Tx vring: our Rx queue */
+		eth_vhost_intr_kickfd_update(internal, vring / 2, vid, on);
 	pthread_mutex_unlock(&internal->lock);
 
 	VHOST_LOG(INFO, "%s: %s queue %u %s", dev->data->name,
@@ -237,11 +243,8 @@ eth_vhost_dev_configure(struct rte_eth_dev *dev)
 			dev->data->nb_tx_queues, max);
 		return -EINVAL;
 	}
-	if (dev->data->dev_conf.intr_conf.rxq) {
-		VHOST_LOG(ERR, "%s: Rx queue interrupts are not supported",
-			dev->data->name);
-		return -ENOTSUP;
-	}
+	internal->vlan_strip = (dev->data->dev_conf.rxmode.offloads &
+			RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
 	return 0;
 }
 
@@ -261,10 +264,18 @@ eth_vhost_dev_start(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
 
+	int ret = 0;
+
 	pthread_mutex_lock(&internal->lock);
-	internal->started = true;
-	queues_update(internal);
+	if (dev->data->dev_conf.intr_conf.rxq)
+		ret = eth_vhost_intr_install(dev);
+	if (ret == 0) {
+		internal->started = true;
+		queues_update(internal);
+	}
 	pthread_mutex_unlock(&internal->lock);
+	if (ret < 0)
+		return ret;
 	queue_states_set(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
@@ -344,6 +355,11 @@ eth_vhost_dev_close(struct rte_eth_dev *dev)
 		internal->registered = false;
 	}
 	queues_free_all(dev);
+	pthread_mutex_lock(&internal->lock);
+	eth_vhost_intr_uninstall(dev);
+	for (ret = 0; ret < ETH_VHOST_MAX_QUEUES; ret++)
+		eth_vhost_intr_kickfd_update(internal, ret, -1, false);
+	pthread_mutex_unlock(&internal->lock);
 	pthread_mutex_destroy(&internal->lock);
 	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port(). */
 	return 0;
@@ -360,8 +376,12 @@ eth_vhost_dev_infos_get(struct rte_eth_dev *dev,
 	info->max_rx_queues = internal->args.queues;
 	info->max_tx_queues = internal->args.queues;
 	info->min_rx_bufsize = 0;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->min_mtu = ETH_VHOST_MIN_MTU;
+	info->max_mtu = ETH_VHOST_MAX_MTU;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER |
+		RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+		RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
 	return 0;
 }
@@ -399,8 +419,7 @@ queue_install(struct pmd_internal *internal, struct eth_vhost_queue **slot,
 static int
 eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 	uint16_t nb_desc __rte_unused, unsigned int socket_id,
-	const struct rte_eth_rxconf *conf __rte_unused,
-	struct rte_mempool *mp)
+	const struct rte_eth_rxconf *conf, struct rte_mempool *mp)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
 	struct eth_vhost_queue *q;
@@ -411,6 +430,9 @@ eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 	if (q == NULL)
 		return -ENOMEM;
 	q->mb_pool = mp;
+	q->vlan_strip = internal->vlan_strip ||
+		(conf != NULL && (conf->offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP));
+	q->count_drops = internal->args.linear_buf || internal->args.ext_buf;
 	queue_install(internal, &internal->rxqs[queue_id], q);
 	dev->data->rx_queues[queue_id] = q;
 	return 0;
@@ -475,16 +497,71 @@ eth_vhost_mode_noop(struct rte_eth_dev *dev __rte_unused)
 	return 0;
 }
 
+/*
+ * The MTU the frontend set (VIRTIO_NET_F_MTU), 0 if none is known.
+ * HOOK: the library does not expose it yet; once it has vhu_get_mtu(vid),
+ * return that here (0 while no guest is attached) and mtu_set honours it.
+ */
+static uint16_t
+frontend_mtu(struct pmd_internal *internal __rte_unused)
+{
+	return 0;
+}
+
 static int
 eth_vhost_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
+	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t fe_mtu;
+
 	if (mtu < ETH_VHOST_MIN_MTU || mtu > ETH_VHOST_MAX_MTU) {
 		VHOST_LOG(ERR, "%s: MTU %u out of range %u..%u",
 			dev->data->name, mtu, ETH_VHOST_MIN_MTU,
 			ETH_VHOST_MAX_MTU);
 		return -EINVAL;
 	}
+	fe_mtu = frontend_mtu(internal);
+	if (fe_mtu != 0 && mtu > fe_mtu) {
+		VHOST_LOG(ERR, "%s: MTU %u is above the %u the frontend set",
+			dev->data->name, mtu, fe_mtu);
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* RTE_ETH_VLAN_STRIP_MASK: turn stripping on or off on every Rx queue.
+ * Filtering and extended VLANs are not offered (dev_infos_get). */
+static int
+eth_vhost_vlan_offload_set(struct rte_eth_dev *dev, int mask)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	unsigned int i;
+
+	if (!(mask & RTE_ETH_VLAN_STRIP_MASK))
+		return 0;
+	pthread_mutex_lock(&internal->lock);
+	internal->vlan_strip = (dev->data->dev_conf.rxmode.offloads &
+			RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++)
+		if (internal->rxqs[i] != NULL)	/* a flag the burst reads once */
+			__atomic_store_n(&internal->rxqs[i]->vlan_strip,
+				internal->vlan_strip, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&internal->lock);
+	return 0;
+}
+
+/* Packets waiting in the guest's Tx ring for this Rx queue. */
+static uint32_t
+eth_vhost_rx_queue_count(void *rxq)
+{
+	struct eth_vhost_queue *q = rxq;
+	int n;
+
+	if (!eth_vhost_queue_enter(q))
+		return 0;
+	n = vhu_vring_avail_count(q->vid, q->vring);
+	eth_vhost_queue_leave(q);
+	return n < 0 ? 0 : (uint32_t)n;
 }
 
 static const struct eth_dev_ops eth_vhost_ops = {
@@ -509,6 +586,9 @@ static const struct eth_dev_ops eth_vhost_ops = {
 	.allmulticast_enable = eth_vhost_mode_noop,
 	.allmulticast_disable = eth_vhost_mode_noop,
 	.mtu_set = eth_vhost_mtu_set,
+	.vlan_offload_set = eth_vhost_vlan_offload_set,
+	.rx_queue_intr_enable = eth_vhost_rx_intr_enable,
+	.rx_queue_intr_disable = eth_vhost_rx_intr_disable,
 };
 
 /* ------------------------------------------------------------ probe/remove */
@@ -517,9 +597,23 @@ static void
 internal_init(struct pmd_internal *internal, const struct eth_vhost_args *args)
 {
 	internal->args = *args;
+	unsigned int i;
+
 	internal->vid = -1;
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		internal->rxintr[i].epfd = -1;
+		internal->rxintr[i].kickfd = -1;
+	}
 	pthread_mutex_init(&internal->lock, NULL);
 	eth_vhost_events_init(&internal->events);
+}
+
+static uint64_t
+reg_flags(const struct eth_vhost_args *args)
+{
+	return (args->client ? VHU_REG_CLIENT : 0) |
+		(args->linear_buf ? VHU_REG_LINEAR_BUF : 0) |
+		(args->ext_buf ? VHU_REG_EXTBUF : 0);
 }
 
 static int
@@ -570,9 +664,10 @@ eth_vhost_probe(struct rte_vdev_device *vdev)
 	dev->dev_ops = &eth_vhost_ops;
 	dev->rx_pkt_burst = eth_vhost_rx_burst;
 	dev->tx_pkt_burst = eth_vhost_tx_burst;
+	dev->rx_queue_count = eth_vhost_rx_queue_count;
 
 	/* Callbacks may run from here on, on the library's thread. */
-	ret = vhu_driver_register(args.iface, args.client ? VHU_REG_CLIENT : 0,
+	ret = vhu_driver_register(args.iface, reg_flags(&args),
 			args.queues, &eth_vhost_vhu_ops, dev);
 	if (ret < 0) {
 		VHOST_LOG(ERR, "%s: cannot %s vhost-user socket '%s': %s", name,
@@ -616,4 +711,6 @@ RTE_PMD_REGISTER_ALIAS(net_vhost, eth_vhost);
 RTE_PMD_REGISTER_PARAM_STRING(net_vhost,
 	"iface=<path> "
 	"queues=<1..128> "
-	"client=<0|1>");
+	"client=<0|1> "
+	"linear-buffer=<0|1> "
+	"ext-buffer=<0|1>");

@@ -51,6 +51,8 @@ struct eth_vhost_args {
 	char iface[ETH_VHOST_IFACE_SIZE];
 	uint16_t queues;
 	bool client;
+	bool linear_buf;	/* never chain on dequeue: drop what does not fit */
+	bool ext_buf;		/* external buffer instead of a chain */
 };
 
 /* Parse a net_vhost devargs string. 0, or -EINVAL after logging which key
@@ -194,7 +196,23 @@ struct pmd_internal {
 	bool vring_enabled[2 * ETH_VHOST_MAX_QUEUES];
 
 	struct eth_vhost_events events;
+
+	/* Rx interrupts (intr.c): per Rx queue proxy epoll and kick fd. */
+	struct eth_vhost_rxintr {
+		int epfd;	/* the queue's interrupt fd; -1: none */
+		int kickfd;	/* our dup of the guest's kick fd; -1: none */
+	} rxintr[ETH_VHOST_MAX_QUEUES];
+	uint16_t nb_intr;	/* Rx queues with a proxy */
+	bool vlan_strip;	/* RTE_ETH_RX_OFFLOAD_VLAN_STRIP configured */
 };
+
+/* intr.c. Called with internal->lock held, except the two ops. */
+ETH_VHOST_INTERNAL int eth_vhost_intr_install(struct rte_eth_dev *dev);
+ETH_VHOST_INTERNAL void eth_vhost_intr_uninstall(struct rte_eth_dev *dev);
+ETH_VHOST_INTERNAL void eth_vhost_intr_kickfd_update(struct pmd_internal *internal,
+		uint16_t qid, int vid, bool enabled);
+ETH_VHOST_INTERNAL int eth_vhost_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid);
+ETH_VHOST_INTERNAL int eth_vhost_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid);
 
 /* stats.c: ethdev stats and xstats ops. */
 ETH_VHOST_INTERNAL int eth_vhost_stats_get(struct rte_eth_dev *dev,
