@@ -172,6 +172,7 @@ usage(const char *prog)
 	       "  --queues N        use N Rx/Tx queue pairs (default 1): data sent\n"
 	       "                    round robin per burst, echoes on their Rx queue\n"
 	       "  --xstats          print every extended statistic at the end\n"
+	       "  --dst-mix         seq%%4==1: multicast, ==2: broadcast destination\n"
 	       "  --intr            when idle, sleep on Rx queue interrupts\n"
 	       "  --vlan TCI        tx: VLAN insert offload; rx: VLAN strip, expect TCI\n"
 	       "  --tx-base S       first sequence number sent (default 0)\n"
@@ -222,7 +223,7 @@ parse_args(struct peer *p, int argc, char **argv)
 {
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
-	       O_XSTATS, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
+	       O_XSTATS, O_DST_MIX, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
 	       O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
@@ -240,6 +241,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "queues", required_argument, NULL, O_QUEUES },
 		{ "xstats", no_argument, NULL, O_XSTATS },
+		{ "dst-mix", no_argument, NULL, O_DST_MIX },
 		{ "intr", no_argument, NULL, O_INTR },
 		{ "vlan", required_argument, NULL, O_VLAN },
 		{ "tx-base", required_argument, NULL, O_TX_BASE },
@@ -291,6 +293,7 @@ parse_args(struct peer *p, int argc, char **argv)
 			p->nb_queues = v;
 			break;
 		case O_XSTATS: p->xstats = true; break;
+		case O_DST_MIX: pkt_dst_mix = true; break;
 		case O_INTR: p->intr = true; break;
 		case O_VLAN:
 			bad = parse_u64(optarg, 0xffff, &v);
@@ -594,6 +597,15 @@ print_xstats(const struct peer *p)
 		for (i = 0; i < n; i++)
 			printf("XSTAT %s=%" PRIu64 "\n", names[vals[i].id].name,
 				vals[i].value);
+		/* And what a reset leaves: every counter at 0. */
+		if (rte_eth_xstats_reset(p->port) == 0 &&
+		    rte_eth_xstats_get(p->port, vals, n) == n) {
+			int nonzero = 0;
+
+			for (i = 0; i < n; i++)
+				nonzero += vals[i].value != 0;
+			printf("XRESET nonzero=%d\n", nonzero);
+		}
 	}
 	free(names);
 	free(vals);
