@@ -770,8 +770,13 @@ refill(struct peer *p)
 
 	p->pend_q = p->next_txq;
 	p->next_txq = (p->next_txq + 1) % p->nb_queues;
-	if (may_send && p->tx_seq < p->tx_n)
+	if (may_send && p->tx_seq < p->tx_n) {
 		refill_data(p);
+		/* Some PMDs (virtio) insert the VLAN tag in tx_prepare. */
+		if (p->vlan && p->npend &&
+		    rte_eth_tx_prepare(p->port, p->pend_q, p->pend, p->npend) != p->npend)
+			printf("TX prepare failed: %s\n", rte_strerror(rte_errno));
+	}
 	else if (p->burst_anytime)
 		refill_filler(p);
 }
