@@ -57,7 +57,7 @@
 #define PEER_LINK_POLL_MS	10
 #define PEER_MAX_QUEUES		RTE_ETHDEV_QUEUE_STAT_CNTRS
 #define PEER_IDLE_BEFORE_SLEEP	64	/* empty loops before arming Rx interrupts */
-#define PEER_SLEEP_MS		2000	/* epoll bound: quit and deadline checks */
+#define PEER_SLEEP_MS		60000	/* epoll bound: a kick or a signal ends it first */
 
 #define EV_LINK_UP		(1u << 8)
 
@@ -873,7 +873,8 @@ intr_sleep(struct peer *p)
 	for (q = 0; q < p->nb_queues; q++)
 		rte_eth_dev_rx_intr_enable(p->port, q);
 	p->sleeps++;
-	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, p->nb_queues, PEER_SLEEP_MS);
+	n = rte_epoll_wait_interruptible(RTE_EPOLL_PER_THREAD, ev, p->nb_queues,
+			PEER_SLEEP_MS);
 	if (n > 0)
 		p->wakeups++;
 	else if (n == 0)
