@@ -670,7 +670,7 @@ eth_vhost_probe(struct rte_vdev_device *vdev)
 	ret = vhu_driver_register(args.iface, reg_flags(&args),
 			args.queues, &eth_vhost_vhu_ops, dev);
 	if (ret < 0) {
-		VHOST_LOG(ERR, "%s: cannot %s vhost-user socket '%s': %s", name,
+		VHOST_LOG(ERR, "%s: devarg 'iface': cannot %s vhost-user socket '%s': %s", name,
 			args.client ? "connect to" : "listen on", args.iface,
 			strerror(-ret));
 		pthread_mutex_destroy(&internal->lock);
