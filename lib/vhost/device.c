@@ -114,25 +114,48 @@ slot_create(int vid)
 	return &slot->dev;
 }
 
+/*
+ * The vid of a new connection: a free slot, but not the last vid handed out
+ * (not reused at once) while another can be had; a new slot only when no
+ * other is free. Slots are never freed, and a process that sees connections
+ * come and go (reconnects, hotplug) must not grow towards VHU_MAX_DEVICES
+ * of them: this keeps at most one more than were ever in use at once.
+ * -1 if every slot is in use.
+ */
+static int
+vid_pick(void)
+{
+	int n, vid, fresh = -1;
+
+	for (n = 0; n < VHU_MAX_DEVICES; n++) {
+		vid = (vhu_last_vid + 1 + n) % VHU_MAX_DEVICES;
+		if (vhu_devices[vid] == NULL) {
+			if (fresh < 0)
+				fresh = vid;
+		} else if (!vhu_devices[vid]->in_use && vid != vhu_last_vid) {
+			return vid;
+		}
+	}
+	if (fresh >= 0)
+		return fresh;
+	vid = vhu_last_vid;
+	return vid >= 0 && !vhu_devices[vid]->in_use ? vid : -1;
+}
+
 struct vhu_dev *
 vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 {
 	struct vhu_dev *dev;
 	uint32_t i;
-	int n, vid;
+	int vid;
 
-	/* Start after the last vid handed out so a vid is not reused at once. */
-	for (n = 0; n < VHU_MAX_DEVICES; n++) {
-		vid = (vhu_last_vid + 1 + n) % VHU_MAX_DEVICES;
-		dev = vhu_devices[vid];
-		if (dev == NULL || !dev->in_use)
-			break;
-	}
-	if (n == VHU_MAX_DEVICES) {
+	vid = vid_pick();
+	if (vid < 0) {
 		VHU_LOG(ERR, "%s: no free device slot (%d in use)", sock->path,
 			VHU_MAX_DEVICES);
 		return NULL;
 	}
+	dev = vhu_devices[vid];
 	if (dev == NULL) {
 		dev = slot_create(vid);
 		if (dev == NULL) {
