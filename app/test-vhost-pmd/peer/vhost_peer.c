@@ -11,7 +11,7 @@
  *   EVENT LSC up | EVENT QUEUE rxq=0 enable=1    (--events)
  *   LINK up | LINK down                          (link state, polled)
  *   IDLE bursts=1000 link=down                   (--burst-anytime)
- *   PROGRESS rx_ok=N                             (--progress N)
+ *   PROGRESS rx_ok=N | PROGRESS stale=N          (--progress N)
  *   DONE                                         (all sent and received)
  *   TX sent=N bytes=B filler=F echoed=E dropped=D
  *   RX ok=N bad=0 dup=0 missing=0 bytes=B filler=F
@@ -661,6 +661,8 @@ rx_one(struct peer *p, const struct rte_mbuf *m)
 	if (info.seq < p->rx_base) {
 		p->rx_stale++;
 		p->rx_stale_bytes += info.len;
+		if (p->progress && p->rx_stale % p->progress == 0)
+			printf("PROGRESS stale=%" PRIu64 "\n", p->rx_stale);
 		return false;
 	}
 	info.seq -= p->rx_base;
