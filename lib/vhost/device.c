@@ -205,6 +205,29 @@ vhu_dev_free(struct vhu_dev *dev)
 	dev->in_use = false;
 }
 
+/*
+ * A frontend that reconnects to a new backend on rings it kept using
+ * (virtio_user in server mode) sends SET_VRING_BASE 0. Where the used ring
+ * is, is where the old backend was: we publish used->idx at the end of
+ * every burst and return every avail entry we take in one used entry, in
+ * order. So, as DPDK's vhost does, restart from used->idx (read once; any
+ * value is a valid free-running index). A no-op when they agree: a fresh
+ * ring, or a frontend that gave us back our own GET_VRING_BASE.
+ */
+static void
+vring_resync(struct vhu_dev *dev, uint32_t idx)
+{
+	struct vhu_vring *vq = &dev->vrings[idx];
+	uint16_t used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
+
+	if (used_idx == vq->last_used_idx)
+		return;
+	VHU_LOG(WARNING, "%s: vring %u: base %u but used index %u: resuming from %u",
+		dev->ifname, idx, vq->last_used_idx, used_idx, used_idx);
+	vq->last_used_idx = used_idx;
+	vq->last_avail_idx = used_idx;
+}
+
 /* Point desc/avail/used at our mapping of the ring, or leave them NULL. */
 static void
 vring_translate(struct vhu_dev *dev, uint32_t idx)
@@ -236,6 +259,7 @@ vring_translate(struct vhu_dev *dev, uint32_t idx)
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
+	vring_resync(dev, idx);
 }
 
 static bool
