@@ -338,6 +338,7 @@ static int
 eth_vhost_dev_close(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
+	unsigned int i;
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY || internal == NULL)
@@ -357,8 +358,8 @@ eth_vhost_dev_close(struct rte_eth_dev *dev)
 	queues_free_all(dev);
 	pthread_mutex_lock(&internal->lock);
 	eth_vhost_intr_uninstall(dev);
-	for (ret = 0; ret < ETH_VHOST_MAX_QUEUES; ret++)
-		eth_vhost_intr_kickfd_update(internal, ret, -1, false);
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++)
+		eth_vhost_intr_kickfd_update(internal, i, -1, false);
 	pthread_mutex_unlock(&internal->lock);
 	pthread_mutex_destroy(&internal->lock);
 	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port(). */

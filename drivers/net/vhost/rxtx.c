@@ -104,8 +104,9 @@ eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		struct rte_mbuf *m = pkts[i];
 
 		m->port = q->port;
-		if (q->vlan_strip)
-			rte_vlan_strip(m);	/* no tag: a no-op */
+		/* No tag: a no-op. Too short for one: not looked at. */
+		if (q->vlan_strip && m->data_len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr))
+			rte_vlan_strip(m);
 		burst_count(&b, m);
 	}
 	b.pkts = nb_rx;
@@ -146,8 +147,7 @@ eth_vhost_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 			if (unlikely(ready == 0)) {
 				/* Taken and dropped: the tag cannot go in. */
-				rte_pktmbuf_free(pkts[nb_tx]);
-				pkts[nb_tx++] = NULL;
+				rte_pktmbuf_free(pkts[nb_tx++]);
 				b.errors++;
 				continue;
 			}

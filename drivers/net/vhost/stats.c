@@ -70,10 +70,15 @@ word_read(const struct eth_vhost_queue *q, unsigned int w)
 static uint64_t
 xstat_read(const struct eth_vhost_queue *q, const struct xstat_def *d)
 {
-	if (d->word == W_UNICAST)
-		return word_read(q, W(pkts)) - word_read(q, W(multicast)) -
-			word_read(q, W(broadcast));
-	return word_read(q, d->word);
+	uint64_t mc, bc, pkts;
+
+	if (d->word != W_UNICAST)
+		return word_read(q, d->word);
+	/* A burst may commit between the reads: never go below 0. */
+	mc = word_read(q, W(multicast));
+	bc = word_read(q, W(broadcast));
+	pkts = word_read(q, W(pkts));
+	return pkts > mc + bc ? pkts - mc - bc : 0;
 }
 
 static void
