@@ -44,7 +44,9 @@ bytes=$(vpt_sum_sizes "$N" "$SIZES")
 
 common=(--tx "$N" --rx "$N" --sizes "$SIZES" --segs 1,2 --wait-link --dst-mix
 	--stats --hold --timeout 120)
-vpt_start_vhost vhost "$sock" "${common[@]}" --xstats
+# --wait-peer: virtio_user's dev_start discards what its Rx ring holds;
+# once its first packet is here, it has started.
+vpt_start_vhost vhost "$sock" "${common[@]}" --xstats --wait-peer
 vpt_start_virtio virtio "$sock" "${common[@]}"
 vpt_wait_log vhost '^DONE' 120
 vpt_wait_log virtio '^DONE' 120

@@ -84,6 +84,8 @@ struct peer {
 	bool hold;
 	bool echo;
 	bool xstats;
+	bool wait_peer;			/* send data only after receiving a packet */
+	bool peer_seen;
 	bool intr;			/* sleep on Rx interrupts when idle */
 	bool vlan;			/* tx: insert vlan_tci; rx: expect it stripped */
 	uint16_t vlan_tci;
@@ -173,6 +175,8 @@ usage(const char *prog)
 	       "                    round robin per burst, echoes on their Rx queue\n"
 	       "  --xstats          print every extended statistic at the end\n"
 	       "  --dst-mix         seq%%4==1: multicast, ==2: broadcast destination\n"
+	       "  --wait-peer       send only once a packet came from the peer (a\n"
+	       "                    virtio port discards what arrives while it starts)\n"
 	       "  --intr            when idle, sleep on Rx queue interrupts\n"
 	       "  --vlan TCI        tx: VLAN insert offload; rx: VLAN strip, expect TCI\n"
 	       "  --tx-base S       first sequence number sent (default 0)\n"
@@ -223,7 +227,7 @@ parse_args(struct peer *p, int argc, char **argv)
 {
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
-	       O_XSTATS, O_DST_MIX, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
+	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
 	       O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
@@ -242,6 +246,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "queues", required_argument, NULL, O_QUEUES },
 		{ "xstats", no_argument, NULL, O_XSTATS },
 		{ "dst-mix", no_argument, NULL, O_DST_MIX },
+		{ "wait-peer", no_argument, NULL, O_WAIT_PEER },
 		{ "intr", no_argument, NULL, O_INTR },
 		{ "vlan", required_argument, NULL, O_VLAN },
 		{ "tx-base", required_argument, NULL, O_TX_BASE },
@@ -294,6 +299,7 @@ parse_args(struct peer *p, int argc, char **argv)
 			break;
 		case O_XSTATS: p->xstats = true; break;
 		case O_DST_MIX: pkt_dst_mix = true; break;
+		case O_WAIT_PEER: p->wait_peer = true; break;
 		case O_INTR: p->intr = true; break;
 		case O_VLAN:
 			bad = parse_u64(optarg, 0xffff, &v);
@@ -643,6 +649,7 @@ rx_one(struct peer *p, const struct rte_mbuf *m)
 
 	if (pkt_check(m, &info, why, sizeof(why)) < 0)
 		goto bad;
+	p->peer_seen = true;
 	if (p->vlan && (!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ||
 			m->vlan_tci != p->vlan_tci)) {
 		snprintf(why, sizeof(why), "seq %u: VLAN %s (tci %u), want tci %u stripped",
@@ -768,7 +775,8 @@ refill_filler(struct peer *p)
 static void
 refill(struct peer *p)
 {
-	bool may_send = p->link_up || !p->wait_link || p->burst_anytime;
+	bool may_send = (p->link_up || !p->wait_link || p->burst_anytime) &&
+		(p->peer_seen || !p->wait_peer);
 
 	p->pend_q = p->next_txq;
 	p->next_txq = (p->next_txq + 1) % p->nb_queues;
