@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -85,6 +86,7 @@ struct peer {
 	bool echo;
 	bool xstats;
 	bool wait_peer;			/* send data only after receiving a packet */
+	const char *rx_gate;		/* no rx_burst until this file exists */
 	bool peer_seen;
 	bool intr;			/* sleep on Rx interrupts when idle */
 	bool vlan;			/* tx: insert vlan_tci; rx: expect it stripped */
@@ -175,6 +177,8 @@ usage(const char *prog)
 	       "                    round robin per burst, echoes on their Rx queue\n"
 	       "  --xstats          print every extended statistic at the end\n"
 	       "  --dst-mix         seq%%4==1: multicast, ==2: broadcast destination\n"
+	       "  --rx-gate FILE    no Rx burst until FILE exists; then print\n"
+	       "                    RXCOUNT q=Q n=N (rte_eth_rx_queue_count) per queue\n"
 	       "  --wait-peer       send only once a packet came from the peer (a\n"
 	       "                    virtio port discards what arrives while it starts)\n"
 	       "  --intr            when idle, sleep on Rx queue interrupts\n"
@@ -227,7 +231,7 @@ parse_args(struct peer *p, int argc, char **argv)
 {
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
-	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
+	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_RX_GATE, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
 	       O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
@@ -247,6 +251,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "xstats", no_argument, NULL, O_XSTATS },
 		{ "dst-mix", no_argument, NULL, O_DST_MIX },
 		{ "wait-peer", no_argument, NULL, O_WAIT_PEER },
+		{ "rx-gate", required_argument, NULL, O_RX_GATE },
 		{ "intr", no_argument, NULL, O_INTR },
 		{ "vlan", required_argument, NULL, O_VLAN },
 		{ "tx-base", required_argument, NULL, O_TX_BASE },
@@ -300,6 +305,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		case O_XSTATS: p->xstats = true; break;
 		case O_DST_MIX: pkt_dst_mix = true; break;
 		case O_WAIT_PEER: p->wait_peer = true; break;
+		case O_RX_GATE: p->rx_gate = optarg; break;
 		case O_INTR: p->intr = true; break;
 		case O_VLAN:
 			bad = parse_u64(optarg, 0xffff, &v);
@@ -701,6 +707,21 @@ bad:
 	return false;
 }
 
+/* Once the gate file exists: say how many packets wait in each Rx queue,
+ * then receive as usual. */
+static bool
+rx_gate_open(struct peer *p)
+{
+	uint16_t q;
+
+	if (access(p->rx_gate, F_OK) != 0)
+		return false;
+	for (q = 0; q < p->nb_queues; q++)
+		printf("RXCOUNT q=%u n=%d\n", q, rte_eth_rx_queue_count(p->port, q));
+	p->rx_gate = NULL;
+	return true;
+}
+
 static unsigned int
 rx_step(struct peer *p)
 {
@@ -710,6 +731,8 @@ rx_step(struct peer *p)
 
 	if (p->echo && p->npend)
 		return 0;	/* send the echoes back first */
+	if (p->rx_gate != NULL && !rx_gate_open(p))
+		return 0;
 	p->next_rxq = (q + 1) % p->nb_queues;
 	n = rte_eth_rx_burst(p->port, q, pkts, PEER_BURST);
 	for (i = 0; i < n; i++) {
