@@ -7,7 +7,8 @@
 # in paced rounds. Every sleep must end by an event (a guest kick, or the
 # kick we give a new vring), never by the bound: timeouts=0; the receiver
 # slept between the rounds and got every packet intact. With 2 queue pairs
-# too, the rounds spread over both queues.
+# too, the rounds spread over both queues. And one sleeper across two
+# guests, one after the other.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -45,3 +46,30 @@ for q in 1 2; do
 	[ "$wakeups" -ge 2 ] || vpt_fail "$q queue(s): $wakeups wakeups, want >= 2"
 	vpt_ok "$q queue(s): $sleeps sleeps, $wakeups woken by an event"
 done
+
+# A sleeper across guests: the first peer sends and goes away, a second one
+# connects later and sends; the queue's fd (the proxy) stays the same, and
+# the new guest's kicks wake the sleeper.
+BASE=1000000
+sock=$(vpt_sock intr-re)
+vpt_start_vhost vhre "$sock" --rx "$N" --rx-base "$BASE" --sizes "$SIZES" --intr \
+	--progress 300 --stats --hold --timeout 200
+vpt_start_virtio peer1 "$sock" --tx 300 --sizes "$SIZES" --pace "$PACE" --wait-link \
+	--hold --timeout 200
+vpt_wait_log peer1 '^DONE' 120
+vpt_wait_log vhre '^PROGRESS stale=300$' 120
+vpt_stop peer1
+vpt_expect_rc peer1 0
+# (the sleeper does not look at the link: it sleeps until a kick)
+vpt_start_virtio peer2 "$sock" --tx "$N" --tx-base "$BASE" --sizes "$SIZES" \
+	--pace "$PACE" --wait-link --hold --timeout 200
+vpt_wait_log vhre '^DONE' 120
+vpt_stop vhre
+vpt_stop peer2
+vpt_expect_rc vhre 0
+vpt_expect_eq "across guests: RX ok/bad/dup/missing" \
+	"$(vpt_kv vhre RX ok)/$(vpt_kv vhre RX bad)/$(vpt_kv vhre RX dup)/$(vpt_kv vhre RX missing)" \
+	"$N/0/0/0"
+vpt_expect_eq "across guests: first peer's packets" "$(vpt_kv vhre RX stale)" 300
+vpt_say "across guests: $(grep '^INTR ' "${VPT_LOG[vhre]}" | tail -n 1)"
+vpt_expect_eq "across guests: sleeps ended by the 60 s bound" "$(vpt_kv vhre INTR timeouts)" 0

@@ -9,7 +9,8 @@
  * application registers the queue's fd in its epoll once. So the fd it
  * gets is a proxy: one epoll fd per Rx queue, made at dev_start and kept
  * until close, that holds the current kick fd (a dup of the library's, so
- * that a library close does not pull it away under us). efd_counter_size 0:
+ * that a library close does not pull it away under us; taken out of the
+ * proxy explicitly before it is closed). efd_counter_size 0:
  * EAL reads nothing from the proxy; we drain the kick fd when the queue is
  * armed or disarmed. A new kick fd is kicked once by us, so that a sleeper
  * wakes, polls and re-arms on the new vring (a vring reset disarms it).
@@ -63,9 +64,13 @@ eth_vhost_intr_kickfd_update(struct pmd_internal *internal, uint16_t qid,
 {
 	struct eth_vhost_rxintr *ri = &internal->rxintr[qid];
 
-	/* Closing our dup takes it out of the proxy epoll too. */
-	if (ri->kickfd >= 0)
+	/* Out of the proxy first: the library's fd keeps the eventfd
+	 * open, so closing our dup alone would leave it registered. */
+	if (ri->kickfd >= 0) {
+		if (ri->epfd >= 0)
+			(void)epoll_ctl(ri->epfd, EPOLL_CTL_DEL, ri->kickfd, NULL);
 		close(ri->kickfd);
+	}
 	ri->kickfd = -1;
 	if (!enabled)
 		return;
