@@ -90,6 +90,7 @@ vhu_vring_reset(struct vhu_vring *vq)
 	vq->callfd = -1;
 	vq->errfd = -1;
 	vq->err_signalled = false;
+	vq->guest_notify = false;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
@@ -129,25 +130,48 @@ slot_create(int vid)
 	return &slot->dev;
 }
 
+/*
+ * The vid of a new connection: a free slot, but not the last vid handed out
+ * (not reused at once) while another can be had; a new slot only when no
+ * other is free. Slots are never freed, and a process that sees connections
+ * come and go (reconnects, hotplug) must not grow towards VHU_MAX_DEVICES
+ * of them: this keeps at most one more than were ever in use at once.
+ * -1 if every slot is in use.
+ */
+static int
+vid_pick(void)
+{
+	int n, vid, fresh = -1;
+
+	for (n = 0; n < VHU_MAX_DEVICES; n++) {
+		vid = (vhu_last_vid + 1 + n) % VHU_MAX_DEVICES;
+		if (vhu_devices[vid] == NULL) {
+			if (fresh < 0)
+				fresh = vid;
+		} else if (!vhu_devices[vid]->in_use && vid != vhu_last_vid) {
+			return vid;
+		}
+	}
+	if (fresh >= 0)
+		return fresh;
+	vid = vhu_last_vid;
+	return vid >= 0 && !vhu_devices[vid]->in_use ? vid : -1;
+}
+
 struct vhu_dev *
 vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 {
 	struct vhu_dev *dev;
 	uint32_t i;
-	int n, vid;
+	int vid;
 
-	/* Start after the last vid handed out so a vid is not reused at once. */
-	for (n = 0; n < VHU_MAX_DEVICES; n++) {
-		vid = (vhu_last_vid + 1 + n) % VHU_MAX_DEVICES;
-		dev = vhu_devices[vid];
-		if (dev == NULL || !dev->in_use)
-			break;
-	}
-	if (n == VHU_MAX_DEVICES) {
+	vid = vid_pick();
+	if (vid < 0) {
 		VHU_LOG(ERR, "%s: no free device slot (%d in use)", sock->path,
 			VHU_MAX_DEVICES);
 		return NULL;
 	}
+	dev = vhu_devices[vid];
 	if (dev == NULL) {
 		dev = slot_create(vid);
 		if (dev == NULL) {
@@ -165,6 +189,7 @@ vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 	dev->vnet_hdr_len = sizeof(struct vhu_net_hdr);
 	dev->mrg_rxbuf = false;
 	dev->net_ol = 0;
+	dev->tx_buf_mode = vhu_tx_buf_mode(sock->flags);
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;
@@ -199,6 +224,29 @@ vhu_dev_free(struct vhu_dev *dev)
 	dev->in_use = false;
 }
 
+/*
+ * A frontend that reconnects to a new backend on rings it kept using
+ * (virtio_user in server mode) sends SET_VRING_BASE 0. Where the used ring
+ * is, is where the old backend was: we publish used->idx at the end of
+ * every burst and return every avail entry we take in one used entry, in
+ * order. So, as DPDK's vhost does, restart from used->idx (read once; any
+ * value is a valid free-running index). A no-op when they agree: a fresh
+ * ring, or a frontend that gave us back our own GET_VRING_BASE.
+ */
+static void
+vring_resync(struct vhu_dev *dev, uint32_t idx)
+{
+	struct vhu_vring *vq = &dev->vrings[idx];
+	uint16_t used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
+
+	if (used_idx == vq->last_used_idx)
+		return;
+	VHU_LOG(WARNING, "%s: vring %u: base %u but used index %u: resuming from %u",
+		dev->ifname, idx, vq->last_used_idx, used_idx, used_idx);
+	vq->last_used_idx = used_idx;
+	vq->last_avail_idx = used_idx;
+}
+
 /* Point desc/avail/used at our mapping of the ring, or leave them NULL. */
 static void
 vring_translate(struct vhu_dev *dev, uint32_t idx)
@@ -230,6 +278,7 @@ vring_translate(struct vhu_dev *dev, uint32_t idx)
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
+	vring_resync(dev, idx);
 }
 
 static bool

@@ -49,7 +49,8 @@ vrings_notify_setup(struct vhu_dev *dev)
 		struct vhu_vring *vq = &dev->vrings[i];
 
 		if (__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) && vq->used != NULL)
-			__atomic_store_n(&vq->used->flags, flags, __ATOMIC_RELAXED);
+			__atomic_store_n(&vq->used->flags, vq->guest_notify ? 0 : flags,
+					 __ATOMIC_RELAXED);
 	}
 }
 

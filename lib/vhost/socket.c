@@ -514,10 +514,12 @@ register_args_check(const char *path, uint64_t flags, uint16_t max_queue_pairs,
 		return -EINVAL;
 	if (len >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return -ENAMETOOLONG;
-	if (flags & ~(VHU_REG_CLIENT | VHU_REG_CSUM | VHU_REG_TSO | VHU_REG_LEGACY_OL_FLAGS))
+	if (flags & ~VHU_REG_ALL)
 		return -EINVAL;
 	/* TSO without checksum offload is not a valid virtio feature set. */
 	if ((flags & VHU_REG_TSO) && !(flags & VHU_REG_CSUM))
+		return -EINVAL;
+	if ((flags & VHU_REG_LINEAR_BUF) && (flags & VHU_REG_EXTBUF))
 		return -EINVAL;
 	if (max_queue_pairs < 1 || max_queue_pairs > VHU_MAX_QUEUE_PAIRS)
 		return -EINVAL;

@@ -175,7 +175,7 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_ring *r)
 		uint16_t used_event = __atomic_load_n(&r->avail->ring[r->size],
 						      __ATOMIC_RELAXED);
 
-		*avail_event = (uint16_t)(r->last_avail_idx - 1);
+		*avail_event = (uint16_t)(r->last_avail_idx - !vq->guest_notify);
 		call = vring_need_event(used_event, r->last_used_idx, old_used);
 	} else {
 		call = !(__atomic_load_n(&r->avail->flags, __ATOMIC_RELAXED) &
@@ -384,8 +384,15 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 			continue;
 		}
 		tx_hdr_read(&v, &idx, &off, hdr_len, &hdr);
-		if (unlikely(tx_copy(&v, idx, off, pkts[got], mp, total - hdr_len) < 0))
+		ret = tx_copy(&v, idx, off, pkts[got], mp, total - hdr_len, dev->tx_buf_mode);
+		if (unlikely(ret == -ENOMEM))
 			break;	/* out of mbufs: leave the chain for the next burst */
+		if (unlikely(ret < 0)) {	/* dropped (linear-buffer): reuse the mbuf */
+			__atomic_store_n(&vq->drops, vq->drops + 1, __ATOMIC_RELAXED);
+			used_push(&r, head, 0);
+			r.last_avail_idx++;
+			continue;
+		}
 		if (unlikely(vhu_tx_offload(ol, &hdr, pkts[got]) < 0)) {
 			vhu_stat_inc(&vq->stats.tx_bad_hdr);
 			vhu_ring_error(vid, vring, "invalid virtio-net header on Tx: packet dropped");

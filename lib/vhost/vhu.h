@@ -48,6 +48,14 @@
  * behaviour, for an application that forwards to a NIC) instead of
  * RTE_MBUF_F_RX_L4_CKSUM_NONE / RTE_MBUF_F_RX_LRO. */
 #define VHU_REG_LEGACY_OL_FLAGS	(1ULL << 3)
+/* Dequeue: a packet that does not fit one mbuf is dropped (and counted,
+ * vhu_vring_drops()), never chained. */
+#define VHU_REG_LINEAR_BUF	(1ULL << 4)
+/* Dequeue: a packet that does not fit one mbuf gets an external buffer
+ * (rte_pktmbuf_attach_extbuf) instead of a chain. */
+#define VHU_REG_EXTBUF		(1ULL << 5)
+#define VHU_REG_ALL		(VHU_REG_CLIENT | VHU_REG_CSUM | VHU_REG_TSO | \
+				 VHU_REG_LEGACY_OL_FLAGS | VHU_REG_LINEAR_BUF | VHU_REG_EXTBUF)
 
 struct vhu_ops {
 	/* The device is ready: the first queue pair can pass traffic. */
@@ -132,5 +140,28 @@ struct vhu_vring_stats {
 
 /* 0, or -EINVAL for an unknown vid or vring. Any thread; values may lag. */
 VHU_API int vhu_get_vring_stats(int vid, uint16_t vring, struct vhu_vring_stats *st);
+/*
+ * Queue queries and guest notifications (query.c).
+ *
+ * vhu_vring_avail_count() and vhu_vring_notify() run on the lcore that
+ * polls the vring (the data-path rule). vhu_vring_kickfd_dup() runs on the
+ * control thread, from a vhu_ops callback, where the kick fd cannot change.
+ */
+/* Avail entries the guest posted that we have not consumed yet, or -errno
+ * (-ENODEV: no such running vring). */
+VHU_API int vhu_vring_avail_count(int vid, uint16_t vring);
+/* A dup() of the vring's kick eventfd (the caller closes it), or -errno. */
+VHU_API int vhu_vring_kickfd_dup(int vid, uint16_t vring);
+/*
+ * Ask the guest to kick (enable 1) or not to kick (0) when it posts avail
+ * entries. Returns 1 if entries are already pending after enabling (the
+ * caller must not wait for a kick), 0, or -errno.
+ */
+VHU_API int vhu_vring_notify(int vid, uint16_t vring, int enable);
+/* Packets the library dropped on vring for this connection: dequeue
+ * (VHU_REG_LINEAR_BUF: too big for one mbuf; extbuf allocation failure;
+ * invalid virtio-net header) and enqueue (an offload the guest cannot
+ * take). vhu_get_vring_stats() tells the last two apart. */
+VHU_API uint64_t vhu_vring_drops(int vid, uint16_t vring);
 
 #endif /* VHU_H */

@@ -171,6 +171,8 @@ struct vhu_vring {
 	uint16_t last_used_idx;		/* next used entry we produce */
 	int callfd;			/* -1: none */
 	struct vhu_vring_stats stats;	/* data path writes, anyone reads */
+	bool guest_notify;		/* the polling lcore wants guest kicks (query.c) */
+	uint64_t drops;			/* dequeue: packets dropped (tx_copy) */
 
 	/* Data path / control path handshake (see vhu_vring_enter()). */
 	uint32_t ready;
@@ -231,6 +233,23 @@ vhu_vring_set_ready(struct vhu_vring *vq)
 
 /* ------------------------------------------------------------------ device */
 
+/* How the dequeue stores a packet larger than one mbuf's room (tx_copy()). */
+enum vhu_tx_buf_mode {
+	VHU_TX_BUF_CHAIN,	/* chain more mbufs (default) */
+	VHU_TX_BUF_LINEAR,	/* drop it: one segment only */
+	VHU_TX_BUF_EXT,		/* attach an external buffer */
+};
+
+static inline uint8_t
+vhu_tx_buf_mode(uint64_t reg_flags)
+{
+	if (reg_flags & VHU_REG_LINEAR_BUF)
+		return VHU_TX_BUF_LINEAR;
+	if (reg_flags & VHU_REG_EXTBUF)
+		return VHU_TX_BUF_EXT;
+	return VHU_TX_BUF_CHAIN;
+}
+
 struct vhu_socket;
 
 struct vhu_dev {
@@ -245,6 +264,7 @@ struct vhu_dev {
 	bool mrg_rxbuf;
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated (handlers.c) */
 	uint32_t net_ol;		/* VHU_OL_* (net_hdr.h), from features + socket flags */
+	uint8_t tx_buf_mode;		/* VHU_TX_BUF_*: from VHU_REG_* at connect */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */

@@ -4,6 +4,7 @@
  * Cold helpers of the ring walkers (virtq.h).
  */
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 
 #include "virtq.h"
 
@@ -29,3 +30,11 @@ vhu_ring_error(int vid, uint16_t vring, const char *what)
 		vid, vring, what);
 }
 
+
+/* The external buffer of a dequeued packet (tx_copy(), extbuf mode): it
+ * was allocated with its shared info inside, opaque is its start. */
+void
+vhu_extbuf_free(void *addr __rte_unused, void *opaque)
+{
+	rte_free(opaque);
+}

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 
@@ -194,18 +195,66 @@ tx_hdr_read(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
 	iov_copy_out(v, idx, off, NULL, hdr_len - sizeof(*hdr));
 }
 
+/* Free callback of the external buffers tx_copy() attaches. */
+VHU_INTERNAL void vhu_extbuf_free(void *addr, void *opaque);
+
 /*
- * Copy len bytes of v from (idx, off) into m, chaining more mbufs from mp
- * when m's room is too small. On allocation failure m is left empty and
- * single-segment and -ENOMEM is returned.
+ * Give m an external buffer (rte_malloc, freed with the mbuf) with room for
+ * len bytes after the usual headroom. -ENOSPC if len is too big for an mbuf
+ * buffer (16-bit buf_len), -ENOMEM if the allocation fails; m is unchanged
+ * then.
+ */
+static __rte_always_inline int
+tx_extbuf_attach(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf_ext_shared_info *shinfo;
+	uint32_t total = RTE_PKTMBUF_HEADROOM + len + sizeof(*shinfo) + sizeof(uintptr_t);
+	uint16_t buf_len;
+	void *buf;
+
+	total = RTE_ALIGN_CEIL(total, sizeof(uintptr_t));
+	if (unlikely(total > UINT16_MAX))
+		return -ENOSPC;
+	buf = rte_malloc_socket(NULL, total, RTE_CACHE_LINE_SIZE,
+				rte_socket_id());
+	if (unlikely(buf == NULL))
+		return -ENOMEM;
+	buf_len = (uint16_t)total;
+	shinfo = rte_pktmbuf_ext_shinfo_init_helper(buf, &buf_len,
+						     vhu_extbuf_free, buf);
+	if (unlikely(shinfo == NULL)) {
+		rte_free(buf);
+		return -ENOSPC;
+	}
+	rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), buf_len, shinfo);
+	rte_pktmbuf_reset_headroom(m);
+	return 0;
+}
+
+/*
+ * Copy len bytes of v from (idx, off) into m. When m's room is too small,
+ * mode (VHU_TX_BUF_*) says what to do: chain more mbufs from mp, give m an
+ * external buffer (falls back to a chain for a packet too big for one), or
+ * refuse. On -ENOMEM (allocation failure: retry later) or -E2BIG (linear
+ * mode: drop the packet) m is left empty and single-segment.
  */
 static __rte_always_inline int
 tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
-	struct rte_mbuf *m, struct rte_mempool *mp, uint32_t len)
+	struct rte_mbuf *m, struct rte_mempool *mp, uint32_t len, uint8_t mode)
 {
 	struct rte_mbuf *seg = m, *prev;
-	uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+	uint32_t n;
+	int ret;
 
+	if (unlikely(len > rte_pktmbuf_tailroom(m)) && mode != VHU_TX_BUF_CHAIN) {
+		if (mode == VHU_TX_BUF_LINEAR)
+			return -E2BIG;
+		ret = tx_extbuf_attach(m, len);
+		if (unlikely(ret == -ENOMEM))
+			return ret;
+		/* -ENOSPC: too big for one buffer, chain below. */
+	}
+	n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
 	iov_copy_out(v, &idx, &off, rte_pktmbuf_mtod(m, uint8_t *), n);
 	m->data_len = n;
 	m->pkt_len = len;

@@ -22,6 +22,25 @@ payload_byte(uint32_t seq, uint32_t off)
 	return (uint8_t)(x ^ (x >> 8) ^ (x >> 16) ^ (x >> 24));
 }
 
+bool pkt_dst_mix;
+
+static const struct rte_ether_addr pkt_dst_mcast = {
+	.addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+static const struct rte_ether_addr pkt_dst_bcast = {
+	.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+/* With pkt_dst_mix, seq % 4 == 1 goes to a multicast, == 2 to the
+ * broadcast address; the others (and all without it) to a unicast one. */
+static const struct rte_ether_addr *
+pkt_dst_of(uint32_t seq)
+{
+	if (pkt_dst_mix && seq % 4 == 1)
+		return &pkt_dst_mcast;
+	if (pkt_dst_mix && seq % 4 == 2)
+		return &pkt_dst_bcast;
+	return &pkt_dst;
+}
+
 /* The exact frame a sender of (magic, seq, len) puts on the wire. */
 static void
 frame_fill(uint8_t *buf, uint32_t magic, uint32_t seq, uint32_t len)
@@ -31,7 +50,7 @@ frame_fill(uint8_t *buf, uint32_t magic, uint32_t seq, uint32_t len)
 	uint8_t *payload = (uint8_t *)(hdr + 1);
 	uint32_t off;
 
-	rte_ether_addr_copy(&pkt_dst, &eth->dst_addr);
+	rte_ether_addr_copy(pkt_dst_of(seq), &eth->dst_addr);
 	rte_ether_addr_copy(&pkt_src, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(PKT_ETHERTYPE);
 	hdr->magic = rte_cpu_to_be_32(magic);

@@ -8,6 +8,7 @@
 #ifndef PEER_PKT_H
 #define PEER_PKT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -29,6 +30,10 @@ struct pkt_hdr {
 } __rte_packed;
 
 #define PKT_MIN_FRAME	(RTE_ETHER_HDR_LEN + sizeof(struct pkt_hdr))
+
+/* Destination addresses mixed by seq: unicast, multicast, broadcast
+ * (see pkt.c); sender and receiver must agree. */
+extern bool pkt_dst_mix;
 
 /* What pkt_check() found in a good packet. */
 struct pkt_info {

@@ -11,12 +11,14 @@
  *   EVENT LSC up | EVENT QUEUE rxq=0 enable=1    (--events)
  *   LINK up | LINK down                          (link state, polled)
  *   IDLE bursts=1000 link=down                   (--burst-anytime)
- *   PROGRESS rx_ok=N                             (--progress N)
+ *   PROGRESS rx_ok=N | PROGRESS stale=N          (--progress N)
  *   DONE                                         (all sent and received)
  *   TX sent=N bytes=B filler=F echoed=E dropped=D
  *   RX ok=N bad=0 dup=0 missing=0 bytes=B filler=F
  *   STATS ipackets=.. opackets=.. ibytes=.. obytes=.. ...  (--stats)
  *   QSTATS q=0 ipackets=.. ibytes=.. opackets=.. obytes=..  (--stats, each queue)
+ *   XSTAT name=value                             (--xstats, one per xstat)
+ *   INTR sleeps=N wakeups=W timeouts=T           (--intr)
  *   RESULT pass | RESULT fail: reason
  *
  * Exit status 0 only if everything expected was sent and received intact.
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -40,6 +43,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_interrupts.h>
 
 #include "rte_eth_vhost.h"
 #include "pkt.h"
@@ -53,6 +57,8 @@
 #define PEER_IDLE_MILESTONE	1000	/* bursts with the link down */
 #define PEER_LINK_POLL_MS	10
 #define PEER_MAX_QUEUES		RTE_ETHDEV_QUEUE_STAT_CNTRS
+#define PEER_IDLE_BEFORE_SLEEP	64	/* empty loops before arming Rx interrupts */
+#define PEER_SLEEP_MS		60000	/* epoll bound: a kick or a signal ends it first */
 
 #define EV_LINK_UP		(1u << 8)
 
@@ -78,6 +84,18 @@ struct peer {
 	bool burst_anytime;
 	bool hold;
 	bool echo;
+	bool xstats;
+	bool wait_peer;			/* send data only after receiving a packet */
+	const char *rx_gate;		/* no rx_burst until this file exists */
+	bool peer_seen;
+	bool intr;			/* sleep on Rx interrupts when idle */
+	bool vlan;			/* tx: insert vlan_tci; rx: expect it stripped */
+	uint16_t vlan_tci;
+	uint32_t tx_base;		/* first sequence number sent */
+	uint32_t rx_base;		/* first sequence number expected */
+	uint32_t rx_max_size;		/* sizes above it are not expected (0: all) */
+	uint64_t pace_n;		/* pause pace_ms after every pace_n packets */
+	unsigned int pace_ms;
 	uint16_t nb_queues;
 
 	/* port */
@@ -116,6 +134,15 @@ struct peer {
 	uint64_t rx_dup;
 	uint64_t rx_bytes;
 	uint64_t rx_filler;
+	uint64_t rx_stale;		/* intact, below --rx-base */
+	uint64_t rx_stale_bytes;
+	uint64_t rx_multiseg;		/* received in more than one segment */
+	uint64_t rx_extbuf;		/* received in an external buffer */
+	uint64_t rx_expected;		/* packets --rx expects (see --rx-max-size) */
+
+	uint64_t pace_until;		/* no data sent before this tsc */
+	uint64_t idle_loops;
+	uint64_t sleeps, wakeups, timeouts;
 
 	uint64_t idle_bursts;
 	bool done;
@@ -147,7 +174,20 @@ usage(const char *prog)
 	       "  --burst-anytime   keep calling rx/tx bursts, with filler packets\n"
 	       "  --stats           print the port's counters at the end\n"
 	       "  --queues N        use N Rx/Tx queue pairs (default 1): data sent\n"
-	       "                    round robin per burst, echoes on their Rx queue\n",
+	       "                    round robin per burst, echoes on their Rx queue\n"
+	       "  --xstats          print every extended statistic at the end\n"
+	       "  --dst-mix         seq%%4==1: multicast, ==2: broadcast destination\n"
+	       "  --rx-gate FILE    no Rx burst until FILE exists; then print\n"
+	       "                    RXCOUNT q=Q n=N (rte_eth_rx_queue_count) per queue\n"
+	       "  --wait-peer       send only once a packet came from the peer (a\n"
+	       "                    virtio port discards what arrives while it starts)\n"
+	       "  --intr            when idle, sleep on Rx queue interrupts\n"
+	       "  --vlan TCI        tx: VLAN insert offload; rx: VLAN strip, expect TCI\n"
+	       "  --tx-base S       first sequence number sent (default 0)\n"
+	       "  --rx-base S       first sequence number expected; older intact\n"
+	       "                    packets count as stale\n"
+	       "  --rx-max-size L   do not expect the packets of sizes above L\n"
+	       "  --pace N,MS       pause MS ms after every N data packets sent\n",
 	       prog);
 }
 
@@ -191,6 +231,7 @@ parse_args(struct peer *p, int argc, char **argv)
 {
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
+	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_RX_GATE, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
 	       O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
@@ -207,6 +248,16 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "burst-anytime", no_argument, NULL, O_ANYTIME },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "xstats", no_argument, NULL, O_XSTATS },
+		{ "dst-mix", no_argument, NULL, O_DST_MIX },
+		{ "wait-peer", no_argument, NULL, O_WAIT_PEER },
+		{ "rx-gate", required_argument, NULL, O_RX_GATE },
+		{ "intr", no_argument, NULL, O_INTR },
+		{ "vlan", required_argument, NULL, O_VLAN },
+		{ "tx-base", required_argument, NULL, O_TX_BASE },
+		{ "rx-base", required_argument, NULL, O_RX_BASE },
+		{ "rx-max-size", required_argument, NULL, O_RX_MAX },
+		{ "pace", required_argument, NULL, O_PACE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -251,6 +302,39 @@ parse_args(struct peer *p, int argc, char **argv)
 			bad = parse_u64(optarg, PEER_MAX_QUEUES, &v) < 0 || v == 0 ? -1 : 0;
 			p->nb_queues = v;
 			break;
+		case O_XSTATS: p->xstats = true; break;
+		case O_DST_MIX: pkt_dst_mix = true; break;
+		case O_WAIT_PEER: p->wait_peer = true; break;
+		case O_RX_GATE: p->rx_gate = optarg; break;
+		case O_INTR: p->intr = true; break;
+		case O_VLAN:
+			bad = parse_u64(optarg, 0xffff, &v);
+			p->vlan = true;
+			p->vlan_tci = v;
+			break;
+		case O_TX_BASE:
+			bad = parse_u64(optarg, UINT32_MAX / 2, &v);
+			p->tx_base = v;
+			break;
+		case O_RX_BASE:
+			bad = parse_u64(optarg, UINT32_MAX / 2, &v);
+			p->rx_base = v;
+			break;
+		case O_RX_MAX:
+			bad = parse_u64(optarg, PKT_MAX_FRAME, &v);
+			p->rx_max_size = v;
+			break;
+		case O_PACE: {
+			uint32_t l[PEER_MAX_LIST];
+			unsigned int n;
+
+			bad = parse_list(optarg, l, &n, 1, UINT32_MAX);
+			if (!bad && n != 2)
+				bad = -1;
+			p->pace_n = l[0];
+			p->pace_ms = l[1];
+			break;
+		}
 		case O_HELP: usage(argv[0]); exit(0);
 		default: bad = -1; break;
 		}
@@ -439,6 +523,17 @@ port_setup(struct peer *p)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (p->vlan) {
+		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) ||
+		    !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT)) {
+			printf("RESULT fail: port has no VLAN strip/insert offload\n");
+			return -ENOTSUP;
+		}
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	}
+	if (p->intr)
+		conf.intr_conf.rxq = 1;
 	mtu = max_frame(p) - RTE_ETHER_HDR_LEN;
 	conf.rxmode.mtu = RTE_MAX(RTE_MIN(mtu, (uint32_t)info.max_mtu),
 			(uint32_t)info.min_mtu);
@@ -457,6 +552,9 @@ port_setup(struct peer *p)
 		ret = events_init(p);
 	if (ret == 0)
 		ret = rte_eth_dev_start(p->port);
+	for (q = 0; ret == 0 && p->intr && q < p->nb_queues; q++)
+		ret = rte_eth_dev_rx_intr_ctl_q(p->port, q, RTE_EPOLL_PER_THREAD,
+				RTE_INTR_EVENT_ADD, (void *)(uintptr_t)q);
 	if (ret == 0)
 		printf("READY port=%u driver=%s name=%s mtu=%u\n", p->port,
 			info.driver_name, rte_dev_name(info.device),
@@ -492,6 +590,40 @@ link_poll(struct peer *p, uint64_t now)
 }
 
 static void
+print_xstats(const struct peer *p)
+{
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *vals = NULL;
+	int n, i;
+
+	n = rte_eth_xstats_get_names(p->port, NULL, 0);
+	if (n > 0) {
+		names = calloc(n, sizeof(*names));
+		vals = calloc(n, sizeof(*vals));
+	}
+	if (n <= 0 || names == NULL || vals == NULL ||
+	    rte_eth_xstats_get_names(p->port, names, n) != n ||
+	    rte_eth_xstats_get(p->port, vals, n) != n) {
+		printf("XSTATS unavailable\n");
+	} else {
+		for (i = 0; i < n; i++)
+			printf("XSTAT %s=%" PRIu64 "\n", names[vals[i].id].name,
+				vals[i].value);
+		/* And what a reset leaves: every counter at 0. */
+		if (rte_eth_xstats_reset(p->port) == 0 &&
+		    rte_eth_xstats_get(p->port, vals, n) == n) {
+			int nonzero = 0;
+
+			for (i = 0; i < n; i++)
+				nonzero += vals[i].value != 0;
+			printf("XRESET nonzero=%d\n", nonzero);
+		}
+	}
+	free(names);
+	free(vals);
+}
+
+static void
 print_stats(const struct peer *p)
 {
 	struct rte_eth_stats s;
@@ -523,10 +655,30 @@ rx_one(struct peer *p, const struct rte_mbuf *m)
 
 	if (pkt_check(m, &info, why, sizeof(why)) < 0)
 		goto bad;
+	p->peer_seen = true;
+	if (p->vlan && (!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ||
+			m->vlan_tci != p->vlan_tci)) {
+		snprintf(why, sizeof(why), "seq %u: VLAN %s (tci %u), want tci %u stripped",
+			info.seq, m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED ?
+			"stripped" : "not stripped", m->vlan_tci, p->vlan_tci);
+		goto bad;
+	}
+	if (m->nb_segs > 1)
+		p->rx_multiseg++;
+	if (RTE_MBUF_HAS_EXTBUF(m))
+		p->rx_extbuf++;
 	if (info.magic == PKT_MAGIC_FILL) {
 		p->rx_filler++;
 		return false;
 	}
+	if (info.seq < p->rx_base) {
+		p->rx_stale++;
+		p->rx_stale_bytes += info.len;
+		if (p->progress && p->rx_stale % p->progress == 0)
+			printf("PROGRESS stale=%" PRIu64 "\n", p->rx_stale);
+		return false;
+	}
+	info.seq -= p->rx_base;
 	if (p->rx_n) {
 		if (info.seq >= p->rx_n) {
 			snprintf(why, sizeof(why), "seq %u beyond --rx", info.seq);
@@ -555,6 +707,21 @@ bad:
 	return false;
 }
 
+/* Once the gate file exists: say how many packets wait in each Rx queue,
+ * then receive as usual. */
+static bool
+rx_gate_open(struct peer *p)
+{
+	uint16_t q;
+
+	if (access(p->rx_gate, F_OK) != 0)
+		return false;
+	for (q = 0; q < p->nb_queues; q++)
+		printf("RXCOUNT q=%u n=%d\n", q, rte_eth_rx_queue_count(p->port, q));
+	p->rx_gate = NULL;
+	return true;
+}
+
 static unsigned int
 rx_step(struct peer *p)
 {
@@ -564,6 +731,8 @@ rx_step(struct peer *p)
 
 	if (p->echo && p->npend)
 		return 0;	/* send the echoes back first */
+	if (p->rx_gate != NULL && !rx_gate_open(p))
+		return 0;
 	p->next_rxq = (q + 1) % p->nb_queues;
 	n = rte_eth_rx_burst(p->port, q, pkts, PEER_BURST);
 	for (i = 0; i < n; i++) {
@@ -588,15 +757,26 @@ refill_data(struct peer *p)
 	uint32_t len;
 
 	p->pend_kind = PEND_DATA;
+	if (p->pace_n && rte_get_timer_cycles() < p->pace_until)
+		return;
 	while (p->npend < PEER_BURST && p->tx_seq < p->tx_n) {
 		len = size_of(p, p->tx_seq);
-		m = pkt_build(p->mp, PKT_MAGIC_DATA, p->tx_seq, len,
+		m = pkt_build(p->mp, PKT_MAGIC_DATA, p->tx_base + p->tx_seq, len,
 				segs_of(p, p->tx_seq));
 		if (m == NULL)
 			break;	/* pool empty: the ring still holds mbufs */
+		if (p->vlan) {
+			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+			m->vlan_tci = p->vlan_tci;
+		}
 		p->pend_len[p->npend] = len;
 		p->pend[p->npend++] = m;
 		p->tx_seq++;
+		if (p->pace_n && p->tx_seq % p->pace_n == 0) {
+			p->pace_until = rte_get_timer_cycles() +
+				rte_get_timer_hz() * p->pace_ms / 1000;
+			break;
+		}
 	}
 }
 
@@ -618,12 +798,18 @@ refill_filler(struct peer *p)
 static void
 refill(struct peer *p)
 {
-	bool may_send = p->link_up || !p->wait_link || p->burst_anytime;
+	bool may_send = (p->link_up || !p->wait_link || p->burst_anytime) &&
+		(p->peer_seen || !p->wait_peer);
 
 	p->pend_q = p->next_txq;
 	p->next_txq = (p->next_txq + 1) % p->nb_queues;
-	if (may_send && p->tx_seq < p->tx_n)
+	if (may_send && p->tx_seq < p->tx_n) {
 		refill_data(p);
+		/* Some PMDs (virtio) insert the VLAN tag in tx_prepare. */
+		if (p->vlan && p->npend &&
+		    rte_eth_tx_prepare(p->port, p->pend_q, p->pend, p->npend) != p->npend)
+			printf("TX prepare failed: %s\n", rte_strerror(rte_errno));
+	}
 	else if (p->burst_anytime)
 		refill_filler(p);
 }
@@ -696,7 +882,7 @@ pend_free(struct peer *p)
 static bool
 work_done(const struct peer *p)
 {
-	return p->tx_sent == p->tx_n && p->rx_ok >= p->rx_n;
+	return p->tx_sent == p->tx_n && p->rx_ok >= p->rx_expected;
 }
 
 static void
@@ -706,6 +892,28 @@ idle_burst_count(struct peer *p)
 		return;
 	if (++p->idle_bursts == PEER_IDLE_MILESTONE)
 		printf("IDLE bursts=%u link=down\n", PEER_IDLE_MILESTONE);
+}
+
+/* Arm every Rx queue's interrupt, sleep until the guest kicks one (or a
+ * bound, for quit and the deadline), disarm. */
+static void
+intr_sleep(struct peer *p)
+{
+	struct rte_epoll_event ev[PEER_MAX_QUEUES];
+	uint16_t q;
+	int n;
+
+	for (q = 0; q < p->nb_queues; q++)
+		rte_eth_dev_rx_intr_enable(p->port, q);
+	p->sleeps++;
+	n = rte_epoll_wait_interruptible(RTE_EPOLL_PER_THREAD, ev, p->nb_queues,
+			PEER_SLEEP_MS);
+	if (n > 0)
+		p->wakeups++;
+	else if (n == 0)
+		p->timeouts++;
+	for (q = 0; q < p->nb_queues; q++)
+		rte_eth_dev_rx_intr_disable(p->port, q);
 }
 
 static void
@@ -734,9 +942,23 @@ run(struct peer *p)
 		}
 		if (p->done && !p->hold && now >= linger_end)
 			break;
-		if (work == 0)
+		if (work == 0 && p->intr && ++p->idle_loops >= PEER_IDLE_BEFORE_SLEEP &&
+		    p->npend == 0 && p->tx_seq == p->tx_n) {
+			intr_sleep(p);
+			p->idle_loops = 0;
+		} else if (work == 0) {
 			rte_delay_us_sleep(p->idle_us);
+		} else {
+			p->idle_loops = 0;
+		}
 	}
+}
+
+/* Is the packet of (relative) sequence number seq expected at all? */
+static bool
+rx_expects(const struct peer *p, uint64_t seq)
+{
+	return p->rx_max_size == 0 || size_of(p, seq) <= p->rx_max_size;
 }
 
 /* Print the first ranges of sequence numbers expected but not received. */
@@ -747,10 +969,10 @@ report_missing(const struct peer *p)
 	unsigned int ranges = 0;
 
 	for (seq = 0; seq < p->rx_n && ranges < PEER_MAX_REPORTS; seq++) {
-		if (p->seen[seq])
+		if (p->seen[seq] || !rx_expects(p, seq))
 			continue;
 		first = seq;
-		while (seq + 1 < p->rx_n && !p->seen[seq + 1])
+		while (seq + 1 < p->rx_n && !p->seen[seq + 1] && rx_expects(p, seq + 1))
 			seq++;
 		printf("MISSING seq %" PRIu64 "..%" PRIu64 "\n", first, seq);
 		ranges++;
@@ -761,20 +983,28 @@ report_missing(const struct peer *p)
 static int
 report(const struct peer *p)
 {
-	uint64_t missing = p->rx_n > p->rx_ok ? p->rx_n - p->rx_ok : 0;
+	uint64_t missing = p->rx_expected > p->rx_ok ? p->rx_expected - p->rx_ok : 0;
 	const char *why = NULL;
 
 	printf("TX sent=%" PRIu64 " bytes=%" PRIu64 " filler=%" PRIu64
 	       " echoed=%" PRIu64 " dropped=%" PRIu64 "\n",
 	       p->tx_sent, p->tx_bytes, p->filler_sent, p->echoed, p->dropped);
 	printf("RX ok=%" PRIu64 " bad=%" PRIu64 " dup=%" PRIu64
-	       " missing=%" PRIu64 " bytes=%" PRIu64 " filler=%" PRIu64 "\n",
+	       " missing=%" PRIu64 " bytes=%" PRIu64 " filler=%" PRIu64
+	       " stale=%" PRIu64 " stale_bytes=%" PRIu64 " multiseg=%" PRIu64
+	       " extbuf=%" PRIu64 "\n",
 	       p->rx_ok, p->rx_bad, p->rx_dup, missing, p->rx_bytes,
-	       p->rx_filler);
+	       p->rx_filler, p->rx_stale, p->rx_stale_bytes, p->rx_multiseg,
+	       p->rx_extbuf);
 	if (missing)
 		report_missing(p);
 	if (p->stats)
 		print_stats(p);
+	if (p->xstats)
+		print_xstats(p);
+	if (p->intr)
+		printf("INTR sleeps=%" PRIu64 " wakeups=%" PRIu64 " timeouts=%" PRIu64 "\n",
+			p->sleeps, p->wakeups, p->timeouts);
 	if (p->tx_sent != p->tx_n)
 		why = "not everything was sent";
 	else if (missing)
@@ -803,9 +1033,13 @@ peer_init(struct peer *p)
 		return -1;
 	}
 	if (p->rx_n) {
+		uint64_t seq;
+
 		p->seen = calloc(p->rx_n, 1);
 		if (p->seen == NULL)
 			return -1;
+		for (seq = 0; seq < p->rx_n; seq++)
+			p->rx_expected += rx_expects(p, seq);
 	}
 	if (port_setup(p) < 0) {
 		printf("RESULT fail: port %u set-up failed\n", p->port);

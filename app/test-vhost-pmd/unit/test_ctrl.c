@@ -900,7 +900,7 @@ test_ctrl_rarp(void)
 	if (tx_check(pkts[1], 200, 62, 1) < 0 || tx_check(pkts[2], 300, 63, 1) < 0)
 		goto fail;
 	free_pkts(pkts, 3);
-	CHECK_EQ(q->pkts, 4);
+	CHECK_EQ(q->st.pkts, 4);
 	CHECK(tx_post(&t, 100, 64, NULL, false) >= 0);
 	CHECK_EQ(eth_vhost_rx_burst(q, pkts, 8), 1);
 	if (tx_check(pkts[0], 100, 64, 1) < 0)

@@ -2,7 +2,7 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * net_vhost devargs: iface=<path>,queues=<1..128>,client=<0|1>,tso=<0|1>,
- * legacy-ol-flags=<0|1>.
+ * legacy-ol-flags=<0|1>,linear-buffer=<0|1>,ext-buffer=<0|1>.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,14 +18,14 @@
 #define ARG_CLIENT	"client"
 #define ARG_TSO		"tso"
 #define ARG_LEGACY_OL	"legacy-ol-flags"
+#define ARG_LINEAR	"linear-buffer"
+#define ARG_EXTBUF	"ext-buffer"
 
 /* Keys of DPDK's net_vhost that we recognise but do not implement: refusing
  * them beats silently running with a different configuration. */
 static const char * const unsupported_keys[] = {
 	"iommu-support",
 	"postcopy-support",
-	"linear-buffer",
-	"ext-buffer",
 	"dequeue-zero-copy",
 	NULL,
 };
@@ -97,6 +97,7 @@ bad:
 	return -EINVAL;
 }
 
+/* A boolean devarg: exactly "0" or "1". */
 static int
 parse_bool(const char *key, const char *value, bool *out)
 {
@@ -111,7 +112,8 @@ parse_bool(const char *key, const char *value, bool *out)
 	return 0;
 }
 
-enum arg_key { KEY_IFACE, KEY_QUEUES, KEY_CLIENT, KEY_TSO, KEY_LEGACY_OL, KEY_COUNT };
+enum arg_key { KEY_IFACE, KEY_QUEUES, KEY_CLIENT, KEY_TSO, KEY_LEGACY_OL, KEY_LINEAR,
+	KEY_EXTBUF, KEY_COUNT };
 
 static const char * const supported_keys[KEY_COUNT] = {
 	[KEY_IFACE] = ARG_IFACE,
@@ -119,6 +121,8 @@ static const char * const supported_keys[KEY_COUNT] = {
 	[KEY_CLIENT] = ARG_CLIENT,
 	[KEY_TSO] = ARG_TSO,
 	[KEY_LEGACY_OL] = ARG_LEGACY_OL,
+	[KEY_LINEAR] = ARG_LINEAR,
+	[KEY_EXTBUF] = ARG_EXTBUF,
 };
 
 /* Dispatch one key=value pair. seen[] catches a key given twice. */
@@ -137,7 +141,7 @@ parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
 		else
 			VHOST_LOG(ERR, "unknown devarg '%s' (valid: "
 				ARG_IFACE ", " ARG_QUEUES ", " ARG_CLIENT ", "
-				ARG_TSO ", " ARG_LEGACY_OL ")",
+				ARG_TSO ", " ARG_LEGACY_OL ", " ARG_LINEAR ", " ARG_EXTBUF ")",
 				key);
 		return -EINVAL;
 	}
@@ -159,8 +163,12 @@ parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
 		return parse_bool(key, value, &out->client);
 	case KEY_TSO:
 		return parse_bool(key, value, &out->tso);
-	default:
+	case KEY_LEGACY_OL:
 		return parse_bool(key, value, &out->legacy_ol_flags);
+	case KEY_LINEAR:
+		return parse_bool(key, value, &out->linear_buf);
+	default:
+		return parse_bool(key, value, &out->ext_buf);
 	}
 }
 
@@ -194,6 +202,11 @@ eth_vhost_args_parse(const char *name, const char *args,
 
 	if (!seen[KEY_IFACE]) {
 		VHOST_LOG(ERR, "%s: devarg '" ARG_IFACE "' is required (the vhost-user socket path)",
+			name);
+		return -EINVAL;
+	}
+	if (out->linear_buf && out->ext_buf) {
+		VHOST_LOG(ERR, "%s: devargs '" ARG_LINEAR "' and '" ARG_EXTBUF "' exclude each other (drop or attach a big packet?)",
 			name);
 		return -EINVAL;
 	}

@@ -49,6 +49,9 @@ queue_update(struct eth_vhost_queue *q, bool allow, int vid)
 	if (q == NULL)
 		return;
 	if (allow) {
+		/* The library counts drops per guest vring, from 0 for a new
+		 * connection on a reused vid: restart from its count now. */
+		q->lib_drops_seen = vhu_vring_drops(vid, q->vring);
 		q->vid = vid;
 		eth_vhost_queue_allow(q);
 	} else {
@@ -68,54 +71,6 @@ queues_update(struct pmd_internal *internal)
 	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
 		queue_update(internal->rxqs[i], allow, internal->vid);
 		queue_update(internal->txqs[i], allow, internal->vid);
-	}
-}
-
-/* The library's drop counter for q's vring under vid (0 if none): bad
- * guest Tx headers on an Rx queue, offloads the guest cannot take on a Tx
- * queue. */
-static uint64_t
-queue_lib_errors(const struct eth_vhost_queue *q, int vid)
-{
-	struct vhu_vring_stats st;
-
-	if (vid < 0 || vhu_get_vring_stats(vid, q->vring, &st) < 0)
-		return 0;
-	return q->vring & 1 ? st.tx_bad_hdr : st.rx_ol_dropped;
-}
-
-/* Lock held: start (attach) or stop (detach) counting q's library drops. */
-static void
-queue_lib_errors_track(struct eth_vhost_queue *q, int vid, bool attach)
-{
-	if (q == NULL)
-		return;
-	if (attach)
-		q->lib_err_at_attach = queue_lib_errors(q, vid);
-	else
-		q->lib_err_carry += queue_lib_errors(q, vid) - q->lib_err_at_attach;
-}
-
-/* Lock held: every library drop of q since it was set up. */
-static uint64_t
-queue_lib_errors_total(const struct pmd_internal *internal,
-	const struct eth_vhost_queue *q)
-{
-	uint64_t n = q->lib_err_carry;
-
-	if (internal->attached)
-		n += queue_lib_errors(q, internal->vid) - q->lib_err_at_attach;
-	return n;
-}
-
-static void
-queues_lib_errors_track(struct pmd_internal *internal, bool attach)
-{
-	unsigned int i;
-
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		queue_lib_errors_track(internal->rxqs[i], internal->vid, attach);
-		queue_lib_errors_track(internal->txqs[i], internal->vid, attach);
 	}
 }
 
@@ -167,7 +122,6 @@ new_device(int vid)
 	}
 	__atomic_store_n(&internal->vid, vid, __ATOMIC_RELEASE);
 	__atomic_store_n(&internal->attached, true, __ATOMIC_RELEASE);
-	queues_lib_errors_track(internal, true);
 	queues_update(internal);
 	link_set(dev, true);
 	pthread_mutex_unlock(&internal->lock);
@@ -191,6 +145,8 @@ vrings_disable_all(struct pmd_internal *internal)
 			continue;
 		internal->vring_enabled[v] = false;
 		eth_vhost_events_push(&internal->events, v / 2, v & 1, false);
+		if (v & 1)
+			eth_vhost_intr_kickfd_update(internal, v / 2, -1, false);
 		n++;
 	}
 	return n;
@@ -216,7 +172,6 @@ destroy_device(int vid)
 	}
 	/* The library may reuse vid once we return: every burst must be out
 	 * and none may start again with it. */
-	queues_lib_errors_track(internal, false);
 	__atomic_store_n(&internal->attached, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&internal->vid, -1, __ATOMIC_RELEASE);
 	queues_update(internal);
@@ -261,6 +216,8 @@ vring_state_changed(int vid, uint16_t vring, int enable)
 	}
 	internal->vring_enabled[vring] = on;
 	eth_vhost_events_push(&internal->events, vring / 2, vring & 1, on);
+	if (vring & 1)		/* the guest's Tx vring: our Rx queue */
+		eth_vhost_intr_kickfd_update(internal, vring / 2, vid, on);
 	pthread_mutex_unlock(&internal->lock);
 
 	VHOST_LOG(INFO, "%s: %s queue %u %s", dev->data->name,
@@ -318,12 +275,9 @@ eth_vhost_dev_configure(struct rte_eth_dev *dev)
 			dev->data->nb_tx_queues, max);
 		return -EINVAL;
 	}
-	if (dev->data->dev_conf.intr_conf.rxq) {
-		VHOST_LOG(ERR, "%s: Rx queue interrupts are not supported",
-			dev->data->name);
-		return -ENOTSUP;
-	}
 	rx_sw_csum_update(dev);
+	internal->vlan_strip = (dev->data->dev_conf.rxmode.offloads &
+			RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
 	return 0;
 }
 
@@ -343,10 +297,18 @@ eth_vhost_dev_start(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
 
+	int ret = 0;
+
 	pthread_mutex_lock(&internal->lock);
-	internal->started = true;
-	queues_update(internal);
+	if (dev->data->dev_conf.intr_conf.rxq)
+		ret = eth_vhost_intr_install(dev);
+	if (ret == 0) {
+		internal->started = true;
+		queues_update(internal);
+	}
 	pthread_mutex_unlock(&internal->lock);
+	if (ret < 0)
+		return ret;
 	queue_states_set(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
@@ -409,6 +371,7 @@ static int
 eth_vhost_dev_close(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
+	unsigned int i;
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY || internal == NULL)
@@ -426,6 +389,11 @@ eth_vhost_dev_close(struct rte_eth_dev *dev)
 		internal->registered = false;
 	}
 	queues_free_all(dev);
+	pthread_mutex_lock(&internal->lock);
+	eth_vhost_intr_uninstall(dev);
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++)
+		eth_vhost_intr_kickfd_update(internal, i, -1, false);
+	pthread_mutex_unlock(&internal->lock);
 	pthread_mutex_destroy(&internal->lock);
 	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port(). */
 	return 0;
@@ -486,8 +454,12 @@ eth_vhost_dev_infos_get(struct rte_eth_dev *dev,
 	info->max_rx_queues = internal->args.queues;
 	info->max_tx_queues = internal->args.queues;
 	info->min_rx_bufsize = 0;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | rx_offload_capa(internal);
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | tx_offload_capa(internal);
+	info->min_mtu = ETH_VHOST_MIN_MTU;
+	info->max_mtu = ETH_VHOST_MAX_MTU;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER |
+		RTE_ETH_RX_OFFLOAD_VLAN_STRIP | rx_offload_capa(internal);
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+		RTE_ETH_TX_OFFLOAD_VLAN_INSERT | tx_offload_capa(internal);
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
 	return 0;
 }
@@ -518,8 +490,6 @@ queue_install(struct pmd_internal *internal, struct eth_vhost_queue **slot,
 {
 	pthread_mutex_lock(&internal->lock);
 	q->vid = internal->vid;
-	if (internal->attached)
-		queue_lib_errors_track(q, internal->vid, true);
 	*slot = q;
 	pthread_mutex_unlock(&internal->lock);
 }
@@ -527,8 +497,7 @@ queue_install(struct pmd_internal *internal, struct eth_vhost_queue **slot,
 static int
 eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 	uint16_t nb_desc __rte_unused, unsigned int socket_id,
-	const struct rte_eth_rxconf *conf __rte_unused,
-	struct rte_mempool *mp)
+	const struct rte_eth_rxconf *conf, struct rte_mempool *mp)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
 	struct eth_vhost_queue *q;
@@ -540,6 +509,8 @@ eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 		return -ENOMEM;
 	q->mb_pool = mp;
 	q->rx_sw_csum = rx_sw_csum_wanted(dev);
+	q->vlan_strip = internal->vlan_strip ||
+		(conf != NULL && (conf->offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP));
 	queue_install(internal, &internal->rxqs[queue_id], q);
 	dev->data->rx_queues[queue_id] = q;
 	return 0;
@@ -597,84 +568,6 @@ eth_vhost_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
 			__ATOMIC_ACQUIRE));
 }
 
-/* A counter's value since the last stats_reset. */
-static inline uint64_t
-counter_read(const uint64_t *counter, uint64_t base)
-{
-	return __atomic_load_n(counter, __ATOMIC_RELAXED) - base;
-}
-
-static int
-eth_vhost_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
-{
-	struct pmd_internal *internal = dev->data->dev_private;
-	struct eth_vhost_queue *q;
-	uint64_t pkts, bytes;
-	unsigned int i;
-
-	pthread_mutex_lock(&internal->lock);
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		q = internal->rxqs[i];
-		if (q == NULL)
-			continue;
-		pkts = counter_read(&q->pkts, q->pkts_base);
-		bytes = counter_read(&q->bytes, q->bytes_base);
-		stats->ipackets += pkts;
-		stats->ibytes += bytes;
-		stats->ierrors += queue_lib_errors_total(internal, q) - q->lib_err_base;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_ipackets[i] = pkts;
-			stats->q_ibytes[i] = bytes;
-		}
-	}
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		q = internal->txqs[i];
-		if (q == NULL)
-			continue;
-		pkts = counter_read(&q->pkts, q->pkts_base);
-		bytes = counter_read(&q->bytes, q->bytes_base);
-		stats->opackets += pkts;
-		stats->obytes += bytes;
-		stats->oerrors += counter_read(&q->missed, q->missed_base) +
-			queue_lib_errors_total(internal, q) - q->lib_err_base;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_opackets[i] = pkts;
-			stats->q_obytes[i] = bytes;
-		}
-	}
-	pthread_mutex_unlock(&internal->lock);
-	stats->imissed = 0;
-	return 0;
-}
-
-/* The bursts own the counters (single writer, no atomics on the data
- * path): reset records where they are instead of writing them. */
-static void
-queue_stats_reset(const struct pmd_internal *internal, struct eth_vhost_queue *q)
-{
-	if (q == NULL)
-		return;
-	q->lib_err_base = queue_lib_errors_total(internal, q);
-	q->pkts_base = __atomic_load_n(&q->pkts, __ATOMIC_RELAXED);
-	q->bytes_base = __atomic_load_n(&q->bytes, __ATOMIC_RELAXED);
-	q->missed_base = __atomic_load_n(&q->missed, __ATOMIC_RELAXED);
-}
-
-static int
-eth_vhost_stats_reset(struct rte_eth_dev *dev)
-{
-	struct pmd_internal *internal = dev->data->dev_private;
-	unsigned int i;
-
-	pthread_mutex_lock(&internal->lock);
-	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		queue_stats_reset(internal, internal->rxqs[i]);
-		queue_stats_reset(internal, internal->txqs[i]);
-	}
-	pthread_mutex_unlock(&internal->lock);
-	return 0;
-}
-
 /* The guest sees every packet we give it: filtering modes are accepted. */
 static int
 eth_vhost_mode_noop(struct rte_eth_dev *dev __rte_unused)
@@ -682,16 +575,71 @@ eth_vhost_mode_noop(struct rte_eth_dev *dev __rte_unused)
 	return 0;
 }
 
+/*
+ * The MTU the frontend set (VIRTIO_NET_F_MTU), 0 if none is known.
+ * HOOK: the library does not expose it yet; once it has vhu_get_mtu(vid),
+ * return that here (0 while no guest is attached) and mtu_set honours it.
+ */
+static uint16_t
+frontend_mtu(struct pmd_internal *internal __rte_unused)
+{
+	return 0;
+}
+
 static int
 eth_vhost_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
+	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t fe_mtu;
+
 	if (mtu < ETH_VHOST_MIN_MTU || mtu > ETH_VHOST_MAX_MTU) {
 		VHOST_LOG(ERR, "%s: MTU %u out of range %u..%u",
 			dev->data->name, mtu, ETH_VHOST_MIN_MTU,
 			ETH_VHOST_MAX_MTU);
 		return -EINVAL;
 	}
+	fe_mtu = frontend_mtu(internal);
+	if (fe_mtu != 0 && mtu > fe_mtu) {
+		VHOST_LOG(ERR, "%s: MTU %u is above the %u the frontend set",
+			dev->data->name, mtu, fe_mtu);
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* RTE_ETH_VLAN_STRIP_MASK: turn stripping on or off on every Rx queue.
+ * Filtering and extended VLANs are not offered (dev_infos_get). */
+static int
+eth_vhost_vlan_offload_set(struct rte_eth_dev *dev, int mask)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	unsigned int i;
+
+	if (!(mask & RTE_ETH_VLAN_STRIP_MASK))
+		return 0;
+	pthread_mutex_lock(&internal->lock);
+	internal->vlan_strip = (dev->data->dev_conf.rxmode.offloads &
+			RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++)
+		if (internal->rxqs[i] != NULL)	/* a flag the burst reads once */
+			__atomic_store_n(&internal->rxqs[i]->vlan_strip,
+				internal->vlan_strip, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&internal->lock);
+	return 0;
+}
+
+/* Packets waiting in the guest's Tx ring for this Rx queue. */
+static uint32_t
+eth_vhost_rx_queue_count(void *rxq)
+{
+	struct eth_vhost_queue *q = rxq;
+	int n;
+
+	if (!eth_vhost_queue_enter(q))
+		return 0;
+	n = vhu_vring_avail_count(q->vid, q->vring);
+	eth_vhost_queue_leave(q);
+	return n < 0 ? 0 : (uint32_t)n;
 }
 
 static const struct eth_dev_ops eth_vhost_ops = {
@@ -708,11 +656,17 @@ static const struct eth_dev_ops eth_vhost_ops = {
 	.link_update = eth_vhost_link_update,
 	.stats_get = eth_vhost_stats_get,
 	.stats_reset = eth_vhost_stats_reset,
+	.xstats_get = eth_vhost_xstats_get,
+	.xstats_get_names = eth_vhost_xstats_get_names,
+	.xstats_reset = eth_vhost_xstats_reset,
 	.promiscuous_enable = eth_vhost_mode_noop,
 	.promiscuous_disable = eth_vhost_mode_noop,
 	.allmulticast_enable = eth_vhost_mode_noop,
 	.allmulticast_disable = eth_vhost_mode_noop,
 	.mtu_set = eth_vhost_mtu_set,
+	.vlan_offload_set = eth_vhost_vlan_offload_set,
+	.rx_queue_intr_enable = eth_vhost_rx_intr_enable,
+	.rx_queue_intr_disable = eth_vhost_rx_intr_disable,
 };
 
 /* ------------------------------------------------------------ probe/remove */
@@ -721,7 +675,13 @@ static void
 internal_init(struct pmd_internal *internal, const struct eth_vhost_args *args)
 {
 	internal->args = *args;
+	unsigned int i;
+
 	internal->vid = -1;
+	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
+		internal->rxintr[i].epfd = -1;
+		internal->rxintr[i].kickfd = -1;
+	}
 	pthread_mutex_init(&internal->lock, NULL);
 	eth_vhost_events_init(&internal->events);
 }
@@ -730,15 +690,12 @@ internal_init(struct pmd_internal *internal, const struct eth_vhost_args *args)
 static uint64_t
 reg_flags(const struct eth_vhost_args *args)
 {
-	uint64_t flags = VHU_REG_CSUM;
-
-	if (args->client)
-		flags |= VHU_REG_CLIENT;
-	if (args->tso)
-		flags |= VHU_REG_TSO;
-	if (args->legacy_ol_flags)
-		flags |= VHU_REG_LEGACY_OL_FLAGS;
-	return flags;
+	return VHU_REG_CSUM |
+		(args->client ? VHU_REG_CLIENT : 0) |
+		(args->tso ? VHU_REG_TSO : 0) |
+		(args->legacy_ol_flags ? VHU_REG_LEGACY_OL_FLAGS : 0) |
+		(args->linear_buf ? VHU_REG_LINEAR_BUF : 0) |
+		(args->ext_buf ? VHU_REG_EXTBUF : 0);
 }
 
 static int
@@ -789,12 +746,13 @@ eth_vhost_probe(struct rte_vdev_device *vdev)
 	dev->dev_ops = &eth_vhost_ops;
 	dev->rx_pkt_burst = eth_vhost_rx_burst;
 	dev->tx_pkt_burst = eth_vhost_tx_burst;
+	dev->rx_queue_count = eth_vhost_rx_queue_count;
 
 	/* Callbacks may run from here on, on the library's thread. */
 	ret = vhu_driver_register(args.iface, reg_flags(&args),
 			args.queues, &eth_vhost_vhu_ops, dev);
 	if (ret < 0) {
-		VHOST_LOG(ERR, "%s: cannot %s vhost-user socket '%s': %s", name,
+		VHOST_LOG(ERR, "%s: devarg 'iface': cannot %s vhost-user socket '%s': %s", name,
 			args.client ? "connect to" : "listen on", args.iface,
 			strerror(-ret));
 		pthread_mutex_destroy(&internal->lock);
@@ -837,4 +795,6 @@ RTE_PMD_REGISTER_PARAM_STRING(net_vhost,
 	"queues=<1..128> "
 	"client=<0|1> "
 	"tso=<0|1> "
-	"legacy-ol-flags=<0|1>");
+	"legacy-ol-flags=<0|1> "
+	"linear-buffer=<0|1> "
+	"ext-buffer=<0|1>");

@@ -53,6 +53,8 @@ struct eth_vhost_args {
 	bool client;
 	bool tso;		/* offer TSO features to the guest */
 	bool legacy_ol_flags;	/* guest Tx offloads as RTE_MBUF_F_TX_* */
+	bool linear_buf;	/* never chain on dequeue: drop what does not fit */
+	bool ext_buf;		/* external buffer instead of a chain */
 };
 
 /* Parse a net_vhost devargs string. 0, or -EINVAL after logging which key
@@ -76,6 +78,34 @@ ETH_VHOST_INTERNAL void eth_vhost_events_push(struct eth_vhost_events *ev,
 
 /* ------------------------------------------------------------------ queues */
 
+/* Frame size buckets of the xstats (frame without CRC, as in the mbuf). */
+enum eth_vhost_size_bucket {
+	SIZE_UNDERSIZE,		/* < 64 */
+	SIZE_64,
+	SIZE_65_127,
+	SIZE_128_255,
+	SIZE_256_511,
+	SIZE_512_1023,
+	SIZE_1024_1518,
+	SIZE_1519_MAX,
+	SIZE_BUCKETS,
+};
+
+/* Per-queue counters. Written by the queue's burst only (one lcore), read
+ * by stats/xstats on other threads: whole-word relaxed stores, no atomics. */
+struct eth_vhost_qstats {
+	uint64_t pkts;			/* good packets */
+	uint64_t bytes;			/* good bytes */
+	uint64_t missed;		/* tx: not taken (guest ring full, no guest) */
+	uint64_t errors;		/* dropped by the library (vhu_vring_drops());
+					 * tx also: VLAN insertion impossible */
+	uint64_t multicast;		/* broadcast not included */
+	uint64_t broadcast;
+	uint64_t size[SIZE_BUCKETS];
+};
+
+#define ETH_VHOST_QSTATS_WORDS (sizeof(struct eth_vhost_qstats) / sizeof(uint64_t))
+
 struct eth_vhost_queue {
 	/* Read by every burst. */
 	uint32_t allow_queuing;		/* control path: bursts may enter */
@@ -85,22 +115,14 @@ struct eth_vhost_queue {
 	uint16_t port;
 	struct rte_mempool *mb_pool;	/* rx only */
 	bool rx_sw_csum;		/* rx: complete guest partial checksums */
+	bool vlan_strip;		/* rx: RTE_ETH_RX_OFFLOAD_VLAN_STRIP */
+	uint64_t lib_drops_seen;	/* library drop counter last read */
 
 	/* Written by the burst only; read by stats_get. */
-	uint64_t pkts;
-	uint64_t bytes;
-	uint64_t missed;
+	struct eth_vhost_qstats st;
 
 	/* Control path: counter values at the last stats_reset. */
-	uint64_t pkts_base __rte_cache_aligned;
-	uint64_t bytes_base;
-	uint64_t missed_base;
-	/* Packets the library dropped on this queue's vring (bad guest Tx
-	 * header / offload the guest cannot take): its per-vid counter,
-	 * carried over detaches. Under pmd_internal.lock. */
-	uint64_t lib_err_carry;		/* from earlier attachments */
-	uint64_t lib_err_at_attach;	/* library counter when vid attached */
-	uint64_t lib_err_base;		/* total at the last stats_reset */
+	struct eth_vhost_qstats base __rte_cache_aligned;
 } __rte_cache_aligned;
 
 /*
@@ -186,7 +208,33 @@ struct pmd_internal {
 	bool vring_enabled[2 * ETH_VHOST_MAX_QUEUES];
 
 	struct eth_vhost_events events;
+
+	/* Rx interrupts (intr.c): per Rx queue proxy epoll and kick fd. */
+	struct eth_vhost_rxintr {
+		int epfd;	/* the queue's interrupt fd; -1: none */
+		int kickfd;	/* our dup of the guest's kick fd; -1: none */
+	} rxintr[ETH_VHOST_MAX_QUEUES];
+	uint16_t nb_intr;	/* Rx queues with a proxy */
+	bool vlan_strip;	/* RTE_ETH_RX_OFFLOAD_VLAN_STRIP configured */
 };
+
+/* intr.c. Called with internal->lock held, except the two ops. */
+ETH_VHOST_INTERNAL int eth_vhost_intr_install(struct rte_eth_dev *dev);
+ETH_VHOST_INTERNAL void eth_vhost_intr_uninstall(struct rte_eth_dev *dev);
+ETH_VHOST_INTERNAL void eth_vhost_intr_kickfd_update(struct pmd_internal *internal,
+		uint16_t qid, int vid, bool enabled);
+ETH_VHOST_INTERNAL int eth_vhost_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid);
+ETH_VHOST_INTERNAL int eth_vhost_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid);
+
+/* stats.c: ethdev stats and xstats ops. */
+ETH_VHOST_INTERNAL int eth_vhost_stats_get(struct rte_eth_dev *dev,
+		struct rte_eth_stats *stats);
+ETH_VHOST_INTERNAL int eth_vhost_stats_reset(struct rte_eth_dev *dev);
+ETH_VHOST_INTERNAL int eth_vhost_xstats_get_names(struct rte_eth_dev *dev,
+		struct rte_eth_xstat_name *names, unsigned int limit);
+ETH_VHOST_INTERNAL int eth_vhost_xstats_get(struct rte_eth_dev *dev,
+		struct rte_eth_xstat *xstats, unsigned int limit);
+ETH_VHOST_INTERNAL int eth_vhost_xstats_reset(struct rte_eth_dev *dev);
 
 /* The private data of port_id if it is a net_vhost port, else NULL. */
 ETH_VHOST_INTERNAL struct pmd_internal *eth_vhost_internal_get(uint16_t port_id);

@@ -5,11 +5,15 @@
  * Tx queue i fills the guest's receive vring 2*i. Safe to call at any time:
  * a queue the control path has not opened (no guest, port stopped, guest
  * reconfiguring or gone) just returns 0.
+ *
+ * Counters are summed per burst in locals and stored once per burst (see
+ * struct eth_vhost_qstats): no atomic read-modify-write, no shared line.
  */
 #include <rte_ip.h>
 #include <rte_mbuf_ptype.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
+#include <rte_ether.h>
 
 #include "eth_vhost.h"
 
@@ -17,12 +21,69 @@
  * depend on how many packets the library handles in one go. */
 #define ETH_VHOST_MAX_BURST 32
 
+static __rte_always_inline unsigned int
+size_bucket(uint32_t len)
+{
+	if (len < 64)
+		return SIZE_UNDERSIZE;
+	if (len == 64)
+		return SIZE_64;
+	if (len < 1024)		/* 65..127 -> 2, ..., 512..1023 -> 5 */
+		return 32 - __builtin_clz(len) - 5;
+	return len <= 1518 ? SIZE_1024_1518 : SIZE_1519_MAX;
+}
+
+/* Account one good packet in the burst's local counters. */
+static __rte_always_inline void
+burst_count(struct eth_vhost_qstats *b, const struct rte_mbuf *m)
+{
+	const struct rte_ether_addr *dst;
+
+	b->bytes += m->pkt_len;
+	b->size[size_bucket(m->pkt_len)]++;
+	if (unlikely(m->data_len < RTE_ETHER_ADDR_LEN))
+		return;
+	dst = rte_pktmbuf_mtod(m, const struct rte_ether_addr *);
+	if (unlikely(rte_is_multicast_ether_addr(dst))) {
+		if (rte_is_broadcast_ether_addr(dst))
+			b->broadcast++;
+		else
+			b->multicast++;
+	}
+}
+
+/* Add a burst's local counters to the queue's: one store per counter. */
+static __rte_always_inline void
+burst_commit(struct eth_vhost_qstats *q, const struct eth_vhost_qstats *b)
+{
+	const uint64_t *src = (const uint64_t *)b;
+	uint64_t *dst = (uint64_t *)q;
+	unsigned int i;
+
+	for (i = 0; i < ETH_VHOST_QSTATS_WORDS; i++)
+		if (src[i])
+			eth_vhost_counter_add(&dst[i], src[i]);
+}
+
+/* Packets the library dropped on this queue's vring since the last look:
+ * linear-buffer and bad guest Tx headers on an Rx queue, offloads the
+ * guest cannot take on a Tx queue. Errors of the queue either way. */
+static __rte_always_inline uint64_t
+lib_drops(struct eth_vhost_queue *q)
+{
+	uint64_t now = vhu_vring_drops(q->vid, q->vring);
+	uint64_t n = now - q->lib_drops_seen;
+
+	q->lib_drops_seen = now;
+	return n;
+}
+
 uint16_t
 eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct eth_vhost_queue *q = rxq;
+	struct eth_vhost_qstats b = { 0 };
 	uint16_t nb_rx = 0;
-	uint64_t bytes = 0;
 	uint16_t i;
 
 	if (unlikely(!eth_vhost_queue_enter(q)))
@@ -41,18 +102,25 @@ eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (got < want)
 			break;
 	}
+	b.errors = lib_drops(q);
 	eth_vhost_queue_leave(q);
 
 	for (i = 0; i < nb_rx; i++) {
-		pkts[i]->port = q->port;
-		bytes += pkts[i]->pkt_len;
+		struct rte_mbuf *m = pkts[i];
+
+		m->port = q->port;
+		/* Before the VLAN strip: l2_len covers the tag. */
 		if (unlikely(q->rx_sw_csum) &&
-		    (pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 		    RTE_MBUF_F_RX_L4_CKSUM_NONE)
-			eth_vhost_rx_sw_csum(pkts[i]);
+			eth_vhost_rx_sw_csum(m);
+		/* No tag: a no-op. Too short for one: not looked at. */
+		if (q->vlan_strip && m->data_len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr))
+			rte_vlan_strip(m);
+		burst_count(&b, m);
 	}
-	eth_vhost_counter_add(&q->pkts, nb_rx);
-	eth_vhost_counter_add(&q->bytes, bytes);
+	b.pkts = nb_rx;
+	burst_commit(&q->st, &b);
 	return nb_rx;
 }
 
@@ -92,37 +160,61 @@ eth_vhost_rx_sw_csum(struct rte_mbuf *m)
 		RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 }
 
+/*
+ * Insert the VLAN tag of every packet that asks for it (RTE_MBUF_F_TX_VLAN)
+ * among pkts[0..n). Returns how many from the start are ready to go; the
+ * one after them, if any, cannot take a tag (shared or no headroom).
+ */
+static __rte_always_inline uint16_t
+tx_vlan_insert(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (unlikely(pkts[i]->ol_flags & RTE_MBUF_F_TX_VLAN) &&
+		    rte_vlan_insert(&pkts[i]) < 0)
+			break;
+	return i;
+}
+
 uint16_t
 eth_vhost_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct eth_vhost_queue *q = txq;
-	uint16_t nb_tx = 0;
-	uint64_t bytes = 0;
-	uint16_t i;
+	struct eth_vhost_qstats b = { 0 };
+	uint16_t nb_tx = 0, sent_ok = 0, i;
 
 	if (likely(eth_vhost_queue_enter(q))) {
 		while (nb_tx < nb_pkts) {
 			uint16_t want = RTE_MIN(nb_pkts - nb_tx,
 					ETH_VHOST_MAX_BURST);
+			uint16_t ready = tx_vlan_insert(&pkts[nb_tx], want);
 			uint16_t sent;
 
+			if (unlikely(ready == 0)) {
+				/* Taken and dropped: the tag cannot go in. */
+				rte_pktmbuf_free(pkts[nb_tx++]);
+				b.errors++;
+				continue;
+			}
 			sent = vhu_enqueue_burst(q->vid, q->vring,
-					&pkts[nb_tx], want);
+					&pkts[nb_tx], ready);
+			for (i = 0; i < sent; i++)
+				burst_count(&b, pkts[nb_tx + i]);
+			rte_pktmbuf_free_bulk(&pkts[nb_tx], sent);
 			nb_tx += sent;
-			if (sent < want)
+			sent_ok += sent;
+			if (sent < ready)
 				break;
 		}
+		b.errors += lib_drops(q);
 		eth_vhost_queue_leave(q);
 	}
 
-	/* The library copied these: they are ours to free. The rest stay
-	 * with the caller, as ethdev requires, and count as missed. */
-	for (i = 0; i < nb_tx; i++)
-		bytes += pkts[i]->pkt_len;
-	rte_pktmbuf_free_bulk(pkts, nb_tx);
-
-	eth_vhost_counter_add(&q->pkts, nb_tx);
-	eth_vhost_counter_add(&q->bytes, bytes);
-	eth_vhost_counter_add(&q->missed, nb_pkts - nb_tx);
+	/* The rest stay with the caller, as ethdev requires, and count as
+	 * missed. */
+	b.pkts = sent_ok;
+	b.missed = nb_pkts - nb_tx;
+	burst_commit(&q->st, &b);
 	return nb_tx;
 }

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Small vring queries for the PMD: pending guest packets (rx_queue_count),
+ * the kick fd and guest kick on/off (Rx interrupts), dequeue drops.
+ *
+ * Guest kicks: we poll, so by default the guest is told not to kick
+ * (handlers.c vrings_notify_setup(), split.c ring_finish()). An application
+ * that wants to sleep until the guest sends turns them on for one vring
+ * with vhu_vring_notify(); vq->guest_notify makes both places keep them on
+ * until it turns them off again. A vring reset turns them off.
+ */
+#include <errno.h>
+#include <fcntl.h>
+
+#include "vhu_dev.h"
+
+/* The vring of vid, if vring is a valid index; NULL otherwise. */
+static struct vhu_vring *
+vring_lookup(int vid, uint16_t vring, struct vhu_dev **devp)
+{
+	struct vhu_dev *dev = vhu_dev_get(vid);
+
+	if (dev == NULL || vring >= VHU_MAX_VRINGS)
+		return NULL;
+	*devp = dev;
+	return &dev->vrings[vring];
+}
+
+VHU_API int
+vhu_vring_avail_count(int vid, uint16_t vring)
+{
+	struct vhu_dev *dev;
+	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+	uint16_t n;
+
+	if (vq == NULL || !vhu_vring_enter(vq))
+		return -ENODEV;
+	n = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) - vq->last_avail_idx;
+	vhu_vring_leave(vq);
+	/* A guest that moved its index too far: nothing is consumed from
+	 * such a ring (split.c ring_start()), so nothing is waiting. */
+	return n > vq->size ? 0 : n;
+}
+
+VHU_API int
+vhu_vring_kickfd_dup(int vid, uint16_t vring)
+{
+	struct vhu_dev *dev;
+	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+	int fd;
+
+	if (vq == NULL)
+		return -EINVAL;
+	if (vq->kickfd < 0)
+		return -ENOENT;
+	fd = fcntl(vq->kickfd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+VHU_API int
+vhu_vring_notify(int vid, uint16_t vring, int enable)
+{
+	struct vhu_dev *dev;
+	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+	uint16_t last, avail;
+	bool on = enable != 0;
+
+	if (vq == NULL || !vhu_vring_enter(vq))
+		return -ENODEV;
+	vq->guest_notify = on;
+	last = vq->last_avail_idx;
+	if (dev->event_idx) {
+		/* Kick when the entry at last is posted; or, off, only after a
+		 * full wrap (as ring_finish() keeps it). */
+		volatile uint16_t *avail_event = (volatile uint16_t *)&vq->used->ring[vq->size];
+
+		*avail_event = (uint16_t)(last - !on);
+	} else {
+		__atomic_store_n(&vq->used->flags, on ? 0 : VHU_USED_F_NO_NOTIFY,
+				 __ATOMIC_RELAXED);
+	}
+	/* The guest may have posted before it could see the change: then it
+	 * did not kick, and the caller must look at the ring once more. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	avail = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	vhu_vring_leave(vq);
+	return on && avail != last;
+}
+
+VHU_API uint64_t
+vhu_vring_drops(int vid, uint16_t vring)
+{
+	struct vhu_dev *dev;
+	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+
+	if (vq == NULL)
+		return 0;
+	return __atomic_load_n(&vq->drops, __ATOMIC_RELAXED) +
+		__atomic_load_n(&vq->stats.tx_bad_hdr, __ATOMIC_RELAXED) +
+		__atomic_load_n(&vq->stats.rx_ol_dropped, __ATOMIC_RELAXED);
+}
