@@ -32,7 +32,8 @@ extern int vhu_logtype;
  * Features we offer the frontend (VHU_VIRTIO_* / VHU_USER_* bits).
  * IN_ORDER costs nothing: split.c consumes avail entries and returns them
  * in used strictly in avail order on every path (broken chains included),
- * and a partial burst leaves the rest unconsumed.
+ * and a partial burst leaves the rest unconsumed. packed.c does the same
+ * for packed rings (RING_PACKED).
  */
 #define VHU_SUPPORTED_FEATURES ( \
 	VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) | \
@@ -42,7 +43,8 @@ extern int vhu_logtype;
 	VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX) | \
 	VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES) | \
 	VHU_BIT(VHU_VIRTIO_F_VERSION_1) | \
-	VHU_BIT(VHU_VIRTIO_F_IN_ORDER))
+	VHU_BIT(VHU_VIRTIO_F_IN_ORDER) | \
+	VHU_BIT(VHU_VIRTIO_F_RING_PACKED))
 
 #define VHU_SUPPORTED_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHU_PROTOCOL_F_MQ) | \
@@ -101,13 +103,25 @@ VHU_INTERNAL void vhu_mem_unmap(struct vhu_mem *mem);
 /* ------------------------------------------------------------------ vrings */
 
 struct vhu_vring {
-	/* Data path: read on every burst. */
-	struct vhu_desc *desc;
-	struct vhu_avail *avail;
-	struct vhu_used *used;
+	/* Data path: read on every burst. A split ring (split.c) or, with
+	 * RING_PACKED, a packed ring (packed.c) of the same three areas. */
+	union {
+		struct vhu_desc *desc;
+		struct vhu_pdesc *pdesc;		/* packed: descriptor ring */
+	};
+	union {
+		struct vhu_avail *avail;
+		struct vhu_pevent *driver_event;	/* packed: driver area */
+	};
+	union {
+		struct vhu_used *used;
+		struct vhu_pevent *device_event;	/* packed: device area */
+	};
 	uint16_t size;
-	uint16_t last_avail_idx;	/* next avail entry we consume */
-	uint16_t last_used_idx;		/* next used entry we produce */
+	uint16_t last_avail_idx;	/* next avail entry we consume (packed: slot) */
+	uint16_t last_used_idx;		/* next used entry we produce (packed: slot) */
+	uint8_t avail_wrap;		/* packed: wrap counters, 1 after reset */
+	uint8_t used_wrap;
 	int callfd;			/* -1: none */
 
 	/* Data path / control path handshake (see vhu_vring_enter()). */
@@ -180,6 +194,7 @@ struct vhu_dev {
 	uint16_t vnet_hdr_len;		/* 10 or 12 */
 	bool mrg_rxbuf;
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated (handlers.c) */
+	bool packed;			/* VIRTIO_F_RING_PACKED negotiated (handlers.c) */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */
