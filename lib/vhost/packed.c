@@ -128,7 +128,10 @@ buf_take(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t addr, uint32_t
  * An indirect table (virtio 1.2 2.8.11): len / 16 descriptors used in
  * sequence. Only WRITE counts in their flags (NEXT, AVAIL, USED and the id
  * are ignored, as the spec says; DPDK's driver sets them), but an indirect
- * descriptor inside the table is refused.
+ * descriptor inside the table is refused. For Tx, WRITE is ignored too:
+ * DPDK's virtio driver (22.11) initialises its packed Tx tables with WRITE
+ * and leaves it on the vnet header entry. Reading a buffer the guest marked
+ * writable harms no one; Rx still needs WRITE on every entry.
  */
 static __rte_noinline int
 indirect_fetch(const struct vhu_mem *mem, uint64_t addr, uint32_t len, uint16_t write,
@@ -148,7 +151,7 @@ indirect_fetch(const struct vhu_mem *mem, uint64_t addr, uint32_t len, uint16_t 
 	for (i = 0; i < n; i++) {
 		uint64_t a = t[i].addr;
 		uint32_t l = t[i].len;
-		uint16_t f = t[i].flags & (VHU_DESC_F_WRITE | VHU_DESC_F_INDIRECT);
+		uint16_t f = t[i].flags & (write | VHU_DESC_F_INDIRECT);
 
 		ret = buf_take(mem, v, a, l, f, write, want, max, total);
 		if (unlikely(ret < 0))

@@ -227,6 +227,15 @@ deq_layouts(uint64_t features)
 	for (i = 0; i < RTE_DIM(pk); i++)
 		CHECK((heads[i] = tx_post(&t, pk[i].len, 20 + i, pk[i].pieces,
 					  pk[i].indirect)) >= 0);
+	/* DPDK's virtio driver leaves WRITE on entries of its Tx indirect
+	 * tables: taken all the same. */
+	{
+		struct fe_vq *vq = &t.s.vq[FE_TX_VQ];
+		struct vhu_pdesc *tab = fe_ptr(&t.s,
+			vq->pdesc[fe_chain_slot(&t.s, FE_TX_VQ, heads[4], 0)].addr);
+
+		tab[0].flags |= VHU_DESC_F_WRITE;
+	}
 	fe_calls(&t.s, FE_TX_VQ);
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, RTE_DIM(pk)), RTE_DIM(pk));
 	CHECK(fe_calls(&t.s, FE_TX_VQ) >= 1);
@@ -572,7 +581,7 @@ enum pbad {
 	B_IND_LEN_ZERO,
 	B_IND_NESTED,		/* indirect inside indirect */
 	B_IND_ENTRY_OUT,	/* an indirect entry outside guest memory */
-	B_IND_ENTRY_DIR,	/* an indirect entry of the wrong direction */
+	B_IND_ENTRY_DIR,	/* a read-only indirect Rx entry (Tx: WRITE ignored) */
 	B_IND_IN_CHAIN,		/* an indirect descriptor after a direct one */
 	B_MAX,
 };
@@ -700,6 +709,8 @@ hostile(uint64_t features, int q)
 		goto fail;
 	CHECK(p != NULL);
 	for (c = 0; c < B_MAX; c++) {
+		if (c == B_IND_ENTRY_DIR && q == FE_TX_VQ)
+			continue;	/* taken: see deq_layouts() */
 		id = post_bad(&t, q, c);
 		CHECK(id >= 0);
 		free(m);
