@@ -232,6 +232,9 @@ h_set_vring_num(struct vhu_dev *dev, struct vhu_msg *msg)
 	return VHU_HANDLED_OK;
 }
 
+/* Packed rings: desc, avail and used are the descriptor ring, the driver
+ * and the device event areas. device.c translates and checks them (sizes
+ * by ring layout) when the vring may become ready. */
 static int
 h_set_vring_addr(struct vhu_dev *dev, struct vhu_msg *msg)
 {

@@ -3,7 +3,7 @@
  *
  * Internal state of the vhost-user backend, shared by the control path
  * (socket.c, message.c, handlers.c, memory.c, device.c) and the data path
- * (split.c). Not installed, not seen by the PMD.
+ * (burst.c, split.c, packed.c). Not installed, not seen by the PMD.
  */
 #ifndef VHU_DEV_H
 #define VHU_DEV_H
