@@ -97,6 +97,9 @@ vhu_vring_reset(struct vhu_vring *vq)
 	vq->size = 0;
 	vq->last_avail_idx = 0;
 	vq->last_used_idx = 0;
+	/* Packed ring wrap counters start at 1 (virtio 1.2 2.8.1). */
+	vq->avail_wrap = 1;
+	vq->used_wrap = 1;
 	vq->enabled = false;
 	vq->started = false;
 	vq->addr_set = false;
@@ -190,6 +193,7 @@ vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 	dev->mrg_rxbuf = false;
 	dev->net_ol = 0;
 	dev->tx_buf_mode = vhu_tx_buf_mode(sock->flags);
+	dev->packed = false;
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;
@@ -247,6 +251,43 @@ vring_resync(struct vhu_dev *dev, uint32_t idx)
 	vq->last_avail_idx = used_idx;
 }
 
+/*
+ * Packed ring: the descriptor ring, the driver and the device event areas
+ * (SET_VRING_ADDR's desc, avail and used addresses), each wholly in guest
+ * memory. The slots SET_VRING_BASE gave must lie in the ring: packed.c
+ * trusts them.
+ */
+static void
+vring_translate_packed(struct vhu_dev *dev, uint32_t idx)
+{
+	struct vhu_vring *vq = &dev->vrings[idx];
+	uint64_t n = vq->size;
+	void *desc, *drv, *devev;
+
+	desc = vhu_uva_to_hva(dev->mem, vq->desc_uaddr, sizeof(struct vhu_pdesc) * n);
+	drv = vhu_uva_to_hva(dev->mem, vq->avail_uaddr, sizeof(struct vhu_pevent));
+	devev = vhu_uva_to_hva(dev->mem, vq->used_uaddr, sizeof(struct vhu_pevent));
+	if (desc == NULL || drv == NULL || devev == NULL) {
+		VHU_LOG(ERR, "%s: vring %u: packed %s (size %u) not in guest memory",
+			dev->ifname, idx,
+			desc == NULL ? "descriptor ring" : drv == NULL ?
+				"driver event area" : "device event area", vq->size);
+		return;
+	}
+	if (((uintptr_t)desc & 15) || ((uintptr_t)drv & 3) || ((uintptr_t)devev & 3)) {
+		VHU_LOG(ERR, "%s: vring %u: misaligned packed ring address", dev->ifname, idx);
+		return;
+	}
+	if (vq->last_avail_idx >= n || vq->last_used_idx >= n) {
+		VHU_LOG(ERR, "%s: vring %u: base avail %u / used %u outside the ring (size %u)",
+			dev->ifname, idx, vq->last_avail_idx, vq->last_used_idx, vq->size);
+		return;
+	}
+	vq->pdesc = desc;
+	vq->driver_event = drv;
+	vq->device_event = devev;
+}
+
 /* Point desc/avail/used at our mapping of the ring, or leave them NULL. */
 static void
 vring_translate(struct vhu_dev *dev, uint32_t idx)
@@ -260,6 +301,17 @@ vring_translate(struct vhu_dev *dev, uint32_t idx)
 	vq->used = NULL;
 	if (!vq->addr_set || dev->mem == NULL || n == 0)
 		return;
+	if (dev->packed) {
+		vring_translate_packed(dev, idx);
+		return;
+	}
+	/* Sizes that are not a power of two are for packed rings only: the
+	 * features may have changed since SET_VRING_NUM. */
+	if (n & (n - 1)) {
+		VHU_LOG(ERR, "%s: vring %u: split ring size %u is not a power of two",
+			dev->ifname, idx, vq->size);
+		return;
+	}
 
 	desc = vhu_uva_to_hva(dev->mem, vq->desc_uaddr, 16 * n);
 	avail = vhu_uva_to_hva(dev->mem, vq->avail_uaddr, 6 + 2 * n);

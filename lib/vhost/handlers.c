@@ -38,6 +38,8 @@ vring_of(struct vhu_dev *dev, uint32_t index, const char *req)
  * VHU_USED_F_NO_NOTIFY says so; with it, flags must be 0 (virtio 1.2
  * 2.7.10) and split.c keeps avail_event out of the guest's way instead.
  * The data path never writes used->flags: this cannot race with it.
+ * A packed ring's device event area says DISABLE, valid with or without
+ * EVENT_IDX (virtio 1.2 2.8.10); the data path never writes it either.
  */
 static void
 vrings_notify_setup(struct vhu_dev *dev)
@@ -48,7 +50,13 @@ vrings_notify_setup(struct vhu_dev *dev)
 	for (i = 0; i < dev->nr_vring; i++) {
 		struct vhu_vring *vq = &dev->vrings[i];
 
-		if (__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) && vq->used != NULL)
+		if (!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->used == NULL)
+			continue;
+		if (dev->packed)
+			__atomic_store_n(&vq->device_event->flags, vq->guest_notify ?
+					 VHU_RING_EVENT_F_ENABLE : VHU_RING_EVENT_F_DISABLE,
+					 __ATOMIC_RELAXED);
+		else
 			__atomic_store_n(&vq->used->flags, vq->guest_notify ? 0 : flags,
 					 __ATOMIC_RELAXED);
 	}
@@ -105,6 +113,7 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->features = f;
 	dev->mrg_rxbuf = f & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
 	dev->event_idx = (f & VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) != 0;
+	dev->packed = (f & VHU_BIT(VHU_VIRTIO_F_RING_PACKED)) != 0;
 	dev->vnet_hdr_len = (f & (VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) |
 				  VHU_BIT(VHU_VIRTIO_F_VERSION_1))) ?
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);
@@ -148,6 +157,7 @@ h_reset_owner(struct vhu_dev *dev, struct vhu_msg *msg __rte_unused)
 	dev->mrg_rxbuf = false;
 	dev->event_idx = false;
 	dev->net_ol = 0;
+	dev->packed = false;
 	dev->vnet_hdr_len = sizeof(struct vhu_net_hdr);
 	return VHU_HANDLED_OK;
 }
@@ -225,9 +235,12 @@ h_set_vring_num(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	if (vq == NULL)
 		return VHU_HANDLED_ERR;
-	if (num == 0 || num > VHU_MAX_RING_SIZE || (num & (num - 1))) {
-		VHU_LOG(ERR, "%s: SET_VRING_NUM: vring %u: bad size %u",
-			dev->ifname, index, num);
+	/* Packed rings may have any size up to 32768 (virtio 1.2 2.8.10.1),
+	 * split rings only powers of two. */
+	if (num == 0 || num > VHU_MAX_RING_SIZE || (!dev->packed && (num & (num - 1)))) {
+		VHU_LOG(ERR, "%s: SET_VRING_NUM: vring %u: bad size %u%s",
+			dev->ifname, index, num,
+			dev->packed ? "" : " (split rings: a power of two)");
 		return VHU_HANDLED_ERR;
 	}
 	vhu_vring_quiesce(vq);
@@ -236,6 +249,9 @@ h_set_vring_num(struct vhu_dev *dev, struct vhu_msg *msg)
 	return VHU_HANDLED_OK;
 }
 
+/* Packed rings: desc, avail and used are the descriptor ring, the driver
+ * and the device event areas. device.c translates and checks them (sizes
+ * by ring layout) when the vring may become ready. */
 static int
 h_set_vring_addr(struct vhu_dev *dev, struct vhu_msg *msg)
 {
@@ -255,6 +271,30 @@ h_set_vring_addr(struct vhu_dev *dev, struct vhu_msg *msg)
 	return VHU_HANDLED_OK;
 }
 
+/*
+ * Packed SET_VRING_BASE (vhost-user.rst): avail slot and wrap counter in
+ * bits 0-15, used slot and wrap counter in bits 16-31. We never keep a
+ * buffer in flight past a burst, so after GET_VRING_BASE our used side
+ * equals our avail side and the frontend restores what we gave. DPDK's
+ * virtio_user sends only the avail half (0x8000 on a fresh ring): the used
+ * side then follows the avail side, as in DPDK's vhost. A slot outside the
+ * ring keeps the vring unusable (device.c).
+ */
+static void
+vring_base_set_packed(struct vhu_dev *dev, struct vhu_vring *vq, uint32_t index, uint32_t num)
+{
+	uint16_t avail = num & 0xffff, used = num >> VHU_PACKED_USED_SHIFT;
+
+	if (used != 0 && used != avail)
+		VHU_LOG(WARNING, "%s: SET_VRING_BASE: vring %u: used half 0x%x differs from"
+			" avail half 0x%x: we hold no buffers, resuming both at avail",
+			dev->ifname, index, used, avail);
+	vq->last_avail_idx = avail & VHU_PACKED_IDX_MASK;
+	vq->avail_wrap = (avail >> VHU_PACKED_WRAP_BIT) & 1;
+	vq->last_used_idx = vq->last_avail_idx;
+	vq->used_wrap = vq->avail_wrap;
+}
+
 static int
 h_set_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 {
@@ -265,8 +305,12 @@ h_set_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (vq == NULL)
 		return VHU_HANDLED_ERR;
 	vhu_vring_quiesce(vq);
-	vq->last_avail_idx = base;
-	vq->last_used_idx = base;
+	if (dev->packed) {
+		vring_base_set_packed(dev, vq, index, msg->payload.state.num);
+	} else {
+		vq->last_avail_idx = base;
+		vq->last_used_idx = base;
+	}
 	ready_update(dev);
 	return VHU_HANDLED_OK;
 }
@@ -287,7 +331,13 @@ h_get_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 		close(vq->kickfd);
 	vq->kickfd = -1;
 	msg->payload.state.index = index;
-	msg->payload.state.num = vq->last_avail_idx;
+	if (dev->packed)
+		msg->payload.state.num = (uint32_t)vq->last_avail_idx |
+			(uint32_t)vq->avail_wrap << VHU_PACKED_WRAP_BIT |
+			((uint32_t)vq->last_used_idx |
+			 (uint32_t)vq->used_wrap << VHU_PACKED_WRAP_BIT) << VHU_PACKED_USED_SHIFT;
+	else
+		msg->payload.state.num = vq->last_avail_idx;
 	msg->hdr.size = sizeof(msg->payload.state);
 	return VHU_HANDLED_REPLY;
 }

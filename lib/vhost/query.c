@@ -27,6 +27,38 @@ vring_lookup(int vid, uint16_t vring, struct vhu_dev **devp)
 	return &dev->vrings[vring];
 }
 
+/* Packed ring: is the descriptor at slot, in lap wrap, made available? */
+static bool
+pdesc_avail(const struct vhu_vring *vq, uint16_t slot, uint8_t wrap)
+{
+	uint16_t f = __atomic_load_n(&vq->pdesc[slot].flags, __ATOMIC_ACQUIRE);
+	uint16_t want = wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED;
+
+	return (f & (VHU_DESC_F_AVAIL | VHU_DESC_F_USED)) == want;
+}
+
+/* Packed ring: chains made available from our avail slot on (one lap at
+ * most: the guest cannot make more available than the ring holds). */
+static int
+packed_avail_count(const struct vhu_vring *vq)
+{
+	uint16_t slot = vq->last_avail_idx, n = 0, i;
+	uint8_t wrap = vq->avail_wrap;
+	bool start = true;
+
+	for (i = 0; i < vq->size && pdesc_avail(vq, slot, wrap); i++) {
+		uint16_t f = __atomic_load_n(&vq->pdesc[slot].flags, __ATOMIC_RELAXED);
+
+		n += start;
+		start = !(f & VHU_DESC_F_NEXT);
+		if (++slot == vq->size) {
+			slot = 0;
+			wrap ^= 1;
+		}
+	}
+	return n;
+}
+
 VHU_API int
 vhu_vring_avail_count(int vid, uint16_t vring)
 {
@@ -36,6 +68,12 @@ vhu_vring_avail_count(int vid, uint16_t vring)
 
 	if (vq == NULL || !vhu_vring_enter(vq))
 		return -ENODEV;
+	if (dev->packed) {
+		int ret = packed_avail_count(vq);
+
+		vhu_vring_leave(vq);
+		return ret;
+	}
 	n = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) - vq->last_avail_idx;
 	vhu_vring_leave(vq);
 	/* A guest that moved its index too far: nothing is consumed from
@@ -70,6 +108,15 @@ vhu_vring_notify(int vid, uint16_t vring, int enable)
 		return -ENODEV;
 	vq->guest_notify = on;
 	last = vq->last_avail_idx;
+	if (dev->packed) {
+		/* ENABLE: kick on every descriptor made available. */
+		__atomic_store_n(&vq->device_event->flags, on ? VHU_RING_EVENT_F_ENABLE :
+				 VHU_RING_EVENT_F_DISABLE, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		on = on && pdesc_avail(vq, last, vq->avail_wrap);
+		vhu_vring_leave(vq);
+		return on;
+	}
 	if (dev->event_idx) {
 		/* Kick when the entry at last is posted; or, off, only after a
 		 * full wrap (as ring_finish() keeps it). */

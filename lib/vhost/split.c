@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The vhost-pmd authors.
  *
- * Split virtqueue data path: vhu_enqueue_burst() (host -> guest Rx vring)
- * and vhu_dequeue_burst() (guest Tx vring -> host).
+ * Split virtqueue data path: vhu_split_enqueue() (host -> guest Rx vring)
+ * and vhu_split_dequeue() (guest Tx vring -> host), called by
+ * vhu_enqueue_burst()/vhu_dequeue_burst() (burst.c) on split rings.
  *
  * Both have the same shape, one avail entry (or, mergeable Rx, a few) at a
  * time: fetch the descriptor chain into a local vector of our pointers
@@ -205,8 +206,10 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 	r->last_avail_idx = vq->last_avail_idx;
 	r->last_used_idx = vq->last_used_idx;
 	/* Set by the control path before the vring is ready; checked here
-	 * once per burst because the copy code trusts them. */
-	if (unlikely(r->mem == NULL || dev->vnet_hdr_len > sizeof(struct vhu_net_hdr_mrg)))
+	 * once per burst because the copy code trusts them. burst.c read
+	 * dev->packed before we entered the vring: check it again. */
+	if (unlikely(r->mem == NULL || dev->vnet_hdr_len > sizeof(struct vhu_net_hdr_mrg) ||
+		     dev->packed))
 		return -1;
 	r->avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	r->ahead_pos = r->avail_idx;	/* nothing read ahead yet */
@@ -274,10 +277,10 @@ rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
 	return RX_OK;
 }
 
-VHU_API uint16_t
-vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+uint16_t
+vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
 {
-	struct vhu_dev *dev = vhu_dev_get(vid);
+	int vid = dev->vid;
 	struct vhu_rx_chains chains;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
@@ -287,8 +290,6 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 	uint32_t ol;
 	bool mrg;
 
-	if (unlikely(dev == NULL || (vring & 1) || vring >= VHU_MAX_VRINGS || count == 0))
-		return 0;
 	vq = &dev->vrings[vring];
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
@@ -340,11 +341,11 @@ vhu_enqueue_burst(int vid, uint16_t vring, struct rte_mbuf **pkts, uint16_t coun
 
 /* ------------------------------------------------------------------ Tx */
 
-VHU_API uint16_t
-vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
+uint16_t
+vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		  struct rte_mbuf **pkts, uint16_t count)
 {
-	struct vhu_dev *dev = vhu_dev_get(vid);
+	int vid = dev->vid;
 	struct vhu_net_hdr hdr;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
@@ -353,8 +354,6 @@ vhu_dequeue_burst(int vid, uint16_t vring, struct rte_mempool *mp,
 	uint32_t ol;
 	int entries;
 
-	if (unlikely(dev == NULL || !(vring & 1) || vring >= VHU_MAX_VRINGS || count == 0))
-		return 0;
 	vq = &dev->vrings[vring];
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;

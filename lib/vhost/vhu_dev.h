@@ -3,7 +3,7 @@
  *
  * Internal state of the vhost-user backend, shared by the control path
  * (socket.c, message.c, handlers.c, memory.c, device.c) and the data path
- * (split.c). Not installed, not seen by the PMD.
+ * (burst.c, split.c, packed.c). Not installed, not seen by the PMD.
  */
 #ifndef VHU_DEV_H
 #define VHU_DEV_H
@@ -32,7 +32,8 @@ extern int vhu_logtype;
  * Features we offer the frontend (VHU_VIRTIO_* / VHU_USER_* bits).
  * IN_ORDER costs nothing: split.c consumes avail entries and returns them
  * in used strictly in avail order on every path (broken chains included),
- * and a partial burst leaves the rest unconsumed.
+ * and a partial burst leaves the rest unconsumed. packed.c does the same
+ * for packed rings (RING_PACKED).
  */
 #define VHU_SUPPORTED_FEATURES ( \
 	VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) | \
@@ -42,7 +43,8 @@ extern int vhu_logtype;
 	VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX) | \
 	VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES) | \
 	VHU_BIT(VHU_VIRTIO_F_VERSION_1) | \
-	VHU_BIT(VHU_VIRTIO_F_IN_ORDER))
+	VHU_BIT(VHU_VIRTIO_F_IN_ORDER) | \
+	VHU_BIT(VHU_VIRTIO_F_RING_PACKED))
 
 /* Offered only with VHU_REG_CSUM / VHU_REG_TSO (see vhu_offered_features()). */
 #define VHU_CSUM_FEATURES ( \
@@ -162,13 +164,25 @@ VHU_INTERNAL void vhu_mem_forget(struct vhu_mem *mem);
 /* ------------------------------------------------------------------ vrings */
 
 struct vhu_vring {
-	/* Data path: read on every burst. */
-	struct vhu_desc *desc;
-	struct vhu_avail *avail;
-	struct vhu_used *used;
+	/* Data path: read on every burst. A split ring (split.c) or, with
+	 * RING_PACKED, a packed ring (packed.c) of the same three areas. */
+	union {
+		struct vhu_desc *desc;
+		struct vhu_pdesc *pdesc;		/* packed: descriptor ring */
+	};
+	union {
+		struct vhu_avail *avail;
+		struct vhu_pevent *driver_event;	/* packed: driver area */
+	};
+	union {
+		struct vhu_used *used;
+		struct vhu_pevent *device_event;	/* packed: device area */
+	};
 	uint16_t size;
-	uint16_t last_avail_idx;	/* next avail entry we consume */
-	uint16_t last_used_idx;		/* next used entry we produce */
+	uint16_t last_avail_idx;	/* next avail entry we consume (packed: slot) */
+	uint16_t last_used_idx;		/* next used entry we produce (packed: slot) */
+	uint8_t avail_wrap;		/* packed: wrap counters, 1 after reset */
+	uint8_t used_wrap;
 	int callfd;			/* -1: none */
 	struct vhu_vring_stats stats;	/* data path writes, anyone reads */
 	bool guest_notify;		/* the polling lcore wants guest kicks (query.c) */
@@ -265,6 +279,7 @@ struct vhu_dev {
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated (handlers.c) */
 	uint32_t net_ol;		/* VHU_OL_* (net_hdr.h), from features + socket flags */
 	uint8_t tx_buf_mode;		/* VHU_TX_BUF_*: from VHU_REG_* at connect */
+	bool packed;			/* VIRTIO_F_RING_PACKED negotiated (handlers.c) */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */

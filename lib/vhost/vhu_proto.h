@@ -235,6 +235,36 @@ struct vhu_net_hdr_mrg {
 	uint16_t num_buffers;
 };
 
+/* Packed virtqueue layout (virtio 1.2, 2.8). Descriptor flags besides
+ * NEXT/WRITE/INDIRECT above: */
+#define VHU_DESC_F_AVAIL	(1u << 7)
+#define VHU_DESC_F_USED		(1u << 15)
+
+struct vhu_pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;		/* buffer id, in the last descriptor of a chain */
+	uint16_t flags;
+};
+
+/* Event suppression area (driver area: the guest's wish for our calls;
+ * device area: ours for its kicks). */
+#define VHU_RING_EVENT_F_ENABLE		0
+#define VHU_RING_EVENT_F_DISABLE	1
+#define VHU_RING_EVENT_F_DESC		2	/* only with EVENT_IDX */
+#define VHU_RING_EVENT_WRAP_SHIFT	15	/* off_wrap: offset 0-14, wrap 15 */
+
+struct vhu_pevent {
+	uint16_t off_wrap;
+	uint16_t flags;
+};
+
+/* GET/SET_VRING_BASE of a packed ring (vhost-user.rst): bits 0-14 avail
+ * index, 15 avail wrap counter, 16-30 used index, 31 used wrap counter. */
+#define VHU_PACKED_IDX_MASK	0x7fffu
+#define VHU_PACKED_WRAP_BIT	15
+#define VHU_PACKED_USED_SHIFT	16
+
 #define VHU_MAX_RING_SIZE	32768
 
 #endif /* VHU_PROTO_H */

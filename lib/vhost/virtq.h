@@ -297,4 +297,18 @@ tx_mbuf_recycle(struct rte_mbuf *m)
 	rte_pktmbuf_reset(m);
 }
 
+/*
+ * The ring walkers behind vhu_enqueue_burst()/vhu_dequeue_burst() (burst.c
+ * checks dev, vring parity and range, count > 0 and picks one by
+ * dev->packed).
+ */
+VHU_INTERNAL uint16_t vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring,
+		struct rte_mbuf **pkts, uint16_t count);
+VHU_INTERNAL uint16_t vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring,
+		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+VHU_INTERNAL uint16_t vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring,
+		struct rte_mbuf **pkts, uint16_t count);
+VHU_INTERNAL uint16_t vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring,
+		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+
 #endif /* VHU_VIRTQ_H */

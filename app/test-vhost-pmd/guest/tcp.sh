@@ -40,5 +40,7 @@ vpt_expect_eq "host sender exit status" "$rc" 0
 vpt_expect_eq "host -> guest SHA-256" "$(vpg_wait_guest 'SHA guest-rx ' 120)" \
 	"VPT-GUEST SHA guest-rx $host_tx_sum"
 vpg_expect_guest_end
+# tcp-packed.sh: the guest must have used packed rings.
+[ -z "${VPG_WANT_PACKED:-}" ] || vpg_expect_feature 34 "$VPG_WANT_PACKED"
 vpt_stop testpmd
 vpt_expect_rc testpmd 0

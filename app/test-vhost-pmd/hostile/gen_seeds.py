@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-# Writes the seed corpora corpus/msg/ and corpus/split/ (the input formats
-# are described at the top of fuzz_msg.c and fuzz_split.c). Run it again
+# Writes the seed corpora corpus/msg/, corpus/split/ and corpus/packed/ (the
+# input formats are described at the top of fuzz_msg.c, fuzz_split.c and
+# fuzz_packed.c). Run it again
 # after changing a format; regression inputs (regress-*) are kept as they are.
 import os
 import struct
@@ -299,7 +300,70 @@ def tcp4(length):
     return (eth + ip + tcp + bytes(range(256)) * 8)[:length]
 
 
+# fuzz_packed.c layout
+P_MRG, P_V1, P_TX, P_EVENT_IDX, P_IN_ORDER, P_BOTH = 1, 2, 4, 8, 16, 32
+AVAIL, USED = 0x80, 0x8000
+
+
+def pdesc(addr, length, flags, buf_id=0, wrap=1):
+    flags |= AVAIL if wrap else USED
+    return struct.pack('<QIHH', addr, length, buf_id, flags)
+
+
+def packed_seed(flags, size, base, count, bursts, length, ring, drv=(0, 0), tail=b''):
+    cfg = bytes([flags, size - 1]) + struct.pack('<H', base) + \
+        bytes([(count - 1) | (bursts - 1) << 5]) + struct.pack('<H', length - 1)
+    ring = ring.ljust(16 * size, b'\0')[:16 * size]
+    return cfg + ring + struct.pack('<HH', *drv) + tail
+
+
+def packed_seeds():
+    s = {}
+    rx = b''.join(pdesc(0x100 + 0x800 * i, 0x800, WRITE, i) for i in range(4))
+    s['rx-simple'] = packed_seed(P_V1, 4, 0x8000, 4, 1, 100, rx)
+    s['rx-legacy-hdr'] = packed_seed(0, 4, 0x8000, 2, 2, 1500, rx)
+    small = b''.join(pdesc(0x100 + 0x100 * i, 0x100, WRITE, i) for i in range(16))
+    s['rx-mrg'] = packed_seed(P_MRG | P_V1, 16, 0x8000, 2, 1, 1000, small)
+    s['rx-mrg-short'] = packed_seed(P_MRG, 16, 0x8000, 2, 1, 9000, small[:16 * 8])
+    s['rx-chain'] = packed_seed(P_V1 | P_IN_ORDER, 7, 0x8000, 1, 1, 300,
+                                pdesc(0x100, 12, WRITE | NEXT, 5) + pdesc(0x200, 100, WRITE | NEXT, 5) +
+                                pdesc(0x300, 400, WRITE, 5))
+    s['rx-indirect'] = packed_seed(P_V1, 3, 0x8000, 1, 1, 200, pdesc(0x1000, 48, INDIRECT, 2),
+                                   tail=b'\0' * 0x1000 + pdesc(0x2000, 12, WRITE | NEXT) +
+                                   pdesc(0x2100, 100, WRITE | NEXT) + pdesc(0x2200, 200, WRITE))
+    # Chain across the end of the ring: slots 2, 3 (lap 1), 0 (lap 2).
+    s['rx-wrap'] = packed_seed(P_MRG | P_V1 | P_BOTH, 4, 0x8002, 2, 1, 64,
+                               pdesc(0x300, 0x100, WRITE, 1, wrap=0) + pdesc(0, 0, 0, 0, wrap=1) +
+                               pdesc(0x100, 0x10, WRITE | NEXT, 1) + pdesc(0x200, 0x100, WRITE | NEXT, 1))
+    s['rx-nonpow2'] = packed_seed(P_V1, 5, 0x8003, 4, 2, 64,
+                                  b''.join(pdesc(0x100 + 0x100 * i, 0x100, WRITE, i) for i in range(5)))
+    s['rx-event-desc'] = packed_seed(P_V1 | P_EVENT_IDX, 4, 0x8000, 2, 2, 100, rx, drv=(0x8001, 2))
+    s['rx-event-off'] = packed_seed(P_V1, 4, 0x8000, 2, 1, 100, rx, drv=(0, 1))
+    s['rx-long-chain'] = packed_seed(P_V1, 4, 0x8000, 1, 1, 100,
+                                     b''.join(pdesc(0x100, 16, WRITE | NEXT, 3) for _ in range(4)))
+    s['rx-size256'] = packed_seed(P_MRG | P_V1, 256, 0x8000, 32, 4, 1500,
+                                  b''.join(pdesc(0x100 + 0x70 * i, 0x70, WRITE, i) for i in range(256)))
+    s['rx-bad-base'] = packed_seed(P_V1, 4, 0x8004, 1, 1, 64, rx)
+    pay = bytes(range(256)) * 4
+    tx = pdesc(0x100, 12, NEXT, 0) + pdesc(0x200, 200, NEXT, 0) + pdesc(0x400, 300, 0, 0) + \
+        pdesc(0x1000, 1000, 0, 1) + pdesc(0x2000, 12, 0, 2)
+    s['tx-simple'] = packed_seed(P_TX | P_V1, 8, 0x8000, 4, 1, 1, tx, tail=pay)
+    s['tx-event-idx'] = packed_seed(P_TX | P_V1 | P_EVENT_IDX, 8, 0x8000, 4, 2, 1, tx,
+                                    drv=(0x8002, 2), tail=pay)
+    s['tx-legacy'] = packed_seed(P_TX, 8, 0x8000, 2, 2, 1, tx, tail=pay)
+    s['tx-indirect'] = packed_seed(P_TX | P_V1, 2, 0x8000, 1, 1, 1, pdesc(0x1000, 32, INDIRECT, 1),
+                                   tail=b'\0' * 0x1000 + pdesc(0x2000, 12, NEXT | WRITE) + pdesc(0x2100, 100, 0))
+    s['tx-big'] = packed_seed(P_TX | P_V1, 2, 0x8000, 1, 1, 1, pdesc(0x100, 0x7000, 0, 0))
+    s['tx-cross-region'] = packed_seed(P_TX | P_V1, 2, 0x8000, 1, 1, 1, pdesc(0x7000, 0x2000, 0, 0))
+    s['tx-wrap'] = packed_seed(P_TX | P_V1 | P_BOTH, 3, 0x0001, 8, 1, 1,
+                               pdesc(0x100, 100, 0, 0, wrap=1) + pdesc(0x200, 100, NEXT, 1, wrap=0) +
+                               pdesc(0x300, 100, NEXT, 1, wrap=0))
+    return s
+
+
 def main():
+    for name, data in packed_seeds().items():
+        write(os.path.join(HERE, 'corpus', 'packed'), name, data)
     for name, data in msg_seeds().items():
         write(os.path.join(HERE, 'corpus', 'msg'), name, data)
     for name, data in split_seeds().items():

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Interop matrix on split rings against DPDK's virtio_user: mergeable Rx
-# buffers off/on x VIRTIO_F_IN_ORDER off/on, with MATRIX_QUEUES queue pairs
-# (1 here; mq2.sh and mq4.sh run it with 2 and 4). With 1 queue pair also
-# packed_vq=1: we do not offer RING_PACKED, so virtio_user falls back to
-# split rings.
+# Interop matrix against DPDK's virtio_user: mergeable Rx buffers off/on x
+# VIRTIO_F_IN_ORDER off/on, with MATRIX_QUEUES queue pairs (1 here; mq2.sh
+# and mq4.sh run it with 2 and 4), on MATRIX_RING rings: split here,
+# packed (virtio_user packed_vq=1, RING_PACKED must be negotiated) from
+# matrix-packed.sh and matrix-packed-mq2.sh.
 #
 # One vhost-peer on our net_vhost echoes every packet back on the queue it
 # came from; one virtio_user peer per configuration sends numbered frames
@@ -23,15 +23,20 @@ set -euo pipefail
 
 Q=${MATRIX_QUEUES:-1}
 N=${MATRIX_PACKETS:-1200}
+RING=${MATRIX_RING:-split}
 BIT_MRG=15
 BIT_IN_ORDER=35
 BIT_PACKED=34
 
 CONFIGS=("mrg_rxbuf=0,in_order=0" "mrg_rxbuf=0,in_order=1"
 	 "mrg_rxbuf=1,in_order=0" "mrg_rxbuf=1,in_order=1")
-[ "$Q" != 1 ] || CONFIGS+=("mrg_rxbuf=1,in_order=1,packed_vq=1")
+case "$RING" in
+split)	WANT_PACKED=0 ;;
+packed)	WANT_PACKED=1; CONFIGS=("${CONFIGS[@]/%/,packed_vq=1}") ;;
+*)	echo "MATRIX_RING=$RING: split or packed" >&2; exit 2 ;;
+esac
 
-vpt_init "matrix-split-q$Q"
+vpt_init "matrix-$RING-q$Q"
 sock=$(vpt_sock matrix)
 
 # Sums over the virtio peers, per queue.
@@ -68,7 +73,7 @@ run_config() {
 	vpt_expect_rc "$name" 0
 	vpt_expect_eq "$cfg: negotiated MRG_RXBUF/IN_ORDER/RING_PACKED" \
 		"$(negotiated_bit "$from" $BIT_MRG)/$(negotiated_bit "$from" $BIT_IN_ORDER)/$(negotiated_bit "$from" $BIT_PACKED)" \
-		"$mrg/$in_order/0"
+		"$mrg/$in_order/$WANT_PACKED"
 	vpt_expect_port "$name" "$N" "$bytes" "$N" "$bytes"
 	for ((q = 0; q < Q; q++)); do
 		qi=$(vpt_kv "$name" "QSTATS q=$q" ipackets)

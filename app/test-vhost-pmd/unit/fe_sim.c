@@ -104,6 +104,9 @@ vq_rebase(struct fe_sim *s, struct fe_vq *vq)
 	vq->desc = fe_ptr(s, vq->desc_gpa);
 	vq->avail = fe_ptr(s, vq->avail_gpa);
 	vq->used = fe_ptr(s, vq->used_gpa);
+	vq->pdesc = fe_ptr(s, vq->desc_gpa);
+	vq->driver_event = fe_ptr(s, vq->avail_gpa);
+	vq->device_event = fe_ptr(s, vq->used_gpa);
 }
 
 int
@@ -483,6 +486,41 @@ fe_gpa_end(const struct fe_sim *s)
 
 /* --------------------------------------------------------------- vrings */
 
+bool
+fe_is_packed(const struct fe_sim *s)
+{
+	return s->features & VHU_BIT(VHU_VIRTIO_F_RING_PACKED);
+}
+
+/* A packed ring of any size: descriptors, driver and device event areas.
+ * The driver event area starts at ENABLE (0): call on every used buffer. */
+static int
+pvq_alloc(struct fe_sim *s, struct fe_vq *vq, uint16_t size)
+{
+	int i;
+
+	vq->packed = true;
+	vq->desc_gpa = fe_alloc(s, 16ULL * size, 4096);
+	vq->avail_gpa = fe_alloc(s, 4, 4);
+	vq->used_gpa = fe_alloc(s, 4, 4);
+	vq->free = calloc(size, sizeof(*vq->free));
+	vq->chains = calloc(size, sizeof(*vq->chains));
+	if (!vq->desc_gpa || !vq->avail_gpa || !vq->used_gpa || !vq->free || !vq->chains)
+		return -ENOMEM;
+	vq->set_up = true;
+	vq_rebase(s, vq);
+	memset(vq->pdesc, 0, 16ULL * size);
+	memset(vq->driver_event, 0, 4);
+	memset(vq->device_event, 0, 4);
+	for (i = 0; i < size; i++)
+		vq->free[i] = size - 1 - i;
+	vq->nr_ids = size;
+	vq->nr_free = size;
+	vq->avail_idx = vq->used_idx = 0;
+	vq->avail_wrap = vq->used_wrap = 1;
+	return 0;
+}
+
 int
 fe_vq_setup(struct fe_sim *s, int q, uint16_t size)
 {
@@ -490,6 +528,14 @@ fe_vq_setup(struct fe_sim *s, int q, uint16_t size)
 	int i, ret;
 
 	vq_free(vq);
+	if (fe_is_packed(s)) {
+		vq->size = size;
+		vq->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		vq->callfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vq->kickfd < 0 || vq->callfd < 0 || pvq_alloc(s, vq, size) < 0)
+			return -ENOMEM;
+		goto send;
+	}
 	vq->size = size;
 	vq->desc_gpa = fe_alloc(s, 16ULL * size, 4096);
 	vq->avail_gpa = fe_alloc(s, 6 + 2ULL * size, 2);
@@ -510,12 +556,15 @@ fe_vq_setup(struct fe_sim *s, int q, uint16_t size)
 		vq->free[i] = size - 1 - i;
 	vq->nr_free = size;
 	vq->avail_idx = vq->used_idx = 0;
+send:
 	if (q >= s->nr_vq)
 		s->nr_vq = q + 1;
 
 	ret = fe_set_vring_state(s, VHU_REQ_SET_VRING_NUM, q, size);
+	/* Packed: both halves, slot 0 and wrap counter 1, as QEMU sends. */
 	if (ret == 0)
-		ret = fe_set_vring_state(s, VHU_REQ_SET_VRING_BASE, q, 0);
+		ret = fe_set_vring_state(s, VHU_REQ_SET_VRING_BASE, q,
+					 vq->packed ? 0x80008000u : 0);
 	if (ret == 0)
 		ret = fe_set_vring_addr(s, q);
 	if (ret == 0)
@@ -570,6 +619,70 @@ fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size)
 	return 0;
 }
 
+static uint16_t
+pavail_bits(uint8_t wrap)
+{
+	return wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED;
+}
+
+/* Packed: take a buffer id and the next slots; every flag but the head's. */
+static int
+pchain_add(struct fe_sim *s, struct fe_vq *vq, const struct fe_buf *bufs, int n,
+	   bool write, bool indirect)
+{
+	uint16_t wflag = write ? VHU_DESC_F_WRITE : 0, id;
+	struct fe_chain *c;
+	int i, need = indirect ? 1 : n;
+	uint64_t t = 0;
+
+	if (n <= 0 || n > FE_MAX_SEGS || vq->nr_free < need || vq->nr_ids == 0)
+		return -1;
+	if (indirect) {
+		struct vhu_pdesc *table;
+
+		t = fe_alloc(s, 16ULL * n, 16);
+		if (t == 0)
+			return -1;
+		/* NEXT set as DPDK's driver does: the device ignores it. */
+		table = fe_ptr(s, t);
+		for (i = 0; i < n; i++)
+			table[i] = (struct vhu_pdesc){
+				.addr = bufs[i].gpa, .len = bufs[i].len,
+				.flags = wflag | (i + 1 < n ? VHU_DESC_F_NEXT : 0),
+			};
+	}
+	id = vq->free[--vq->nr_ids];
+	c = &vq->chains[id];
+	memset(c, 0, sizeof(*c));
+	c->posted = true;
+	c->nr_desc = need;
+	c->nr_buf = n;
+	memcpy(c->buf, bufs, n * sizeof(bufs[0]));
+	for (i = 0; i < need; i++) {
+		struct vhu_pdesc *d = &vq->pdesc[vq->avail_idx];
+		uint16_t fl = pavail_bits(vq->avail_wrap);
+
+		if (indirect)
+			fl |= VHU_DESC_F_INDIRECT;
+		else
+			fl |= wflag | (i + 1 < n ? VHU_DESC_F_NEXT : 0);
+		d->addr = indirect ? t : bufs[i].gpa;
+		d->len = indirect ? 16u * n : bufs[i].len;
+		d->id = id;
+		c->desc[i] = vq->avail_idx;
+		if (i == 0)
+			c->head_flags = fl;
+		else
+			__atomic_store_n(&d->flags, fl, __ATOMIC_RELEASE);
+		if (++vq->avail_idx == vq->size) {
+			vq->avail_idx = 0;
+			vq->avail_wrap ^= 1;
+		}
+	}
+	vq->nr_free -= need;
+	return id;
+}
+
 int
 fe_chain_add(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
 	     bool write, bool indirect)
@@ -581,6 +694,8 @@ fe_chain_add(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
 	uint16_t head, idx[FE_MAX_SEGS];
 	int i, need = indirect ? 1 : n;
 
+	if (vq->packed)
+		return pchain_add(s, vq, bufs, n, write, indirect);
 	if (n <= 0 || n > FE_MAX_SEGS || vq->nr_free < need)
 		return -1;
 	for (i = 0; i < need; i++)
@@ -624,6 +739,13 @@ fe_avail_push(struct fe_sim *s, int q, uint16_t head)
 {
 	struct fe_vq *vq = &s->vq[q];
 
+	if (vq->packed) {
+		const struct fe_chain *c = &vq->chains[head];
+
+		__atomic_store_n(&vq->pdesc[c->desc[0]].flags, c->head_flags,
+				 __ATOMIC_RELEASE);
+		return;
+	}
 	vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
 	vq->avail_idx++;
 	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
@@ -682,6 +804,90 @@ fe_post_tx(struct fe_sim *s, const void *data, uint32_t len, uint16_t hdr_len,
 	return head;
 }
 
+/* Is the descriptor at slot used in the lap of wrap? */
+static bool
+pdesc_is_used(uint16_t flags, uint8_t wrap)
+{
+	uint16_t want = wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0;
+
+	return (flags & (VHU_DESC_F_AVAIL | VHU_DESC_F_USED)) == want;
+}
+
+/* Slots the chain with buffer id takes (1 if it is unknown). */
+static uint16_t
+pchain_slots(const struct fe_vq *vq, uint32_t id)
+{
+	return id < vq->size && vq->chains[id].posted ? vq->chains[id].nr_desc : 1;
+}
+
+static void
+pused_advance(struct fe_vq *vq, uint16_t *idx, uint8_t *wrap, uint16_t n)
+{
+	uint32_t i = (uint32_t)*idx + n;
+
+	if (i >= vq->size) {
+		i -= vq->size;
+		*wrap ^= 1;
+	}
+	*idx = i;
+}
+
+static int
+pused_pop(struct fe_vq *vq, uint32_t *id, uint32_t *len)
+{
+	struct vhu_pdesc *d = &vq->pdesc[vq->used_idx];
+	uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), slots;
+
+	if (!pdesc_is_used(flags, vq->used_wrap))
+		return 0;
+	*id = d->id;
+	*len = d->len;
+	vq->last_used_flags = flags;
+	slots = pchain_slots(vq, *id);
+	if (*id < vq->size && vq->chains[*id].posted) {
+		vq->chains[*id].posted = false;
+		vq->free[vq->nr_ids++] = *id;
+		vq->nr_free += slots;
+	}
+	pused_advance(vq, &vq->used_idx, &vq->used_wrap, slots);
+	return 1;
+}
+
+uint16_t
+fe_used_count(struct fe_sim *s, int q)
+{
+	struct fe_vq *vq = &s->vq[q];
+	uint16_t idx = vq->used_idx, n = 0;
+	uint8_t wrap = vq->used_wrap;
+
+	if (!vq->packed)
+		return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - vq->used_idx;
+	while (n < vq->size) {
+		struct vhu_pdesc *d = &vq->pdesc[idx];
+
+		if (!pdesc_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
+			break;
+		n++;
+		pused_advance(vq, &idx, &wrap, pchain_slots(vq, d->id));
+	}
+	return n;
+}
+
+uint16_t
+fe_chain_slot(struct fe_sim *s, int q, uint16_t id, int i)
+{
+	return s->vq[q].chains[id].desc[i];
+}
+
+void
+fe_driver_event_set(struct fe_sim *s, int q, uint16_t flags, uint16_t off_wrap)
+{
+	struct fe_vq *vq = &s->vq[q];
+
+	__atomic_store_n(&vq->driver_event->off_wrap, off_wrap, __ATOMIC_RELAXED);
+	__atomic_store_n(&vq->driver_event->flags, flags, __ATOMIC_SEQ_CST);
+}
+
 int
 fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len)
 {
@@ -690,6 +896,8 @@ fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len)
 	struct fe_chain *c;
 	int i;
 
+	if (vq->packed)
+		return pused_pop(vq, id, len);
 	if (__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) == vq->used_idx)
 		return 0;
 	e = vq->used->ring[vq->used_idx & (vq->size - 1)];

@@ -2,9 +2,15 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * A small in-process vhost-user frontend for the unit tests: guest memory
- * in a memfd, the protocol over a UNIX socket, split rings built in guest
- * memory, Rx buffers and Tx packets posted like a virtio-net driver would.
- * Also sends raw and malformed messages.
+ * in a memfd, the protocol over a UNIX socket, split rings (or, once
+ * VIRTIO_F_RING_PACKED is negotiated, packed rings) built in guest memory,
+ * Rx buffers and Tx packets posted like a virtio-net driver would. Also
+ * sends raw and malformed messages.
+ *
+ * Packed rings: a chain's "head" is its buffer id (set in every descriptor,
+ * as Linux does), its descriptors take the next free slots, and the head
+ * descriptor's flags are written last, by fe_avail_push(). Ids and slots
+ * are freed by fe_used_pop().
  */
 #ifndef FE_SIM_H
 #define FE_SIM_H
@@ -26,11 +32,12 @@ struct fe_buf {
 	uint32_t len;
 };
 
-/* What the simulator remembers of a posted chain (by head). */
+/* What the simulator remembers of a posted chain (by head / buffer id). */
 struct fe_chain {
 	bool posted;
 	uint16_t nr_desc;		/* ring descriptors used */
-	uint16_t desc[FE_MAX_SEGS];	/* their indexes */
+	uint16_t desc[FE_MAX_SEGS];	/* their indexes (packed: slots) */
+	uint16_t head_flags;		/* packed: written by fe_avail_push() */
 	uint16_t nr_buf;
 	struct fe_buf buf[FE_MAX_SEGS];
 };
@@ -41,13 +48,22 @@ struct fe_vq {
 	struct vhu_desc *desc;
 	struct vhu_avail *avail;
 	struct vhu_used *used;
-	uint16_t avail_idx;		/* next avail entry we publish */
-	uint16_t used_idx;		/* next used entry we read */
-	uint16_t nr_free;
-	uint16_t *free;			/* stack of free descriptor indexes */
+	uint16_t avail_idx;		/* next avail entry we publish (packed: slot) */
+	uint16_t used_idx;		/* next used entry we read (packed: slot) */
+	uint16_t nr_free;		/* packed: free slots */
+	uint16_t *free;			/* stack of free descriptor indexes (packed: ids) */
 	struct fe_chain *chains;	/* by head */
 	int kickfd, callfd;
 	bool set_up;
+	/* Packed ring (desc_gpa, avail_gpa, used_gpa: descriptor ring, driver
+	 * and device event areas). */
+	bool packed;
+	struct vhu_pdesc *pdesc;
+	struct vhu_pevent *driver_event;	/* ours to write */
+	struct vhu_pevent *device_event;	/* the backend's */
+	uint8_t avail_wrap, used_wrap;
+	uint16_t nr_ids;			/* free buffer ids in free[] */
+	uint16_t last_used_flags;		/* of the last fe_used_pop() */
 };
 
 struct fe_sim {
@@ -156,5 +172,14 @@ uint64_t fe_calls(struct fe_sim *s, int q);
  * backend's). */
 void fe_used_event_set(struct fe_sim *s, int q, uint16_t val);
 uint16_t fe_avail_event(struct fe_sim *s, int q);
+
+/* Packed rings. */
+bool fe_is_packed(const struct fe_sim *s);
+/* The driver event area of q (flags VHU_RING_EVENT_F_*, off_wrap). */
+void fe_driver_event_set(struct fe_sim *s, int q, uint16_t flags, uint16_t off_wrap);
+/* Used descriptors of q not yet popped (split: used->idx - ours). */
+uint16_t fe_used_count(struct fe_sim *s, int q);
+/* Slot of descriptor i of the chain posted with buffer id id. */
+uint16_t fe_chain_slot(struct fe_sim *s, int q, uint16_t id, int i);
 
 #endif /* FE_SIM_H */

@@ -116,6 +116,13 @@ t_register(struct t *t, uint64_t flags)
 int
 t_connect(struct t *t, uint64_t features, int nregions)
 {
+	return t_connect_sized(t, features, nregions, RING_SIZE);
+}
+
+/* The same with rings of ring_size entries. */
+int
+t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size)
+{
 	int ret, want_new = ev_get(&ev.new_dev) + 1;
 
 	ret = fe_sim_init(&t->s, MEM_SIZE, nregions);
@@ -124,7 +131,7 @@ t_connect(struct t *t, uint64_t features, int nregions)
 	ret = fe_connect(&t->s, t->path);
 	if (ret < 0)
 		FAIL("connect %s: %s", t->path, strerror(-ret));
-	ret = fe_handshake(&t->s, features, 2, RING_SIZE);
+	ret = fe_handshake(&t->s, features, 2, ring_size);
 	if (ret < 0)
 		FAIL("handshake: %s", strerror(-ret));
 	if (!ev_wait(&ev.new_dev, want_new, 3000))
@@ -331,9 +338,7 @@ tx_post(struct t *t, uint32_t len, unsigned int seed, const uint32_t *pieces, bo
 uint16_t
 used_pending(struct t *t, int q)
 {
-	struct fe_vq *vq = &t->s.vq[q];
-
-	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - vq->used_idx;
+	return fe_used_count(&t->s, q);
 }
 /* ----------------------------------------------------------------- main */
 

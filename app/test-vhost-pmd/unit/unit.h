@@ -89,6 +89,7 @@ bool ev_wait(int *counter, int target, unsigned int ms);
 int ev_get(int *counter);
 int t_register(struct t *t, uint64_t flags);
 int t_connect(struct t *t, uint64_t features, int nregions);
+int t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size);
 int t_start(struct t *t, uint64_t features, int nregions);
 void t_end(struct t *t);
 uint8_t pat(unsigned int seed, uint32_t i);

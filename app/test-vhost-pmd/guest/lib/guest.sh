@@ -22,6 +22,8 @@ VPG_TAP=vptg0
 VPG_HOST_IP=10.99.0.1
 VPG_GUEST_IP=10.99.0.2
 VPG_MAC=52:54:00:76:70:01
+# Extra virtio-net-pci properties (e.g. packed=on), from the environment.
+VPG_DEVICE_OPTS=${VPG_DEVICE_OPTS:-}
 VPG_SOCK=""
 VPG_PORT=""	# testpmd's port id of net_vhost0
 VPG_MEM=256
@@ -112,7 +114,7 @@ vpg_qemu_cmd() {
 		-display none -monitor none -serial stdio
 		-chardev "socket,id=c0,path=$VPG_SOCK"
 		-netdev vhost-user,id=n0,chardev=c0
-		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0")
+		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0${VPG_DEVICE_OPTS:+,$VPG_DEVICE_OPTS}")
 }
 
 # Boot the guest on scenario TEST; its console is the log "guest".
@@ -146,6 +148,16 @@ vpg_wait_guest() {
 vpg_count() { grep -acE -- "$2" "${VPT_LOG[$1]}" || true; }
 
 # The guest powered itself off after its scenario: QEMU exits 0.
+# Expect feature bit BIT (VALUE 0 or 1) in what the guest negotiated, as
+# testpmd's log of our port says on attach.
+vpg_expect_feature() {
+	local bit=$1 want=$2 f
+	f=$(sed -n 's/.*guest attached (vid [0-9]*, features \(0x[0-9a-f]*\)).*/\1/p' \
+		"${VPT_LOG[testpmd]}" | tail -n 1)
+	[ -n "$f" ] || vpt_fail "no 'guest attached' line in the testpmd log"
+	vpt_expect_eq "negotiated feature bit $bit ($f)" "$(((f >> bit) & 1))" "$want"
+}
+
 vpg_expect_guest_end() {
 	local end
 	end=$(vpg_wait_guest 'END ' 60)

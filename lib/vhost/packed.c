@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * Packed virtqueue data path (VIRTIO_F_RING_PACKED, virtio 1.2 2.8):
+ * vhu_packed_enqueue() (host -> guest Rx vring) and vhu_packed_dequeue()
+ * (guest Tx vring -> host), called by burst.c on packed rings.
+ *
+ * The same shape as split.c: fetch a chain into a local vector of our
+ * pointers (every descriptor read once, validated, translated), copy, write
+ * its used descriptor, and at the end of the burst call the guest if its
+ * driver event area asks for it.
+ *
+ * One ring of descriptors serves both directions. The driver makes a
+ * descriptor available by setting AVAIL to its wrap counter and USED to the
+ * opposite; we return a chain with one used descriptor (AVAIL = USED = our
+ * used wrap counter) at the slot of its first descriptor, carrying the
+ * buffer id of its last one, and skip the chain's other slots. Every chain
+ * is returned in the order it was made available, in the burst that
+ * consumed it (broken ones included, with length 0): the used slot is then
+ * always the avail slot of the chain, IN_ORDER holds, and nothing is ever
+ * in flight between bursts (GET_VRING_BASE reports equal halves).
+ *
+ * Guest memory is hostile and changes under our feet: every value read from
+ * it is read once into a local and checked before it is used, and nothing
+ * outside the memory table's regions is ever touched. A chain is at most
+ * one lap of the ring long.
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "virtq.h"
+
+/* chain_fetch(): no available descriptor at the cursor. */
+#define CHAIN_NONE	(-EAGAIN)
+
+/* A ring position: slot and the wrap counter of the lap it is in. */
+struct pcur {
+	uint16_t idx;
+	uint8_t wrap;
+};
+
+/* Per-burst copy of the hot vring fields. */
+struct vhu_pring {
+	const struct vhu_mem *mem;
+	struct vhu_pdesc *desc;
+	const struct vhu_pevent *driver_event;
+	uint16_t size;
+	struct pcur avail;	/* next slot we read */
+	struct pcur used;	/* next slot we write a used descriptor to */
+	uint32_t produced;	/* slots returned in this burst */
+};
+
+/* One fetched chain. */
+struct pchain {
+	uint16_t id;		/* buffer id (of its last descriptor) */
+	uint16_t slots;		/* ring descriptors it occupies */
+	uint64_t len;		/* bytes of its buffers */
+};
+
+static __rte_always_inline void
+cur_advance(struct pcur *c, uint16_t n, uint16_t size)
+{
+	uint32_t i = (uint32_t)c->idx + n;	/* n <= size: one lap at most */
+
+	if (i >= size) {
+		i -= size;
+		c->wrap ^= 1;
+	}
+	c->idx = i;
+}
+
+/* Made available by the driver in the lap of wrap counter wrap. */
+static __rte_always_inline bool
+desc_is_avail(uint16_t flags, uint8_t wrap)
+{
+	uint16_t want = wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED;
+
+	return (flags & (VHU_DESC_F_AVAIL | VHU_DESC_F_USED)) == want;
+}
+
+/* The flags decide whether the rest of a descriptor is valid: read them
+ * first, with acquire, then the rest (desc_body()). */
+static __rte_always_inline uint16_t
+desc_flags(const struct vhu_pdesc *d)
+{
+	return __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+}
+
+static __rte_always_inline void
+desc_body(struct vhu_pdesc *dst, const struct vhu_pdesc *src)
+{
+	const volatile struct vhu_pdesc *s = src;
+
+	dst->addr = s->addr;
+	dst->len = s->len;
+	dst->id = s->id;
+}
+
+/*
+ * One buffer of a chain: direction write (VHU_DESC_F_WRITE for Rx, 0 for
+ * Tx), not empty, in guest memory. Only the first want bytes of the chain
+ * are stored in v; more than max bytes is CHAIN_TOO_BIG.
+ */
+static __rte_always_inline int
+buf_take(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t addr, uint32_t len,
+	 uint16_t flags, uint16_t write, uint64_t want, uint64_t max, uint64_t *total)
+{
+	int ret;
+
+	if (unlikely((flags & (VHU_DESC_F_WRITE | VHU_DESC_F_INDIRECT)) != write || len == 0))
+		return CHAIN_BROKEN;
+	ret = iov_add(mem, v, addr, len, *total < want);
+	if (unlikely(ret < 0))
+		return ret;
+	*total += len;
+	if (unlikely(*total > max))
+		return CHAIN_TOO_BIG;
+	return 0;
+}
+
+/*
+ * An indirect table (virtio 1.2 2.8.11): len / 16 descriptors used in
+ * sequence. Only WRITE counts in their flags (NEXT, AVAIL, USED and the id
+ * are ignored, as the spec says; DPDK's driver sets them), but an indirect
+ * descriptor inside the table is refused. For Tx, WRITE is ignored too:
+ * DPDK's virtio driver (22.11) initialises its packed Tx tables with WRITE
+ * and leaves it on the vnet header entry. Reading a buffer the guest marked
+ * writable harms no one; Rx still needs WRITE on every entry.
+ */
+static __rte_noinline int
+indirect_fetch(const struct vhu_mem *mem, uint64_t addr, uint32_t len, uint16_t write,
+	       struct vhu_iovec *v, uint64_t want, uint64_t max, uint64_t *total)
+{
+	const volatile struct vhu_pdesc *t;
+	uint32_t n, i;
+	int ret;
+
+	if (unlikely(len == 0 || (len & (sizeof(struct vhu_pdesc) - 1)) != 0 ||
+		     len / sizeof(struct vhu_pdesc) > VHU_MAX_RING_SIZE))
+		return CHAIN_BROKEN;
+	t = vhu_gpa_range_to_hva(mem, addr, len);
+	if (unlikely(t == NULL || ((uintptr_t)t & (alignof(struct vhu_pdesc) - 1))))
+		return CHAIN_BROKEN;
+	n = len / sizeof(struct vhu_pdesc);
+	for (i = 0; i < n; i++) {
+		uint64_t a = t[i].addr;
+		uint32_t l = t[i].len;
+		uint16_t f = t[i].flags & (write | VHU_DESC_F_INDIRECT);
+
+		ret = buf_take(mem, v, a, l, f, write, want, max, total);
+		if (unlikely(ret < 0))
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Fetch the chain whose first descriptor is at cur: its buffers into v, its
+ * id, slot count and length into c. CHAIN_NONE if that descriptor is not
+ * available. On any other error the chain is still walked to its end
+ * (while its descriptors are available, one lap at most), so that c says
+ * what to return to the guest and the next chain starts where the driver
+ * put it. An indirect descriptor must be a chain of its own.
+ */
+static __rte_always_inline int
+chain_fetch(const struct vhu_pring *r, struct pcur cur, uint16_t write,
+	    struct vhu_iovec *v, uint64_t want, uint64_t max, struct pchain *c)
+{
+	const struct vhu_pdesc *d = &r->desc[cur.idx];
+	uint16_t flags = desc_flags(d);
+	uint64_t total = 0;
+	struct vhu_pdesc b;
+	uint16_t n = 0;
+	int ret = 0;
+
+	if (!desc_is_avail(flags, cur.wrap))
+		return CHAIN_NONE;
+	for (;;) {
+		desc_body(&b, d);
+		n++;
+		c->id = b.id;
+		if (likely(ret == 0)) {
+			if (unlikely(flags & VHU_DESC_F_INDIRECT))
+				ret = n == 1 && !(flags & VHU_DESC_F_NEXT) ?
+					indirect_fetch(r->mem, b.addr, b.len, write, v,
+						       want, max, &total) :
+					CHAIN_BROKEN;
+			else
+				ret = buf_take(r->mem, v, b.addr, b.len, flags, write,
+					       want, max, &total);
+		}
+		if (!(flags & VHU_DESC_F_NEXT))
+			break;
+		if (unlikely(n == r->size)) {
+			ret = CHAIN_BROKEN;	/* longer than the ring */
+			break;
+		}
+		cur_advance(&cur, 1, r->size);
+		d = &r->desc[cur.idx];
+		flags = desc_flags(d);
+		if (unlikely(!desc_is_avail(flags, cur.wrap))) {
+			ret = CHAIN_BROKEN;	/* the driver publishes the head last */
+			break;
+		}
+	}
+	c->slots = n;
+	c->len = total;
+	return ret;
+}
+
+/* Return a chain: its used descriptor at our used slot, then skip it. */
+static __rte_always_inline void
+used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots, uint16_t write)
+{
+	struct vhu_pdesc *d = &r->desc[r->used.idx];
+	uint16_t flags = write | (r->used.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0);
+
+	d->id = id;
+	d->len = len;
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	cur_advance(&r->used, slots, r->size);
+	r->produced += slots;
+}
+
+/* Ring position -> 0 .. 2 * size - 1, counting laps of either wrap. */
+static __rte_always_inline uint32_t
+cur_linear(uint16_t idx, uint8_t wrap, uint16_t size)
+{
+	return idx + (wrap ? 0u : size);
+}
+
+/*
+ * VHU_RING_EVENT_F_DESC: the driver wants a call once we return the used
+ * descriptor at off_wrap, i.e. when that position lies in [old, new).
+ * Positions counted modulo two laps: the wrap counter tells them apart.
+ */
+static __rte_always_inline bool
+used_event_crossed(uint16_t size, uint16_t off_wrap, struct pcur old, struct pcur new)
+{
+	uint32_t s2 = 2u * size;
+	uint32_t ev = cur_linear(off_wrap & VHU_PACKED_IDX_MASK,
+				 off_wrap >> VHU_RING_EVENT_WRAP_SHIFT, size) % s2;
+	uint32_t o = cur_linear(old.idx, old.wrap, size);
+	uint32_t n = cur_linear(new.idx, new.wrap, size);
+
+	return (n + s2 - ev - 1) % s2 < (n + s2 - o) % s2;
+}
+
+/*
+ * Save the positions, then call the guest if its driver event area asks
+ * for it: ENABLE always, DISABLE never, DESC (only with EVENT_IDX) when its
+ * position was crossed. Anything else calls: a guest must not sleep on a
+ * value it should not have written. Our device event area says DISABLE
+ * (handlers.c): we poll, kicks are not wanted.
+ */
+static __rte_always_inline void
+ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r)
+{
+	struct pcur old = { .idx = vq->last_used_idx, .wrap = vq->used_wrap };
+	uint16_t flags, off_wrap;
+	int callfd;
+
+	vq->last_avail_idx = r->avail.idx;
+	vq->avail_wrap = r->avail.wrap;
+	if (r->produced == 0)
+		return;
+	vq->last_used_idx = r->used.idx;
+	vq->used_wrap = r->used.wrap;
+
+	/* The used descriptors are out (release stores); the guest's wish
+	 * must be read after they are visible, or we miss a change to "call
+	 * me" and the guest sleeps. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&r->driver_event->flags, __ATOMIC_RELAXED);
+	if (flags == VHU_RING_EVENT_F_DISABLE)
+		return;
+	if (flags == VHU_RING_EVENT_F_DESC && dev->event_idx && r->produced < r->size) {
+		off_wrap = __atomic_load_n(&r->driver_event->off_wrap, __ATOMIC_RELAXED);
+		if (!used_event_crossed(r->size, off_wrap, old, r->used))
+			return;
+	}
+	callfd = vq->callfd;
+	if (callfd >= 0)
+		eventfd_write(callfd, 1);
+}
+
+/* Load the hot fields. -1 if the ring is not usable now. */
+static __rte_always_inline int
+ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq, struct vhu_pring *r)
+{
+	r->mem = dev->mem;
+	r->desc = vq->pdesc;
+	r->driver_event = vq->driver_event;
+	r->size = vq->size;
+	r->avail.idx = vq->last_avail_idx;
+	r->avail.wrap = vq->avail_wrap;
+	r->used.idx = vq->last_used_idx;
+	r->used.wrap = vq->used_wrap;
+	r->produced = 0;
+	/* Set by the control path before the vring is ready (device.c checked
+	 * the slots against the size); checked here once per burst because
+	 * the copy code trusts them. burst.c read dev->packed before we
+	 * entered the vring: check it again. */
+	if (unlikely(r->mem == NULL || dev->vnet_hdr_len > sizeof(struct vhu_net_hdr_mrg) ||
+		     !dev->packed))
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ Rx */
+
+/* Guest buffers of one packet: its chains, and their pieces in v. */
+struct vhu_prx_chains {
+	uint16_t nr;
+	struct pcur end;		/* avail position after the last */
+	uint16_t id[VHU_MAX_IOVS];
+	uint16_t slots[VHU_MAX_IOVS];
+	uint64_t len[VHU_MAX_IOVS];	/* capacity per chain */
+};
+
+enum rx_result {
+	RX_OK,
+	RX_STOP,	/* not enough buffers now, or never: nothing consumed */
+	RX_BROKEN,	/* a broken chain: its chains returned unused */
+};
+
+/*
+ * Collect the guest buffers for need bytes from the chains at r->avail:
+ * one chain, or as many as needed with mergeable buffers, one lap at most.
+ */
+static __rte_always_inline enum rx_result
+rx_collect(const struct vhu_pring *r, bool mrg, uint64_t need,
+	   struct vhu_prx_chains *c, struct vhu_iovec *v)
+{
+	struct pcur cur = r->avail;
+	uint32_t slots = 0;
+	uint64_t cap = 0;
+	struct pchain ch;
+	int ret;
+
+	c->nr = 0;
+	v->nr = 0;
+	do {
+		if (c->nr == VHU_MAX_IOVS || slots >= r->size)
+			return RX_STOP;
+		ret = chain_fetch(r, cur, VHU_DESC_F_WRITE, v, need - cap, UINT64_MAX, &ch);
+		if (ret == CHAIN_NONE)
+			return RX_STOP;
+		c->id[c->nr] = ch.id;
+		c->slots[c->nr] = ch.slots;
+		c->len[c->nr] = ch.len;
+		c->nr++;
+		cur_advance(&cur, ch.slots, r->size);
+		slots += ch.slots;
+		c->end = cur;
+		/* Too many pieces for this packet. Only the guest is to blame
+		 * when its first chain alone has them: then it is broken. */
+		if (unlikely(ret == CHAIN_NO_IOV && c->nr > 1))
+			return RX_STOP;
+		if (unlikely(ret < 0))
+			return RX_BROKEN;
+		cap += ch.len;
+		if (!mrg && cap < need)
+			return RX_STOP;	/* this chain can never hold it */
+	} while (cap < need);
+	return RX_OK;
+}
+
+uint16_t
+vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_prx_chains chains;
+	struct vhu_vring *vq = &dev->vrings[vring];
+	struct vhu_rx_hdr rh;
+	struct vhu_iovec v;
+	struct vhu_pring r;
+	uint16_t hdr_len, sent, i;
+	uint32_t ol;
+	bool mrg;
+
+	if (unlikely(!vhu_vring_enter(vq)))
+		return 0;
+	if (unlikely(ring_start(dev, vq, &r) < 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	hdr_len = dev->vnet_hdr_len;
+	mrg = dev->mrg_rxbuf;
+	ol = dev->net_ol;
+
+	for (sent = 0; sent < count; sent++) {
+		struct rte_mbuf *m = pkts[sent];
+		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+		enum rx_result res;
+
+		if (sent + 1 < count)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
+		if (unlikely(vhu_rx_offload(ol, m, &rh) < 0)) {
+			/* Taken, not copied: it must not reach the guest. */
+			vhu_stat_inc(&vq->stats.rx_ol_dropped);
+			vhu_ring_error(dev->vid, vring,
+				       "mbuf offload request the guest cannot take: dropped");
+			continue;
+		}
+		res = rx_collect(&r, mrg, left, &chains, &v);
+		if (unlikely(res != RX_OK)) {
+			if (res == RX_BROKEN) {
+				vhu_ring_error(dev->vid, vring, "broken packed Rx descriptor chain");
+				for (i = 0; i < chains.nr; i++)
+					used_write(&r, chains.id[i], 0, chains.slots[i],
+						   VHU_DESC_F_WRITE);
+				r.avail = chains.end;
+			}
+			break;
+		}
+		rx_copy(&v, m, &rh, hdr_len, chains.nr);
+		for (i = 0; i < chains.nr; i++) {
+			uint32_t n = RTE_MIN(left, chains.len[i]);
+
+			used_write(&r, chains.id[i], n, chains.slots[i], VHU_DESC_F_WRITE);
+			left -= n;
+		}
+		r.avail = chains.end;
+	}
+
+	ring_finish(dev, vq, &r);
+	vhu_vring_leave(vq);
+	return sent;
+}
+
+/* ------------------------------------------------------------------ Tx */
+
+/*
+ * How many chains (up to max) start at r->avail, from the flags alone: to
+ * allocate mbufs for them at once. A hint only; chain_fetch() reads and
+ * checks each descriptor again. A trailing chain that is not complete is
+ * counted: chain_fetch() finds it broken, and it is returned.
+ */
+static __rte_always_inline uint16_t
+avail_chains(const struct vhu_pring *r, uint16_t max)
+{
+	struct pcur cur = r->avail;
+	bool start = true;
+	uint16_t n = 0;
+	uint32_t slots;
+
+	for (slots = 0; slots < r->size; slots++) {
+		uint16_t f = desc_flags(&r->desc[cur.idx]);
+
+		if (!desc_is_avail(f, cur.wrap))
+			break;
+		if (start) {
+			if (n == max)
+				break;
+			n++;
+		}
+		start = !(f & VHU_DESC_F_NEXT);
+		cur_advance(&cur, 1, r->size);
+	}
+	return n;
+}
+
+uint16_t
+vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
+		   struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_vring *vq = &dev->vrings[vring];
+	struct vhu_net_hdr hdr;
+	struct vhu_iovec v;
+	struct vhu_pring r;
+	uint16_t hdr_len, nb, got = 0, i;
+	uint32_t ol;
+
+	if (unlikely(!vhu_vring_enter(vq)))
+		return 0;
+	if (unlikely(ring_start(dev, vq, &r) < 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	nb = avail_chains(&r, count);
+	if (nb == 0 || unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, nb) != 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	hdr_len = dev->vnet_hdr_len;
+	ol = dev->net_ol;
+
+	for (i = 0; i < nb; i++) {
+		uint32_t idx = 0, off = 0;
+		struct pchain ch;
+		int ret;
+
+		v.nr = 0;
+		ret = chain_fetch(&r, r.avail, 0, &v, UINT64_MAX,
+				  VHU_MAX_TX_PKT_LEN + hdr_len, &ch);
+		if (unlikely(ret == CHAIN_NONE))
+			break;	/* the guest took its flags back: hostile, stop */
+		if (unlikely(ret < 0 || ch.len <= hdr_len)) {
+			vhu_ring_error(dev->vid, vring, ret < 0 ?
+				"broken or oversized packed Tx descriptor chain" :
+				"packed Tx descriptor chain with no payload after the vnet header");
+			used_write(&r, ch.id, 0, ch.slots, 0);
+			cur_advance(&r.avail, ch.slots, r.size);
+			continue;
+		}
+		tx_hdr_read(&v, &idx, &off, hdr_len, &hdr);
+		ret = tx_copy(&v, idx, off, pkts[got], mp, ch.len - hdr_len, dev->tx_buf_mode);
+		if (unlikely(ret == -ENOMEM))
+			break;	/* out of mbufs: leave the chain for the next burst */
+		if (unlikely(ret < 0)) {	/* dropped (linear-buffer): reuse the mbuf */
+			__atomic_store_n(&vq->drops, vq->drops + 1, __ATOMIC_RELAXED);
+			used_write(&r, ch.id, 0, ch.slots, 0);
+			cur_advance(&r.avail, ch.slots, r.size);
+			continue;
+		}
+		if (unlikely(vhu_tx_offload(ol, &hdr, pkts[got]) < 0)) {
+			vhu_stat_inc(&vq->stats.tx_bad_hdr);
+			vhu_ring_error(dev->vid, vring,
+				       "invalid virtio-net header on Tx: packet dropped");
+			tx_mbuf_recycle(pkts[got]);
+			used_write(&r, ch.id, 0, ch.slots, 0);
+			cur_advance(&r.avail, ch.slots, r.size);
+			continue;
+		}
+		used_write(&r, ch.id, 0, ch.slots, 0);
+		cur_advance(&r.avail, ch.slots, r.size);
+		got++;
+	}
+
+	if (got < nb)
+		rte_pktmbuf_free_bulk(&pkts[got], nb - got);
+	ring_finish(dev, vq, &r);
+	vhu_vring_leave(vq);
+	return got;
+}
