@@ -42,6 +42,7 @@ VPT_NAME=""
 VPT_DIR=""
 VPT_PLUGIN=""
 VPT_WRAP=()
+VPT_EXTRA_EAL=()	# more EAL arguments for the next vpt_launch (e.g. --vdev)
 VPT_FAIL_MSG=""
 declare -gA VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
 
@@ -122,7 +123,7 @@ vpt_launch() {
 
 	read -ra core_args <<<"$cores"
 	eal=("${core_args[@]}" --file-prefix "$prefix" -m "$VPT_MEM" --no-pci
-	     --no-telemetry --vdev "$vdev")
+	     --no-telemetry --vdev "$vdev" "${VPT_EXTRA_EAL[@]}")
 	VPT_WRAP=()
 	case $role in
 	ours)
