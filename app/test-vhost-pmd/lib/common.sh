@@ -165,10 +165,12 @@ vpt_wait_log() {
 	local name=$1 re=$2 secs=${3:-30} from=${4:-0}
 	local log=${VPT_LOG[$name]} end=$((SECONDS + secs))
 
+	# (grep reads a process substitution: in a pipeline, tail's SIGPIPE
+	# when grep -q stops early would fail it under pipefail on long logs)
 	while :; do
-		tail -n "+$((from + 1))" "$log" | grep -qE -- "$re" && return 0
+		grep -qE -- "$re" < <(tail -n "+$((from + 1))" "$log") && return 0
 		if ! vpt_alive "$name"; then
-			tail -n "+$((from + 1))" "$log" | grep -qE -- "$re" && return 0
+			grep -qE -- "$re" < <(tail -n "+$((from + 1))" "$log") && return 0
 			vpt_fail "$name exited before printing /$re/"
 		fi
 		[ "$SECONDS" -lt "$end" ] || vpt_fail "no /$re/ from $name within ${secs}s"
