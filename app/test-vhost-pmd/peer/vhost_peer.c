@@ -20,6 +20,7 @@
  *   RESULT pass | RESULT fail: reason
  *   OTHER port=N name=.. ipackets=.. opackets=.. imissed=.. oerrors=..
  *         echoed=.. dropped=..          (--echo-others: at SIGUSR1 and the end)
+ *   MALLOC heap_alloc=.. heap_free=.. allocs=..   (rte_malloc, with OTHER)
  *
  * With several ports (--vdev given more than once), --port NAME picks the one
  * driven (default: the first) and --echo-others starts every other port and
@@ -47,6 +48,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -579,6 +581,13 @@ others_print(const struct peer *p)
 		       " imissed=%" PRIu64 " oerrors=%" PRIu64 " echoed=%" PRIu64
 		       " dropped=%" PRIu64 "\n", o->port, name, st.ipackets,
 		       st.opackets, st.imissed, st.oerrors, o->echoed, o->dropped);
+	}
+	{
+		struct rte_malloc_socket_stats ms;
+
+		if (rte_malloc_get_socket_stats(rte_socket_id(), &ms) == 0)
+			printf("MALLOC heap_alloc=%zu heap_free=%zu allocs=%u\n",
+			       ms.heap_allocsz_bytes, ms.heap_freesz_bytes, ms.alloc_count);
 	}
 	printf("OTHERS-END\n");
 }

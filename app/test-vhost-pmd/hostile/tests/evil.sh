@@ -31,7 +31,8 @@ vpt_wait_log host '^PROGRESS' 60
 pid=$(vpt_pid host)
 fd0=$(hostile_fds "$pid")
 rss0=$(hostile_rss "$pid")
-vpt_say "baseline: $fd0 fds, VmRSS $rss0 kB"
+m0=$(hostile_malloc)
+vpt_say "baseline: $fd0 fds, VmRSS $rss0 kB, rte_malloc $m0 bytes"
 
 # Port A serves virtio_user before any abuse too.
 hostile_virtio_check "$sa" 0
@@ -72,7 +73,8 @@ fi
 
 fd1=$(hostile_fds "$pid")
 rss1=$(hostile_rss "$pid")
-vpt_say "after $n cases: $fd1 fds (baseline $fd0), VmRSS $rss1 kB (baseline $rss0 kB)"
+m1=$(hostile_malloc)
+vpt_say "after $n cases: $fd1 fds (baseline $fd0), VmRSS $rss1 kB (baseline $rss0 kB), rte_malloc $m1 bytes (baseline $m0)"
 hostile_rss_back "$rss0" "$rss1"
 
 # End port B's traffic: everything sent must come back intact.

@@ -74,3 +74,14 @@ hostile_virtio_check() {
 	[ "$ok" -gt 0 ] || vpt_fail "virtio_user on port A after case $tag: nothing came back"
 	[ "$ok" = 1000 ] || vpt_say "virtio_user check $tag: $((d1 - d0)) echoes dropped (counted)"
 }
+
+# rte_malloc bytes allocated in the host now (from its SIGUSR1 dump).
+hostile_malloc() {
+	local from pid
+	pid=$(vpt_pid host)
+	from=$(vpt_lines host)
+	kill -USR1 "$pid"
+	vpt_wait_log host '^OTHERS-END' 30 "$from"
+	tail -n "+$((from + 1))" "${VPT_LOG[host]}" | grep '^MALLOC ' | tail -n 1 |
+		sed -n 's/.* heap_alloc=\([0-9]*\).*/\1/p'
+}
