@@ -116,22 +116,35 @@ slot_create(int vid)
 struct vhu_dev *
 vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 {
-	struct vhu_dev *dev;
+	struct vhu_dev *dev = NULL;
+	int n, v, vid = -1, empty = -1;
 	uint32_t i;
-	int n, vid;
 
-	/* Start after the last vid handed out so a vid is not reused at once. */
+	/*
+	 * Slots are never freed: reuse a free one before creating one, or a
+	 * frontend reconnecting in a loop makes us allocate all
+	 * VHU_MAX_DEVICES of them (38 KB of hugepage memory each). Search
+	 * after the last vid handed out, which comes last: a vid is not
+	 * reused at once unless no other slot is free or can be created.
+	 */
 	for (n = 0; n < VHU_MAX_DEVICES; n++) {
-		vid = (vhu_last_vid + 1 + n) % VHU_MAX_DEVICES;
-		dev = vhu_devices[vid];
-		if (dev == NULL || !dev->in_use)
+		v = (vhu_last_vid + 1 + n) % VHU_MAX_DEVICES;
+		if (vhu_devices[v] == NULL) {
+			if (empty < 0)
+				empty = v;
+		} else if (!vhu_devices[v]->in_use && (v != vhu_last_vid || empty < 0)) {
+			vid = v;
 			break;
+		}
 	}
-	if (n == VHU_MAX_DEVICES) {
+	if (vid < 0)
+		vid = empty;
+	if (vid < 0) {
 		VHU_LOG(ERR, "%s: no free device slot (%d in use)", sock->path,
 			VHU_MAX_DEVICES);
 		return NULL;
 	}
+	dev = vhu_devices[vid];
 	if (dev == NULL) {
 		dev = slot_create(vid);
 		if (dev == NULL) {
