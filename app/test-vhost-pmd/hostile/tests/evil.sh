@@ -8,7 +8,8 @@
 # went on, its fd count is back to where it started, and port A serves a
 # good virtio_user frontend (every byte checked). At the end: port B lost
 # nothing, port A's drops (its guest never emptied its Rx ring) are counted
-# exactly in oerrors, memory (VmRSS) is back near where it started.
+# exactly in oerrors, memory (VmRSS) is back near where it started and the
+# rte_malloc heap grew by less than 1 MiB.
 #
 # VHOST_PMD_HOSTILE_CASES="a b"   only these cases
 # VHOST_PMD_HOSTILE_VIRTIO_EVERY=N   the virtio_user check after every Nth case
@@ -76,6 +77,9 @@ rss1=$(hostile_rss "$pid")
 m1=$(hostile_malloc)
 vpt_say "after $n cases: $fd1 fds (baseline $fd0), VmRSS $rss1 kB (baseline $rss0 kB), rte_malloc $m1 bytes (baseline $m0)"
 hostile_rss_back "$rss0" "$rss1"
+[ $((m1 - m0)) -lt $((1 << 20)) ] ||
+	vpt_fail "rte_malloc grew by $((m1 - m0)) bytes over $n cases"
+vpt_ok "rte_malloc grew by $((m1 - m0)) bytes over $n cases (< 1 MiB)"
 
 # End port B's traffic: everything sent must come back intact.
 kill -USR2 "$pid"
