@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Run every test: each unit case of vhu-unit (build/, then again in
-# build-asan/ under ASan+UBSan), each interop script and each guest script
-# (QEMU). One line per test (the tail of its log on failure), then
+# build-asan/ under ASan+UBSan), each interop script, each hostile-frontend
+# script and each guest script (QEMU). One line per test (the tail of its log on failure), then
 # "N passed, N failed".
 #
 # usage: run-tests.sh [WORD...]    only the tests whose name contains a WORD
@@ -19,6 +19,7 @@ INTEROP_TIMEOUT=${VHOST_PMD_INTEROP_TIMEOUT:-300}
 FUZZ_BUILD=${VHOST_PMD_FUZZ_BUILD:-$TOP/build-fuzz}
 FUZZ_SECONDS=${VHOST_PMD_FUZZ_SECONDS:-20}
 GUEST_TIMEOUT=${VHOST_PMD_GUEST_TIMEOUT:-300}
+HOSTILE_TIMEOUT=${VHOST_PMD_HOSTILE_TIMEOUT:-1200}
 export VHOST_PMD_BUILD=$BUILD
 export VHOST_PMD_TEST_TAG=${VHOST_PMD_TEST_TAG:-vpt$$}
 
@@ -101,6 +102,17 @@ fuzz_tests() {
 	done
 }
 
+# Malicious frontends (evil_fe) against a host process that must survive
+# them: app/test-vhost-pmd/hostile/tests/.
+hostile_tests() {
+	local script
+	for script in "$HERE"/hostile/tests/*.sh; do
+		[ "$(basename "$script")" = lib.sh ] && continue
+		run_test "hostile/$(basename "$script" .sh)" "$HOSTILE_TIMEOUT" \
+			env VHOST_PMD_LOGDIR="$LOGDIR/hostile" bash "$script"
+	done
+}
+
 # A Linux guest under QEMU (TCG) on our net_vhost: app/test-vhost-pmd/guest/.
 guest_tests() {
 	local script
@@ -138,6 +150,7 @@ unit_tests "$ASAN_BUILD" unit-asan \
 	UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 fuzz_tests
 interop_tests
+hostile_tests
 guest_tests
 leftovers
 echo "$passed passed, $failed failed"

@@ -164,7 +164,7 @@ vid_pick(void)
 struct vhu_dev *
 vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 {
-	struct vhu_dev *dev;
+	struct vhu_dev *dev = NULL;
 	uint32_t i;
 	int vid;
 

@@ -16,7 +16,9 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -153,22 +155,47 @@ msg_collect_fds(struct msghdr *mh, struct vhu_msg *msg)
 	return err;
 }
 
-/* Read exactly len bytes (the socket has a receive timeout). */
-static int
-read_full(int fd, void *buf, size_t len)
+/*
+ * The whole message must arrive within this time of its first byte. A
+ * per-recv() timeout is not enough: a frontend dripping one byte a second
+ * would hold the control thread, and every other port's messages, for as
+ * long as it likes.
+ */
+#define MSG_IO_TIMEOUT_MS	1000
+
+static uint64_t
+msg_now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read exactly len bytes, giving up at deadline (CLOCK_MONOTONIC ms). */
+static int
+read_full(int fd, void *buf, size_t len, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint8_t *p = buf;
+	uint64_t now;
 	ssize_t n;
 
 	while (len > 0) {
-		n = recv(fd, p, len, 0);
+		now = msg_now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(deadline - now));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		n = recv(fd, p, len, MSG_DONTWAIT);
 		if (n == 0)
 			return -EPIPE;
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -ETIMEDOUT;
 			return -errno;
 		}
 		p += n;
@@ -178,7 +205,7 @@ read_full(int fd, void *buf, size_t len)
 }
 
 static int
-recv_header(int fd, struct vhu_msg *msg)
+recv_header(int fd, struct vhu_msg *msg, uint64_t *deadline)
 {
 	union {
 		char buf[CMSG_SPACE(VHU_MAX_FDS * sizeof(int))];
@@ -205,12 +232,14 @@ recv_header(int fd, struct vhu_msg *msg)
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 
+	*deadline = msg_now_ms() + MSG_IO_TIMEOUT_MS;
 	ret = msg_collect_fds(&mh, msg);
 	if (ret < 0)
 		return ret;
 	/* A stream socket may split the header; fds came with its first byte. */
 	if ((size_t)n < VHU_MSG_HDR_SIZE) {
-		ret = read_full(fd, (uint8_t *)&msg->hdr + n, VHU_MSG_HDR_SIZE - n);
+		ret = read_full(fd, (uint8_t *)&msg->hdr + n, VHU_MSG_HDR_SIZE - n,
+				*deadline);
 		if (ret < 0) {
 			vhu_msg_close_fds(msg);
 			return ret;
@@ -264,13 +293,14 @@ vhu_msg_recv(int fd, struct vhu_msg *msg)
 {
 	const struct vhu_msg_spec *spec;
 	uint32_t request, flags, size;
+	uint64_t deadline = 0;
 	int i, ret;
 
 	msg->nr_fds = 0;
 	for (i = 0; i < VHU_MAX_FDS; i++)
 		msg->fds[i] = -1;
 
-	ret = recv_header(fd, msg);
+	ret = recv_header(fd, msg, &deadline);
 	if (ret < 0)
 		return ret;
 
@@ -295,7 +325,7 @@ vhu_msg_recv(int fd, struct vhu_msg *msg)
 		goto err;
 	}
 
-	ret = read_full(fd, &msg->payload, size);
+	ret = read_full(fd, &msg->payload, size, deadline);
 	if (ret < 0) {
 		VHU_LOG(ERR, "request %u: cannot read payload: %s", request, strerror(-ret));
 		goto err;
@@ -314,11 +344,17 @@ vhu_msg_send_reply(int fd, struct vhu_msg *msg)
 {
 	const uint8_t *p = (const uint8_t *)msg;
 	size_t len = VHU_MSG_HDR_SIZE + msg->hdr.size;
+	uint64_t deadline = msg_now_ms() + MSG_IO_TIMEOUT_MS;
 	ssize_t n;
 
 	if (msg->hdr.size > sizeof(msg->payload))
 		return -EINVAL;
 	while (len > 0) {
+		/* Each send() is bounded by SO_SNDTIMEO, the reply by this. */
+		if (msg_now_ms() >= deadline) {
+			VHU_LOG(ERR, "cannot send reply: the frontend does not read");
+			return -ETIMEDOUT;
+		}
 		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,6 +245,15 @@ client_connect(struct vhu_sock_entry *e)
 	e->backoff_ms = RECONNECT_MIN_MS;
 }
 
+/* Has the frontend of the connection closed its end? */
+static bool
+conn_hung_up(const struct vhu_sock_entry *e)
+{
+	struct pollfd p = { .fd = e->s.connfd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void
 server_accept(struct vhu_sock_entry *e)
 {
@@ -255,6 +265,10 @@ server_accept(struct vhu_sock_entry *e)
 			VHU_LOG(ERR, "%s: accept: %s", e->s.path, strerror(errno));
 		return;
 	}
+	/* A frontend that reconnects at once: its old connection's hang-up
+	 * may wait behind this accept in the same epoll batch. */
+	if (e->s.dev != NULL && conn_hung_up(e))
+		conn_drop(e, -EPIPE);
 	if (e->s.dev != NULL) {
 		VHU_LOG(WARNING, "%s: already serving a frontend, refusing another connection",
 			e->s.path);

@@ -42,6 +42,7 @@ VPT_NAME=""
 VPT_DIR=""
 VPT_PLUGIN=""
 VPT_WRAP=()
+VPT_EXTRA_EAL=()	# more EAL arguments for the next vpt_launch (e.g. --vdev)
 VPT_FAIL_MSG=""
 declare -gA VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
 
@@ -122,7 +123,7 @@ vpt_launch() {
 
 	read -ra core_args <<<"$cores"
 	eal=("${core_args[@]}" --file-prefix "$prefix" -m "$VPT_MEM" --no-pci
-	     --no-telemetry --vdev "$vdev")
+	     --no-telemetry --vdev "$vdev" "${VPT_EXTRA_EAL[@]}")
 	VPT_WRAP=()
 	case $role in
 	ours)
@@ -164,10 +165,12 @@ vpt_wait_log() {
 	local name=$1 re=$2 secs=${3:-30} from=${4:-0}
 	local log=${VPT_LOG[$name]} end=$((SECONDS + secs))
 
+	# (grep reads a process substitution: in a pipeline, tail's SIGPIPE
+	# when grep -q stops early would fail it under pipefail on long logs)
 	while :; do
-		tail -n "+$((from + 1))" "$log" | grep -qE -- "$re" && return 0
+		grep -qE -- "$re" < <(tail -n "+$((from + 1))" "$log") && return 0
 		if ! vpt_alive "$name"; then
-			tail -n "+$((from + 1))" "$log" | grep -qE -- "$re" && return 0
+			grep -qE -- "$re" < <(tail -n "+$((from + 1))" "$log") && return 0
 			vpt_fail "$name exited before printing /$re/"
 		fi
 		[ "$SECONDS" -lt "$end" ] || vpt_fail "no /$re/ from $name within ${secs}s"

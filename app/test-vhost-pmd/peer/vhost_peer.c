@@ -20,6 +20,16 @@
  *   XSTAT name=value                             (--xstats, one per xstat)
  *   INTR sleeps=N wakeups=W timeouts=T           (--intr)
  *   RESULT pass | RESULT fail: reason
+ *   OTHER port=N name=.. ipackets=.. opackets=.. imissed=.. oerrors=..
+ *         echoed=.. dropped=..          (--echo-others: at SIGUSR1 and the end)
+ *   MALLOC heap_alloc=.. heap_free=.. allocs=..   (rte_malloc, with OTHER)
+ *
+ * With several ports (--vdev given more than once), --port NAME picks the one
+ * driven (default: the first) and --echo-others starts every other port and
+ * echoes what it receives back on it (one queue, no retry: what the guest
+ * has no room for is dropped and counted), so one process can host hostile
+ * frontends on some ports while checked traffic flows on another. SIGUSR2
+ * stops new data: only what was sent so far is expected back (--rx).
  *
  * Exit status 0 only if everything expected was sent and received intact.
  */
@@ -41,6 +51,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_interrupts.h>
@@ -61,6 +72,13 @@
 #define PEER_SLEEP_MS		60000	/* epoll bound: a kick or a signal ends it first */
 
 #define EV_LINK_UP		(1u << 8)
+
+/* A port of --echo-others. */
+struct other_port {
+	uint16_t port;
+	uint64_t echoed;
+	uint64_t dropped;
+};
 
 typedef __typeof__(&rte_eth_vhost_get_queue_event) get_queue_event_t;
 
@@ -97,6 +115,9 @@ struct peer {
 	uint64_t pace_n;		/* pause pace_ms after every pace_n packets */
 	unsigned int pace_ms;
 	uint16_t nb_queues;
+	const char *port_name;
+	bool echo_others;
+	uint64_t pps;
 
 	/* port */
 	uint16_t port;
@@ -146,14 +167,30 @@ struct peer {
 
 	uint64_t idle_bursts;
 	bool done;
+
+	/* --echo-others, --pps */
+	struct other_port *others;
+	uint16_t nb_others;
+	uint64_t start_cycles;
 };
 
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t dump_others;	/* SIGUSR1 */
+static volatile sig_atomic_t finish;		/* SIGUSR2 */
 
 static void
 on_signal(int sig __rte_unused)
 {
 	quit = 1;
+}
+
+static void
+on_usr(int sig)
+{
+	if (sig == SIGUSR1)
+		dump_others = 1;
+	else
+		finish = 1;
 }
 
 static void
@@ -187,7 +224,10 @@ usage(const char *prog)
 	       "  --rx-base S       first sequence number expected; older intact\n"
 	       "                    packets count as stale\n"
 	       "  --rx-max-size L   do not expect the packets of sizes above L\n"
-	       "  --pace N,MS       pause MS ms after every N data packets sent\n",
+	       "  --pace N,MS       pause MS ms after every N data packets sent\n"
+	       "  --port NAME       drive the port of that device name (default: the first)\n"
+	       "  --echo-others     start every other port too, echo what it receives\n"
+	       "  --pps N           send at most N numbered packets per second\n",
 	       prog);
 }
 
@@ -232,7 +272,7 @@ parse_args(struct peer *p, int argc, char **argv)
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
 	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_RX_GATE, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
-	       O_HELP };
+	       O_PORT, O_ECHO_OTHERS, O_PPS, O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
 		{ "rx", required_argument, NULL, O_RX },
@@ -258,6 +298,9 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "rx-base", required_argument, NULL, O_RX_BASE },
 		{ "rx-max-size", required_argument, NULL, O_RX_MAX },
 		{ "pace", required_argument, NULL, O_PACE },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "echo-others", no_argument, NULL, O_ECHO_OTHERS },
+		{ "pps", required_argument, NULL, O_PPS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -335,6 +378,11 @@ parse_args(struct peer *p, int argc, char **argv)
 			p->pace_ms = l[1];
 			break;
 		}
+		case O_PORT: p->port_name = optarg; break;
+		case O_ECHO_OTHERS: p->echo_others = true; break;
+		case O_PPS:
+			bad = parse_u64(optarg, UINT32_MAX, &p->pps) < 0 || p->pps == 0 ? -1 : 0;
+			break;
 		case O_HELP: usage(argv[0]); exit(0);
 		default: bad = -1; break;
 		}
@@ -505,7 +553,8 @@ events_fini(struct peer *p)
 /* -------------------------------------------------------------- port */
 
 static int
-port_setup(struct peer *p)
+port_setup_one(struct peer *p, uint16_t port, uint16_t nb_queues, bool events,
+		const char *tag)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
@@ -514,7 +563,7 @@ port_setup(struct peer *p)
 	uint16_t q;
 	int ret;
 
-	ret = rte_eth_dev_info_get(p->port, &info);
+	ret = rte_eth_dev_info_get(port, &info);
 	if (ret < 0)
 		return ret;
 	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
@@ -538,28 +587,119 @@ port_setup(struct peer *p)
 	conf.rxmode.mtu = RTE_MAX(RTE_MIN(mtu, (uint32_t)info.max_mtu),
 			(uint32_t)info.min_mtu);
 
-	ret = rte_eth_dev_configure(p->port, p->nb_queues, p->nb_queues, &conf);
+	ret = rte_eth_dev_configure(port, nb_queues, nb_queues, &conf);
 	if (ret == 0)
-		ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port, &nb_rxd, &nb_txd);
-	for (q = 0; ret == 0 && q < p->nb_queues; q++) {
-		ret = rte_eth_rx_queue_setup(p->port, q, nb_rxd,
-				rte_eth_dev_socket_id(p->port), NULL, p->mp);
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	for (q = 0; ret == 0 && q < nb_queues; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, nb_rxd,
+				rte_eth_dev_socket_id(port), NULL, p->mp);
 		if (ret == 0)
-			ret = rte_eth_tx_queue_setup(p->port, q, nb_txd,
-					rte_eth_dev_socket_id(p->port), NULL);
+			ret = rte_eth_tx_queue_setup(port, q, nb_txd,
+					rte_eth_dev_socket_id(port), NULL);
 	}
-	if (ret == 0 && p->events)
+	if (ret == 0 && events)
 		ret = events_init(p);
 	if (ret == 0)
-		ret = rte_eth_dev_start(p->port);
-	for (q = 0; ret == 0 && p->intr && q < p->nb_queues; q++)
-		ret = rte_eth_dev_rx_intr_ctl_q(p->port, q, RTE_EPOLL_PER_THREAD,
+		ret = rte_eth_dev_start(port);
+	for (q = 0; ret == 0 && p->intr && port == p->port && q < nb_queues; q++)
+		ret = rte_eth_dev_rx_intr_ctl_q(port, q, RTE_EPOLL_PER_THREAD,
 				RTE_INTR_EVENT_ADD, (void *)(uintptr_t)q);
 	if (ret == 0)
-		printf("READY port=%u driver=%s name=%s mtu=%u\n", p->port,
+		printf("%s port=%u driver=%s name=%s mtu=%u\n", tag, port,
 			info.driver_name, rte_dev_name(info.device),
 			conf.rxmode.mtu);
 	return ret;
+}
+
+static int
+port_setup(struct peer *p)
+{
+	return port_setup_one(p, p->port, p->nb_queues, p->events, "READY");
+}
+
+/* --echo-others: start every port but the driven one. */
+static int
+others_setup(struct peer *p)
+{
+	uint16_t port;
+
+	p->others = calloc(RTE_MAX_ETHPORTS, sizeof(*p->others));
+	if (p->others == NULL)
+		return -ENOMEM;
+	RTE_ETH_FOREACH_DEV(port) {
+		if (port == p->port)
+			continue;
+		if (port_setup_one(p, port, 1, false, "OTHER-READY") < 0) {
+			printf("RESULT fail: port %u set-up failed\n", port);
+			return -1;
+		}
+		p->others[p->nb_others++].port = port;
+	}
+	return 0;
+}
+
+/* Echo what each other port received back on it; drop what does not fit. */
+static unsigned int
+others_step(struct peer *p)
+{
+	struct rte_mbuf *pkts[PEER_BURST];
+	unsigned int work = 0;
+	uint16_t i, n, k;
+
+	for (i = 0; i < p->nb_others; i++) {
+		struct other_port *o = &p->others[i];
+
+		n = rte_eth_rx_burst(o->port, 0, pkts, PEER_BURST);
+		if (n == 0)
+			continue;
+		k = rte_eth_tx_burst(o->port, 0, pkts, n);
+		o->echoed += k;
+		o->dropped += n - k;
+		if (k < n)
+			rte_pktmbuf_free_bulk(pkts + k, n - k);
+		work += n;
+	}
+	return work;
+}
+
+static void
+others_print(const struct peer *p)
+{
+	struct rte_eth_stats st;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t i;
+
+	for (i = 0; i < p->nb_others; i++) {
+		const struct other_port *o = &p->others[i];
+
+		if (rte_eth_stats_get(o->port, &st) < 0 ||
+		    rte_eth_dev_get_name_by_port(o->port, name) < 0)
+			continue;
+		printf("OTHER port=%u name=%s ipackets=%" PRIu64 " opackets=%" PRIu64
+		       " imissed=%" PRIu64 " oerrors=%" PRIu64 " echoed=%" PRIu64
+		       " dropped=%" PRIu64 "\n", o->port, name, st.ipackets,
+		       st.opackets, st.imissed, st.oerrors, o->echoed, o->dropped);
+	}
+	{
+		struct rte_malloc_socket_stats ms;
+
+		if (rte_malloc_get_socket_stats(rte_socket_id(), &ms) == 0)
+			printf("MALLOC heap_alloc=%zu heap_free=%zu allocs=%u\n",
+			       ms.heap_allocsz_bytes, ms.heap_freesz_bytes, ms.alloc_count);
+	}
+	printf("OTHERS-END\n");
+}
+
+static void
+others_fini(struct peer *p)
+{
+	uint16_t i;
+
+	for (i = 0; i < p->nb_others; i++) {
+		rte_eth_dev_stop(p->others[i].port);
+		rte_eth_dev_close(p->others[i].port);
+	}
+	free(p->others);
 }
 
 /* Read the link state now; print it when it changed. */
@@ -756,10 +896,19 @@ refill_data(struct peer *p)
 	struct rte_mbuf *m;
 	uint32_t len;
 
+	uint64_t limit = p->tx_n;
+
+	if (p->pps) {
+		uint64_t hz = rte_get_timer_hz();
+		uint64_t elapsed = rte_get_timer_cycles() - p->start_cycles;
+
+		limit = RTE_MIN(limit, 1 + elapsed / hz * p->pps +
+				(elapsed % hz) * p->pps / hz);
+	}
 	p->pend_kind = PEND_DATA;
 	if (p->pace_n && rte_get_timer_cycles() < p->pace_until)
 		return;
-	while (p->npend < PEER_BURST && p->tx_seq < p->tx_n) {
+	while (p->npend < PEER_BURST && p->tx_seq < limit) {
 		len = size_of(p, p->tx_seq);
 		m = pkt_build(p->mp, PKT_MAGIC_DATA, p->tx_base + p->tx_seq, len,
 				segs_of(p, p->tx_seq));
@@ -922,7 +1071,8 @@ run(struct peer *p)
 	uint64_t hz = rte_get_timer_hz(), now, deadline, linger_end = 0;
 	unsigned int work;
 
-	deadline = rte_get_timer_cycles() + p->timeout_s * hz;
+	p->start_cycles = rte_get_timer_cycles();
+	deadline = p->start_cycles + p->timeout_s * hz;
 	while (!quit) {
 		now = rte_get_timer_cycles();
 		if (now >= deadline) {
@@ -932,8 +1082,20 @@ run(struct peer *p)
 		}
 		events_poll(p);
 		link_poll(p, now);
+		if (finish) {
+			/* SIGUSR2: no new data, expect back only what was sent. */
+			finish = 0;
+			p->tx_n = p->tx_seq;
+			p->rx_n = RTE_MIN(p->rx_n, p->tx_seq);
+			printf("FINISH tx=%" PRIu64 "\n", p->tx_n);
+		}
+		if (dump_others) {
+			dump_others = 0;
+			others_print(p);
+		}
 		work = rx_step(p);
 		work += tx_step(p);
+		work += others_step(p);
 		idle_burst_count(p);
 		if (!p->done && work_done(p)) {
 			printf("DONE\n");
@@ -1026,6 +1188,11 @@ peer_init(struct peer *p)
 		return -1;
 	}
 	p->port = rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER);
+	if (p->port_name != NULL &&
+	    rte_eth_dev_get_port_by_name(p->port_name, &p->port) != 0) {
+		printf("RESULT fail: no port %s\n", p->port_name);
+		return -1;
+	}
 	p->mp = rte_pktmbuf_pool_create("peer_pool", PEER_NB_MBUF, 256, 0,
 			RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (p->mp == NULL) {
@@ -1041,6 +1208,9 @@ peer_init(struct peer *p)
 		for (seq = 0; seq < p->rx_n; seq++)
 			p->rx_expected += rx_expects(p, seq);
 	}
+	/* Others first: the driven port's READY comes last. */
+	if (p->echo_others && others_setup(p) < 0)
+		return -1;
 	if (port_setup(p) < 0) {
 		printf("RESULT fail: port %u set-up failed\n", p->port);
 		return -1;
@@ -1070,6 +1240,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_usr);
+	signal(SIGUSR2, on_usr);
 	/* virtio_user writes to a socket the vhost side may have closed. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1081,7 +1253,10 @@ main(int argc, char **argv)
 	pend_free(p);
 	events_poll(p);
 	ret = report(p);
+	if (p->nb_others)
+		others_print(p);
 	events_fini(p);
+	others_fini(p);
 	rte_eth_dev_stop(p->port);
 	rte_eth_dev_close(p->port);
 	free(p->seen);
