@@ -11,9 +11,26 @@
 #   vpg_wait_guest REGEX [SECS]  wait for a console line; prints it
 #   vpg_ns CMD...              run CMD in the test's network namespace
 #   vpg_spawn NAME CMD...      CMD in the background, bounded, killed on exit
+#   vpg_tcp_exchange SIZE      SIZE bytes guest -> host and host -> guest, SHA-256
+#   vpg_expect_fwd A B         testpmd's io forwarding A <-> B lost nothing
 #
 # The guest runs the scenario TEST of lib/init itself and prints
-# "VPT-GUEST ..." lines on its serial console (the log "guest").
+# "VPT-GUEST ..." lines on its serial console (the log "$VPG_GUEST",
+# default "guest").
+#
+# Knobs, set before the call that uses them:
+#   VPG_QUEUES         queue pairs of net_vhost0 (and testpmd's --rxq/--txq)
+#   VPG_VHOST_ARGS     more devargs of net_vhost0 (e.g. client=1)
+#   VPG_EXTRA_VDEV     one more testpmd --vdev (e.g. a second net_vhost)
+#   VPG_TAP            the tap's name; empty: no net_tap0 port
+#   VPG_TESTPMD_ARGS   more testpmd arguments (array)
+#   VPG_DEV_OPTS       more virtio-net-pci properties (",mrg_rxbuf=off")
+#   VPG_NETDEV_OPTS    more vhost-user netdev options (",queues=2")
+#   VPG_CHARDEV_OPTS   more socket chardev options (",server=on,wait=off")
+#   VPG_SMP            vCPUs;  VPG_REBOOT=1: a guest reboot resets, QEMU stays
+#   VPG_APPEND         more kernel command line (vpt.size=..., vpt.mtu=...)
+#   VPG_GUEST          name (log) of the guest that vpg_start_guest boots and
+#                      vpg_wait_guest reads
 
 VPG_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VPG_KERNEL_DIR=""
@@ -25,6 +42,17 @@ VPG_MAC=52:54:00:76:70:01
 VPG_SOCK=""
 VPG_PORT=""	# testpmd's port id of net_vhost0
 VPG_MEM=256
+VPG_QUEUES=1
+VPG_VHOST_ARGS=""
+VPG_EXTRA_VDEV=""
+VPG_TESTPMD_ARGS=()
+VPG_DEV_OPTS=""
+VPG_NETDEV_OPTS=""
+VPG_CHARDEV_OPTS=""
+VPG_SMP=1
+VPG_REBOOT=0
+VPG_APPEND=""
+VPG_GUEST=guest
 VPG_GUEST_LIMIT=${VHOST_PMD_GUEST_LIMIT:-240}	# hard bound of QEMU (s)
 
 # The newest guest kernel that setup fetched (deps/guest/<version>/).
@@ -67,20 +95,39 @@ vpg_ns() { ip netns exec "$VPG_NETNS" "$@"; }
 # Both lcores share CPU 0 (the main one sleeps between stats), QEMU gets
 # the other CPU.
 vpg_start_testpmd() {
-	export VPG_NETNS VPG_TAP
-	vpt_launch testpmd ours "--lcores 0@0,1@0" "$(vpt_vdev_vhost "$VPG_SOCK")" \
+	local vdev="net_vhost0,iface=$VPG_SOCK,queues=$VPG_QUEUES${VPG_VHOST_ARGS:+,$VPG_VHOST_ARGS}"
+	export VPG_NETNS VPG_TAP VPG_EXTRA_VDEV
+	vpt_launch testpmd ours "--lcores 0@0,1@0" "$vdev" \
 		"$VPG_LIB/testpmd-ns" --forward-mode=io --nb-cores=1 \
-		--stats-period 5 --total-num-mbufs=4096
+		--rxq="$VPG_QUEUES" --txq="$VPG_QUEUES" \
+		--stats-period 5 --total-num-mbufs=8192 "${VPG_TESTPMD_ARGS[@]}"
 	vpt_wait_log testpmd 'Press enter to exit|io packet forwarding' 30
 	vpt_assert_ours testpmd
-	VPG_PORT=$(sed -n 's/^net_vhost: net_vhost0: port \([0-9]*\) on .*/\1/p' \
-		"${VPT_LOG[testpmd]}" | head -n 1)
-	[ -n "$VPG_PORT" ] || vpt_fail "no port id of net_vhost0 in the testpmd log"
+	VPG_PORT=$(vpg_port net_vhost0)
+	[ -n "$VPG_TAP" ] || return 0
+	# No IPv6 on the tap: nothing but the test's own traffic on the wire.
+	vpg_ns sysctl -qw "net.ipv6.conf.$VPG_TAP.disable_ipv6=1" 2>/dev/null || true
 	vpg_ns ip link show "$VPG_TAP" >/dev/null 2>&1 ||
 		vpt_fail "tap $VPG_TAP is not in namespace $VPG_NETNS"
 	vpg_ns ip addr add "$VPG_HOST_IP/24" dev "$VPG_TAP"
 	vpg_ns ip link set "$VPG_TAP" up
 	vpt_ok "testpmd forwards net_vhost0 <-> net_tap0 ($VPG_TAP $VPG_HOST_IP in $VPG_NETNS)"
+}
+
+# testpmd's port id of our net_vhost port NAME.
+vpg_port() {
+	local id
+	id=$(sed -n "s/^net_vhost: $1: port \([0-9]*\) on .*/\1/p" \
+		"${VPT_LOG[testpmd]}" | head -n 1)
+	[ -n "$id" ] || vpt_fail "no port id of $1 in the testpmd log"
+	echo "$id"
+}
+
+# PID of testpmd and the number of its open file descriptors.
+vpg_fd_count() {
+	local pid
+	pid=$(vpt_pid testpmd) || vpt_fail "testpmd is not running"
+	find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l
 }
 
 # The initramfs: busybox, lib/init, the virtio-net modules.
@@ -101,18 +148,19 @@ vpg_initramfs() {
 
 # The QEMU command line (one argument a line in the log, for the record).
 vpg_qemu_cmd() {
-	local test=$1 initrd=$2
+	local test=$1 initrd=$2 reboot=(-no-reboot)
+	[ "$VPG_REBOOT" = 1 ] && reboot=()
 	# shellcheck disable=SC2054  # commas: QEMU option values
-	VPG_QEMU=(qemu-system-x86_64 -name "$VPT_TAG-$VPT_NAME-$$-guest"
-		-accel tcg -nodefaults -no-reboot
-		-machine pc,memory-backend=mem -cpu max -smp 1 -m "$VPG_MEM"
+	VPG_QEMU=(qemu-system-x86_64 -name "$VPT_TAG-$VPT_NAME-$$-$VPG_GUEST"
+		-accel tcg -nodefaults "${reboot[@]}"
+		-machine pc,memory-backend=mem -cpu max -smp "$VPG_SMP" -m "$VPG_MEM"
 		-object "memory-backend-memfd,id=mem,size=${VPG_MEM}M,share=on"
 		-kernel "$VPG_KERNEL_DIR/vmlinuz" -initrd "$initrd"
-		-append "console=ttyS0 quiet panic=-1 vpt.test=$test vpt.ip=$VPG_GUEST_IP vpt.peer=$VPG_HOST_IP"
+		-append "console=ttyS0 quiet panic=-1 vpt.test=$test vpt.ip=$VPG_GUEST_IP vpt.peer=$VPG_HOST_IP $VPG_APPEND"
 		-display none -monitor none -serial stdio
-		-chardev "socket,id=c0,path=$VPG_SOCK"
-		-netdev vhost-user,id=n0,chardev=c0
-		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0")
+		-chardev "socket,id=c0,path=$VPG_SOCK$VPG_CHARDEV_OPTS"
+		-netdev "vhost-user,id=n0,chardev=c0$VPG_NETDEV_OPTS"
+		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0$VPG_DEV_OPTS")
 }
 
 # Boot the guest on scenario TEST; its console is the log "guest".
@@ -120,10 +168,10 @@ vpg_start_guest() {
 	local test=$1 initrd
 	initrd=$(vpg_initramfs)
 	vpg_qemu_cmd "$test" "$initrd"
-	[ -z "${VPT_PID[guest]:-}" ] || vpt_fail "guest started twice"
-	printf '%s\n' "${VPG_QEMU[@]}" >"$VPT_DIR/qemu-cmdline.log"
-	vpg_spawn guest "${VPG_QEMU[@]}"
-	vpt_say "guest booting (scenario $test)"
+	[ -z "${VPT_PID[$VPG_GUEST]:-}" ] || vpt_fail "$VPG_GUEST started twice"
+	printf '%s\n' "${VPG_QEMU[@]}" >"$VPT_DIR/qemu-cmdline-$VPG_GUEST.log"
+	vpg_spawn "$VPG_GUEST" "${VPG_QEMU[@]}"
+	vpt_say "$VPG_GUEST booting (scenario $test)"
 }
 
 # Run CMD in the background as NAME (log NAME), bounded, killed on exit.
@@ -137,9 +185,10 @@ vpg_spawn() {
 
 # Wait for a console line "VPT-GUEST <REGEX>" and print it.
 vpg_wait_guest() {
-	local re="^VPT-GUEST $1" secs=${2:-120}
-	vpt_wait_log guest "$re" "$secs"
-	grep -aE -- "$re" "${VPT_LOG[guest]}" | tail -n 1 | tr -d '\r'
+	local re="^VPT-GUEST $1" secs=${2:-120} from=${3:-0}
+	vpt_wait_log "$VPG_GUEST" "$re" "$secs" "$from"
+	tail -n "+$((from + 1))" "${VPT_LOG[$VPG_GUEST]}" | grep -aE -- "$re" |
+		tail -n 1 | tr -d '\r'
 }
 
 # Lines of NAME's log matching REGEX.
@@ -150,9 +199,127 @@ vpg_expect_guest_end() {
 	local end
 	end=$(vpg_wait_guest 'END ' 60)
 	vpt_expect_eq "guest scenario end" "$end" "VPT-GUEST END ok"
-	vpt_wait_exit guest 30
-	vpt_expect_rc guest 0
-	grep -aq -- '^VPT-GUEST ERROR' "${VPT_LOG[guest]}" &&
-		vpt_fail "guest reported $(grep -a '^VPT-GUEST ERROR' "${VPT_LOG[guest]}" | head -n 1)"
+	vpt_wait_exit "$VPG_GUEST" 30
+	vpt_expect_rc "$VPG_GUEST" 0
+	vpg_expect_no_error
+}
+
+# The guest reported no error.
+vpg_expect_no_error() {
+	local log=${VPT_LOG[$VPG_GUEST]}
+	grep -aq -- '^VPT-GUEST ERROR' "$log" &&
+		vpt_fail "$VPG_GUEST reported $(grep -a '^VPT-GUEST ERROR' "$log" | head -n 1)"
 	return 0
 }
+
+# The features the guest's device acked, as logged by our backend when the
+# device became ready (the last time): a hex number.
+vpg_features() {
+	grep -aoE 'device [0-9]+ ready, features 0x[0-9a-f]+' "${VPT_LOG[testpmd]}" |
+		tail -n 1 | sed 's/.*features //'
+}
+
+# vpg_expect_feature NAME BIT 0|1: that virtio feature bit was (not) acked.
+vpg_expect_feature() {
+	local f
+	f=$(vpg_features)
+	[ -n "$f" ] || vpt_fail "no negotiated features in the testpmd log"
+	vpt_expect_eq "feature $1 (bit $2) negotiated ($f)" $(((f >> $2) & 1)) "$3"
+}
+
+# Value of FIELD (RX-packets, RX-dropped, TX-packets, TX-dropped) of PORT
+# in testpmd's final "Forward statistics" (printed when it stops).
+vpg_fwd() {
+	awk -v port="$1" -v field="$2:" '
+		/Forward statistics for port/ { on = ($(NF - 1) == port) ; next }
+		on && /-packets:/ { for (i = 1; i < NF; i++) if ($i == field) { print $(i + 1); exit } }
+	' "${VPT_LOG[testpmd]}"
+}
+
+# Packets of the io forwarding stream RX PORT/QUEUE -> TX port/queue
+# (testpmd prints per-stream blocks when it has more streams than ports).
+vpg_stream_rx() {
+	grep -aA1 -E "Forward Stats for RX Port= *$1/Queue= *$2 " "${VPT_LOG[testpmd]}" |
+		sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | tail -n 1
+}
+
+# testpmd (stopped) forwarded A <-> B and lost nothing: each packet one port
+# received went out of the other (sent or counted as dropped).
+vpg_expect_fwd() {
+	local a=$1 b=$2
+	vpt_expect_eq "port $a RX-packets = port $b TX-packets + TX-dropped" \
+		"$(vpg_fwd "$a" RX-packets)" \
+		$(($(vpg_fwd "$b" TX-packets) + $(vpg_fwd "$b" TX-dropped)))
+	vpt_expect_eq "port $b RX-packets = port $a TX-packets + TX-dropped" \
+		"$(vpg_fwd "$b" RX-packets)" \
+		$(($(vpg_fwd "$a" TX-packets) + $(vpg_fwd "$a" TX-dropped)))
+}
+
+# vpg_expect_min WHAT GOT MIN
+vpg_expect_min() {
+	[ -n "$2" ] && [ "$2" -ge "$3" ] || vpt_fail "$1: got '$2', want >= $3"
+	vpt_ok "$1 = $2 (>= $3)"
+}
+
+# The guest's own counters ("COUNTERS tx=N rx=N" at the end of its
+# scenario) equal our port's: every packet the guest sent was received by
+# net_vhost0, every packet it sent the guest arrived. testpmd is stopped.
+vpg_expect_guest_counters() {
+	local line
+	line=$(vpg_wait_guest 'COUNTERS ' 60)
+	vpt_expect_eq "guest counters = net_vhost0 RX-packets / TX-packets" "$line" \
+		"VPT-GUEST COUNTERS tx=$(vpg_fwd "$VPG_PORT" RX-packets) rx=$(vpg_fwd "$VPG_PORT" TX-packets)"
+}
+
+#
+# vpg_tcp_exchange SIZE: the guest (scenario tcp, vpt.size=SIZE) sends SIZE
+# random bytes to the host, then the host sends SIZE random bytes to the
+# guest (busybox nc both ends). The SHA-256 of what each receiver got
+# equals the sender's. Starts the guest itself.
+#
+vpg_tcp_exchange() {
+	local size=$1 host_tx_sum host_rx_sum guest_tx rc=0
+	head -c "$size" /dev/urandom >"$VPT_DIR/host-tx.bin"
+	host_tx_sum=$(sha256sum <"$VPT_DIR/host-tx.bin")
+	host_tx_sum=${host_tx_sum%% *}
+
+	# Guest -> host: the listener is up before the guest boots.
+	vpg_spawn listener ip netns exec "$VPG_NETNS" busybox nc -l -p 5001 \
+		-e sh -c "exec cat >'$VPT_DIR/host-rx.bin'"
+	VPG_APPEND="$VPG_APPEND vpt.size=$size" vpg_start_guest tcp
+	guest_tx=$(vpg_wait_guest 'SHA guest-tx ' 180)
+	vpt_say "$guest_tx"
+	vpt_expect_eq "guest sender" "$(vpg_wait_guest 'SENT ' 180)" "VPT-GUEST SENT rc=0"
+	vpt_wait_exit listener 60
+	vpt_expect_rc listener 0
+	vpt_expect_eq "bytes the host received" "$(stat -c %s "$VPT_DIR/host-rx.bin")" "$size"
+	host_rx_sum=$(sha256sum <"$VPT_DIR/host-rx.bin")
+	vpt_expect_eq "guest -> host SHA-256" \
+		"VPT-GUEST SHA guest-tx ${host_rx_sum%% *} bytes=$size" "$guest_tx"
+
+	# Host -> guest.
+	vpg_wait_guest 'LISTEN 5002' 60 >/dev/null
+	timeout -k 5 180 ip netns exec "$VPG_NETNS" busybox nc "$VPG_GUEST_IP" 5002 \
+		<"$VPT_DIR/host-tx.bin" || rc=$?
+	vpt_expect_eq "host sender exit status" "$rc" 0
+	vpt_expect_eq "host -> guest SHA-256" "$(vpg_wait_guest 'SHA guest-rx ' 180)" \
+		"VPT-GUEST SHA guest-rx $host_tx_sum"
+}
+
+# After vpg_tcp_exchange SIZE and the guest's end: stop testpmd, then its
+# counters: nothing lost in the forwarding, the guest's own packet counts
+# equal net_vhost0's, and at least SIZE / 1448 (a full TCP segment at MTU
+# 1500) packets each way went through our port.
+vpg_expect_tcp_counters() {
+	local size=$1 min=$(($1 / ${2:-1448})) tap
+	vpt_stop testpmd
+	vpt_expect_rc testpmd 0
+	tap=$(vpg_port_other "$VPG_PORT")
+	vpg_expect_fwd "$VPG_PORT" "$tap"
+	vpg_expect_min "net_vhost0 RX-packets (guest -> host)" "$(vpg_fwd "$VPG_PORT" RX-packets)" "$min"
+	vpg_expect_min "net_vhost0 TX-packets (host -> guest)" "$(vpg_fwd "$VPG_PORT" TX-packets)" "$min"
+	vpg_expect_guest_counters
+}
+
+# The other one of testpmd's two ports (0 and 1).
+vpg_port_other() { echo $((1 - $1)); }
