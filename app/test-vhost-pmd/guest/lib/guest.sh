@@ -23,6 +23,10 @@
 #   VPG_VHOST_ARGS     more devargs of net_vhost0 (e.g. client=1)
 #   VPG_EXTRA_VDEV     one more testpmd --vdev (e.g. a second net_vhost)
 #   VPG_TAP            the tap's name; empty: no net_tap0 port
+#   VPG_VETH           instead of the tap: net_af_packet0 on this end of a
+#                      veth pair, the host's address on its peer ${VPG_VETH}p
+#                      (net_tap in DPDK 22.11 refuses frames above 1522 bytes)
+#   VPG_HOST_MTU       MTU of the host's interface (tap or veth pair)
 #   VPG_TESTPMD_ARGS   more testpmd arguments (array)
 #   VPG_DEV_OPTS       more virtio-net-pci properties (",mrg_rxbuf=off")
 #   VPG_NETDEV_OPTS    more vhost-user netdev options (",queues=2")
@@ -45,6 +49,9 @@ VPG_MEM=256
 VPG_QUEUES=1
 VPG_VHOST_ARGS=""
 VPG_EXTRA_VDEV=""
+VPG_VETH=""
+VPG_HOST_MTU=1500
+VPG_HOST_IF=""	# the interface with the host's address
 VPG_TESTPMD_ARGS=()
 VPG_DEV_OPTS=""
 VPG_NETDEV_OPTS=""
@@ -91,27 +98,54 @@ vpg_init() {
 
 vpg_ns() { ip netns exec "$VPG_NETNS" "$@"; }
 
-# testpmd on our net_vhost0 (port VPG_PORT) and net_tap0, io forwarding.
+# A counter of the namespace's /proc/net/snmp: vpg_ns_snmp Ip ReasmReqds.
+vpg_ns_snmp() {
+	vpg_ns awk -v t="$1:" -v k="$2" '
+		$1 == t && !n { for (i = 2; i <= NF; i++) h[i] = $i; n = 1; next }
+		$1 == t && n { for (i = 2; i <= NF; i++) if (h[i] == k) print $i }' /proc/net/snmp
+}
+
+# testpmd on our net_vhost0 (port VPG_PORT) and net_tap0 (or net_af_packet0
+# on a veth pair), io forwarding.
 # Both lcores share CPU 0 (the main one sleeps between stats), QEMU gets
 # the other CPU.
 vpg_start_testpmd() {
 	local vdev="net_vhost0,iface=$VPG_SOCK,queues=$VPG_QUEUES${VPG_VHOST_ARGS:+,$VPG_VHOST_ARGS}"
+	VPG_HOST_IF=$VPG_TAP
+	if [ -n "$VPG_VETH" ]; then
+		VPG_TAP=""
+		VPG_HOST_IF=${VPG_VETH}p
+		vpg_ns ip link add "$VPG_VETH" mtu "$VPG_HOST_MTU" type veth \
+			peer name "$VPG_HOST_IF" mtu "$VPG_HOST_MTU" ||
+			vpt_fail "cannot create veth pair $VPG_VETH"
+		vpg_ns sysctl -qw "net.ipv6.conf.$VPG_VETH.disable_ipv6=1"
+		# The kernel checksums what it sends: a veth leaves TCP/UDP
+		# checksums to the receiver (CHECKSUM_PARTIAL), and what
+		# af_packet captures would reach the guest unchecksummed.
+		vpg_ns ethtool -K "$VPG_HOST_IF" tx off >/dev/null ||
+			vpt_fail "cannot turn off checksum offload of $VPG_HOST_IF"
+		vpg_ns ip link set "$VPG_VETH" up
+		# (blocksz a multiple of framesz: net_af_packet places frame i
+		# at i * framesz, the kernel at block and offset)
+		VPG_EXTRA_VDEV="net_af_packet0,iface=$VPG_VETH,framesz=10240,blocksz=20480,framecnt=512"
+	fi
 	export VPG_NETNS VPG_TAP VPG_EXTRA_VDEV
 	vpt_launch testpmd ours "--lcores 0@0,1@0" "$vdev" \
 		"$VPG_LIB/testpmd-ns" --forward-mode=io --nb-cores=1 \
 		--rxq="$VPG_QUEUES" --txq="$VPG_QUEUES" \
 		--stats-period 5 --total-num-mbufs=8192 "${VPG_TESTPMD_ARGS[@]}"
-	vpt_wait_log testpmd 'Press enter to exit|io packet forwarding' 30
+	vpt_wait_log testpmd "Press enter to exit|^io packet forwarding - ports=" 30
 	vpt_assert_ours testpmd
 	VPG_PORT=$(vpg_port net_vhost0)
-	[ -n "$VPG_TAP" ] || return 0
-	# No IPv6 on the tap: nothing but the test's own traffic on the wire.
-	vpg_ns sysctl -qw "net.ipv6.conf.$VPG_TAP.disable_ipv6=1" 2>/dev/null || true
-	vpg_ns ip link show "$VPG_TAP" >/dev/null 2>&1 ||
-		vpt_fail "tap $VPG_TAP is not in namespace $VPG_NETNS"
-	vpg_ns ip addr add "$VPG_HOST_IP/24" dev "$VPG_TAP"
-	vpg_ns ip link set "$VPG_TAP" up
-	vpt_ok "testpmd forwards net_vhost0 <-> net_tap0 ($VPG_TAP $VPG_HOST_IP in $VPG_NETNS)"
+	[ -n "$VPG_HOST_IF" ] || return 0
+	vpg_ns ip link show "$VPG_HOST_IF" >/dev/null 2>&1 ||
+		vpt_fail "$VPG_HOST_IF is not in namespace $VPG_NETNS"
+	# No IPv6: nothing but the test's own traffic on the wire.
+	vpg_ns sysctl -qw "net.ipv6.conf.$VPG_HOST_IF.disable_ipv6=1"
+	vpg_ns ip link set "$VPG_HOST_IF" mtu "$VPG_HOST_MTU"
+	vpg_ns ip addr add "$VPG_HOST_IP/24" dev "$VPG_HOST_IF"
+	vpg_ns ip link set "$VPG_HOST_IF" up
+	vpt_ok "testpmd forwards net_vhost0 <-> ${VPG_TAP:+net_tap0 ($VPG_TAP)}${VPG_VETH:+net_af_packet0 ($VPG_VETH)}, $VPG_HOST_IF $VPG_HOST_IP in $VPG_NETNS"
 }
 
 # testpmd's port id of our net_vhost port NAME.
@@ -272,13 +306,14 @@ vpg_expect_guest_counters() {
 }
 
 #
-# vpg_tcp_exchange SIZE: the guest (scenario tcp, vpt.size=SIZE) sends SIZE
+# vpg_tcp_exchange SIZE [TEST]: the guest (scenario TEST, default tcp, that
+# ends with tcp_test of lib/init; vpt.size=SIZE) sends SIZE
 # random bytes to the host, then the host sends SIZE random bytes to the
 # guest (busybox nc both ends). The SHA-256 of what each receiver got
 # equals the sender's. Starts the guest itself.
 #
 vpg_tcp_exchange() {
-	local size=$1 host_tx_sum host_rx_sum guest_tx rc=0
+	local size=$1 test=${2:-tcp} host_tx_sum host_rx_sum guest_tx rc=0
 	head -c "$size" /dev/urandom >"$VPT_DIR/host-tx.bin"
 	host_tx_sum=$(sha256sum <"$VPT_DIR/host-tx.bin")
 	host_tx_sum=${host_tx_sum%% *}
@@ -286,7 +321,7 @@ vpg_tcp_exchange() {
 	# Guest -> host: the listener is up before the guest boots.
 	vpg_spawn listener ip netns exec "$VPG_NETNS" busybox nc -l -p 5001 \
 		-e sh -c "exec cat >'$VPT_DIR/host-rx.bin'"
-	VPG_APPEND="$VPG_APPEND vpt.size=$size" vpg_start_guest tcp
+	VPG_APPEND="$VPG_APPEND vpt.size=$size" vpg_start_guest "$test"
 	guest_tx=$(vpg_wait_guest 'SHA guest-tx ' 180)
 	vpt_say "$guest_tx"
 	vpt_expect_eq "guest sender" "$(vpg_wait_guest 'SENT ' 180)" "VPT-GUEST SENT rc=0"
