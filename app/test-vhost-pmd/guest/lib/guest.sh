@@ -153,6 +153,9 @@ vpg_port() {
 	local id
 	id=$(sed -n "s/^net_vhost: $1: port \([0-9]*\) on .*/\1/p" \
 		"${VPT_LOG[testpmd]}" | head -n 1)
+	# (Debian's net_vhost, VHOST_PMD_REFERENCE=1, does not log it: the
+	# vdevs are probed in order, net_tap0 or net_af_packet0 first)
+	[ -n "$id" ] || [ "$VPT_REFERENCE" != 1 ] || id=$((${1#net_vhost} + 1))
 	[ -n "$id" ] || vpt_fail "no port id of $1 in the testpmd log"
 	echo "$id"
 }
