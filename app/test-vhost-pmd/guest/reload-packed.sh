@@ -4,4 +4,4 @@
 # (QEMU packed=on): the rings stop (GET_VRING_BASE) and start again
 # (SET_VRING_BASE with the wrap counters), traffic resumes;
 # VIRTIO_F_RING_PACKED must be negotiated.
-VPG_DEVICE_OPTS=packed=on VPG_WANT_PACKED=1 exec bash "$(dirname "$0")/reload.sh"
+VPG_DEV_OPTS=,packed=on VPG_WANT_PACKED=1 exec bash "$(dirname "$0")/reload.sh"

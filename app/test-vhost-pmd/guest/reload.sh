@@ -18,7 +18,7 @@ vpt_expect_eq "guest ping after the reload" "$(vpg_wait_guest 'PING after ' 60)"
 	"VPT-GUEST PING after sent=5 received=5"
 vpg_expect_guest_end
 # reload-packed.sh: the guest must have used packed rings.
-[ -z "${VPG_WANT_PACKED:-}" ] || vpg_expect_feature 34 "$VPG_WANT_PACKED"
+[ -z "${VPG_WANT_PACKED:-}" ] || vpg_expect_feature RING_PACKED 34 "$VPG_WANT_PACKED"
 vpt_stop testpmd
 vpt_expect_rc testpmd 0
 # Whole run: attach (up), reset by rmmod (down), attach (up), power-off (down).

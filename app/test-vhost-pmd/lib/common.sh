@@ -206,6 +206,11 @@ vpt_stop() {
 			VPT_RC[$name]=$rc
 			return 0
 		fi
+	elif pid=$(vpt_pid "$name"); then
+		# The process itself: a signal to its timeout wrapper would also
+		# arm the wrapper's SIGKILL 5 s later (-k), too soon on a loaded
+		# machine for testpmd's orderly shutdown.
+		kill "-$sig" "$pid" 2>/dev/null || true
 	else
 		kill "-$sig" "${VPT_PID[$name]}" 2>/dev/null || true
 	fi

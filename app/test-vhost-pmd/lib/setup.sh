@@ -69,7 +69,7 @@ setup_hugepages() {
 
 # The guest tests (app/test-vhost-pmd/guest/): QEMU, busybox and the kernel of
 # Debian's linux-image-amd64 with its virtio-net modules, in deps/guest/.
-GUEST_PKGS="qemu-system-x86 busybox-static"
+GUEST_PKGS="qemu-system-x86 busybox-static ethtool"
 GUEST_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev
 	virtio_pci failover net_failover virtio_net"
 setup_guest() {
