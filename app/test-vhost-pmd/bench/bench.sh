@@ -10,26 +10,30 @@
 # --record-core-cycles: busy cycles of the polls that moved packets, per
 # packet; printed in testpmd's forward statistics when it stops on SIGTERM,
 # which it handles by leaving its --stats-period loop and stopping
-# forwarding). Mpps comes from testpmd's per-second Rx-pps/Tx-pps samples.
+# forwarding). Mpps comes from the peer testpmd's per-second Rx-pps/Tx-pps
+# samples (virtio_user's counters, the same code for both drivers).
 #
 # Set-up of every run (reused from lib/common.sh: vpt_launch, distinct
 # --file-prefix, hugepage files removed at the end of the run):
-#   peer   dpdk-testpmd on virtio_user, server=1, forwarding lcore on CPU 0
-#   vhost  dpdk-testpmd on net_vhost, client=1, forwarding lcore on CPU 1,
+#   peer   dpdk-testpmd on virtio_user, forwarding lcore on CPU 0
+#   vhost  dpdk-testpmd on net_vhost, forwarding lcore on CPU 1,
 #          role "ours" (Debian's hidden, our plugin proven mapped:
 #          vpt_assert_ours) or "reference" (Debian's proven mapped:
 #          vpt_assert_reference)
-# The peer listens and the vhost side connects, so the vhost port is up as
-# soon as its testpmd starts forwarding: vhost txonly then spends no cycles
-# on a port without a peer (they would count as busy cycles).
+# For tx the peer listens (server=1) and the vhost side connects
+# (client=1), so the vhost port is up as soon as its testpmd starts
+# forwarding: txonly then spends no cycles on a port without a peer (they
+# would count as busy cycles). rx and pvp count busy cycles only for polls
+# that received packets; they use the usual order, vhost server first.
 #
 # Directions:
 #   rx   virtio_user txonly -> vhost rxonly (vhost dequeue)
 #   tx   vhost txonly -> virtio_user rxonly (vhost enqueue)
-#   pvp  vhost io forwarding; the peer io-forwards too and injects 4 bursts
-#        per queue at start (testpmd "start tx_first 4"): 128 packets per
-#        queue circulate for ever, fewer than the 256 entries of a ring, so
-#        nothing is dropped, and no generator runs on either side
+#   pvp  vhost io forwarding; the peer io-forwards too and injects 4
+#        bursts per queue once its port runs (testpmd "start tx_first
+#        4"): 128 packets per queue circulate for ever, fewer than
+#        the 256 entries of a ring, so nothing is dropped, and no generator
+#        runs on either side
 #
 # Environment: BENCH_SECS (traffic seconds per run), BENCH_ROUNDS,
 # BENCH_WORKLOADS (space-separated DIR:RING:MRG:INORDER:SIZE:QUEUES),
@@ -117,11 +121,29 @@ negotiated() {
 # a failed run is recorded as such and the benchmark goes on. Writes
 # "cpp mpps ring mrg in_order" to RESULT.
 #
+bench_launch_peer() {
+	vpt_launch peer virtio "-l 0,1 --main-lcore 1 --log-level=pmd.net.virtio.init:debug" \
+		"$peer_vdev$1" "$VPT_TESTPMD" "${peer_args[@]}"
+}
+bench_launch_vhost() {
+	vpt_launch vhost "$role" "-l 0,1" "$vhost_vdev$1" "$VPT_TESTPMD" "${vhost_args[@]}"
+}
+# Wait until NAME listens on $sock.
+bench_wait_sock() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -S "$sock" ] && return 0
+		vpt_alive "$1" || vpt_fail "$1 exited before listening"
+		sleep 0.1
+	done
+	vpt_fail "$1 does not listen on $sock"
+}
+
 bench_run() {
 	local drv=$1 wl=$2 result=$3 perf_data=${4:-}
 	(
 		local d ring mrg io size q peer_mode vhost_mode role sock i
-		local peer_args vhost_args pid cpp pps mode_key from refused
+		local peer_args vhost_args pid cpp pps mode_key from refused peer_vdev vhost_vdev
 		IFS=: read -r d ring mrg io size q <<<"$wl"
 		VPT_DIR=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 		VPT_NAME=bench-$(basename "$result")
@@ -129,8 +151,10 @@ bench_run() {
 		trap vpt_cleanup EXIT
 		trap 'exit 130' INT TERM HUP
 		case $d in
-		rx) peer_mode=txonly vhost_mode=rxonly mode_key=Rx ;;
-		tx) peer_mode=rxonly vhost_mode=txonly mode_key=Tx ;;
+		# mode_key: the peer's rate that counts (virtio_user's
+		# counters: the same code for both drivers).
+		rx) peer_mode=txonly vhost_mode=rxonly mode_key=Tx ;;
+		tx) peer_mode=rxonly vhost_mode=txonly mode_key=Rx ;;
 		pvp) peer_mode=io vhost_mode=io mode_key=Rx ;;
 		*) vpt_fail "bad direction $d" ;;
 		esac
@@ -140,31 +164,41 @@ bench_run() {
 		esac
 		sock=$VPT_DIR/vhost.sock
 		peer_args=(--nb-cores=1 "--rxq=$q" "--txq=$q" "--forward-mode=$peer_mode"
-			   --stats-period 3600 "--txpkts=$size" --total-num-mbufs=16384)
+			   --stats-period 1 "--txpkts=$size" --total-num-mbufs=16384)
+		vhost_args=(--nb-cores=1 "--rxq=$q" "--txq=$q" "--forward-mode=$vhost_mode"
+			    --record-core-cycles --stats-period 1 "--txpkts=$size" --total-num-mbufs=16384)
+		peer_vdev="virtio_user0,path=$sock,queues=$q,mrg_rxbuf=$mrg,in_order=$io"
+		peer_vdev+=",packed_vq=$([ "$ring" = packed ] && echo 1 || echo 0)"
+		vhost_vdev="net_vhost0,iface=$sock,queues=$q"
 		if [ "$d" = pvp ]; then
+			# The peer injects once its port runs: its Rx ring is
+			# filled then, and the vhost side polls its Tx ring.
 			echo "start tx_first 4" >"$VPT_DIR/pvp.cmd"
 			peer_args+=("--cmdline-file=$VPT_DIR/pvp.cmd")
 		fi
-		vpt_launch peer virtio "-l 0,1 --main-lcore 1 --log-level=pmd.net.virtio.init:debug" \
-			"virtio_user0,path=$sock,queues=$q,server=1,mrg_rxbuf=$mrg,in_order=$io,packed_vq=$([ "$ring" = packed ] && echo 1 || echo 0)" \
-			"$VPT_TESTPMD" "${peer_args[@]}"
-		for ((i = 0; i < 300; i++)); do
-			[ -S "$sock" ] && break
-			vpt_alive peer || vpt_fail "peer exited before listening"
-			sleep 0.1
-		done
-		[ -S "$sock" ] || vpt_fail "peer does not listen on $sock"
-		vhost_args=(--nb-cores=1 "--rxq=$q" "--txq=$q" "--forward-mode=$vhost_mode"
-			    --record-core-cycles --stats-period 1 "--txpkts=$size" --total-num-mbufs=16384)
-		vpt_launch vhost "$role" "-l 0,1" "net_vhost0,iface=$sock,queues=$q,client=1" \
-			"$VPT_TESTPMD" "${vhost_args[@]}"
+		if [ "$d" = tx ]; then
+			# The peer listens, the vhost side connects: its port
+			# is up when its txonly starts, with no busy cycles
+			# spent on a port without a peer.
+			bench_launch_peer ",server=1"
+			bench_wait_sock peer
+			bench_launch_vhost ",client=1"
+		else
+			# Busy cycles of rxonly and io need packets: the usual
+			# order, vhost server first. (A virtio_user server sets
+			# its rings up twice, and the packets of pvp's first
+			# bursts can be lost in between.)
+			bench_launch_vhost ""
+			bench_wait_sock vhost
+			bench_launch_peer ""
+		fi
 		vpt_wait_log vhost 'start packet forwarding' 60
 		if [ "$role" = ours ]; then vpt_assert_ours vhost; else vpt_assert_reference vhost; fi
 		vpt_wait_log peer 'start packet forwarding' 60
 		# Traffic flows once a per-second sample is not 0; the samples
 		# after that one cover whole seconds of traffic.
-		vpt_wait_log vhost "^ *$mode_key-pps: *[1-9]" 30
-		from=$(plain_log vhost | grep -nE "^ *$mode_key-pps: *[1-9]" | head -n 1 | cut -d: -f1)
+		vpt_wait_log peer "^ *$mode_key-pps: *[1-9]" 30
+		from=$(plain_log peer | grep -nE "^ *$mode_key-pps: *[1-9]" | head -n 1 | cut -d: -f1)
 		if [ -n "$perf_data" ]; then
 			pid=$(vpt_pid vhost)
 			sleep 1
@@ -179,7 +213,7 @@ bench_run() {
 		vpt_expect_rc vhost 0
 		cpp=$(plain_log vhost | sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' | tail -n 1)
 		[ -n "$cpp" ] || vpt_fail "no cycles/packet in the vhost log: no traffic?"
-		pps=$(plain_log vhost | tail -n "+$((from + 1))" |
+		pps=$(plain_log peer | tail -n "+$((from + 1))" |
 			sed -n "s/^ *$mode_key-pps: *\([0-9]*\).*/\1/p" | median)
 		[ "$pps" != - ] || vpt_fail "no whole-second ${mode_key}-pps sample"
 		# Packets the vhost port refused to send (ring full): high
@@ -258,9 +292,17 @@ if [ "$PERF" = 1 ]; then
 		d=${wl%%:*}
 		res=$BENCH_DIR/perf-$d
 		if bench_run ours "$wl" "$res" "$res.data" >"$VHOST_PMD_LOGDIR/perf-$d.out" 2>&1; then
+			# testpmd and Debian's libraries are stripped: their
+			# samples are summed per object.
 			perf report -i "$res.data" --stdio --no-children -g none \
-				--sort dso,symbol --percent-limit 0.8 2>/dev/null |
-				grep -E '^ +[0-9.]+%' | head -n 15 >"$res.top" || true
+				--sort dso,symbol 2>/dev/null | awk '
+				$1 ~ /^[0-9.]+%$/ {
+					sym = $4
+					if (sym ~ /^0x/ || sym == "") sym = "(no symbols)"
+					pct[$2 "  " sym] += $1
+				}
+				END { for (k in pct) printf "%6.2f%%  %s\n", pct[k], k }' |
+				sort -rn | awk '$1 + 0 >= 0.8' | head -n 15 >"$res.top" || true
 		else
 			vpt_say "perf run $d FAILED"; tail -n 3 "$VHOST_PMD_LOGDIR/perf-$d.out" | sed 's/^/    /'
 			: >"$res.top"
@@ -297,8 +339,8 @@ table() {
 bare_of() { # cycles the bare cost of one workload amounts to
 	local d r m i s q ring copy
 	IFS=: read -r d r m i s q <<<"$1"
-	ring=$(bare cross ring)
-	copy=$(bare cross "copy$s")
+	ring=$(bare hot ring)
+	copy=$(bare hot "copy$s")
 	awk -v r="$ring" -v c="$copy" -v n="$([ "$d" = pvp ] && echo 2 || echo 1)" \
 		'BEGIN { printf "%.0f", n * (r + c) }'
 }
@@ -322,7 +364,7 @@ echo
 echo "Cycles per packet on the vhost forwarding core (median of $ROUNDS rounds), DPDK/ours > 1: ours is faster"
 table
 echo
-echo "Bare cost (vhost-bare, TSC cycles): ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518) (frontend on the other CPU); in cache: ring $(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518)"
+echo "Bare cost (vhost-bare, TSC cycles): in cache: ring $(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518); frontend on the other CPU: ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518)"
 headroom
 if [ "$PERF" = 1 ]; then
 	for d in rx tx pvp; do
@@ -372,18 +414,23 @@ fi
 	echo
 	echo "## Method"
 	echo
-	echo "Every run starts a peer \`dpdk-testpmd\` on \`virtio_user\` (server=1, forwarding lcore on"
-	echo "CPU 0, \`--single-file-segments\`) and then a vhost \`dpdk-testpmd\` on \`net_vhost\` (client=1,"
-	echo "forwarding lcore on CPU 1, \`--record-core-cycles --stats-period 1\`), each with its own"
-	echo "\`--file-prefix\`; its hugepage files are removed after the run. The vhost side is ours in"
+	echo "Every run starts a peer \`dpdk-testpmd\` on \`virtio_user\` (forwarding lcore on CPU 0,"
+	echo "\`--single-file-segments\`) and a vhost \`dpdk-testpmd\` on \`net_vhost\` (forwarding lcore on"
+	echo "CPU 1, \`--record-core-cycles --stats-period 1\`), each with its own \`--file-prefix\` and"
+	echo "\`--total-num-mbufs=16384\`; their hugepage files are removed after the run. For **tx** the"
+	echo "peer listens (server=1) and the vhost side connects (client=1), so the vhost port is up"
+	echo "when its txonly engine starts and spends no busy cycles on a port without a peer; **rx**"
+	echo "and **pvp** count busy cycles only for polls that received packets and use the usual"
+	echo "order (vhost server first). The vhost side is ours in"
 	echo "a mount namespace where Debian's net_vhost is hidden, proven by \`/proc/PID/maps\`"
 	echo "(\`vpt_assert_ours\`), or Debian's, proven the same way (\`vpt_assert_reference\`); the peer"
 	echo "is identical for both. The vhost testpmd is stopped with SIGTERM: it then stops forwarding"
 	echo "and prints \`CPU cycles/packet\`: the TSC cycles of the polls that moved packets, divided"
 	echo "by the packets (received for rxonly and io, sent for txonly). TSC cycles run on while the"
 	echo "thread is preempted, so the load of other jobs inflates them; the medians damp that. Mpps"
-	echo "is the median of the per-second Rx-pps (Tx-pps for txonly) samples of the vhost port that"
-	echo "follow the first one with traffic. \"refused %\" (ours / DPDK) is the share of the packets"
+	echo "is the median of the per-second samples of the peer's port (virtio_user's counters, the"
+	echo "same code for both drivers: Tx-pps for rx, Rx-pps for tx and pvp) that follow the first"
+	echo "one with traffic. \"refused %\" (ours / DPDK) is the share of the packets"
 	echo "the vhost testpmd offered that the port did not take (ring full). In **tx** every burst"
 	echo "of txonly counts as busy, so where that share is high the peer, not the vhost side, set"
 	echo "the pace, and cycles per packet there measure the whole loop's throughput (with the same"
@@ -391,11 +438,13 @@ fi
 	echo
 	echo "- **rx**: virtio_user txonly -> vhost rxonly (vhost dequeue)."
 	echo "- **tx**: vhost txonly -> virtio_user rxonly (vhost enqueue)."
-	echo "- **pvp**: vhost io forwarding, the peer io-forwarding back; the peer injects 4 bursts of"
-	echo "  32 per queue at start (\`start tx_first 4\` from \`--cmdline-file\`), then 128 packets per"
-	echo "  queue circulate: fewer than a ring holds (256), so none is dropped and the loop never"
-	echo "  drains, and no packet generator runs on either side. Cycles per packet count one"
-	echo "  dequeue and one enqueue."
+	echo "- **pvp**: vhost io forwarding, the peer io-forwarding back. The peer injects 4 bursts of"
+	echo "  32 per queue once its port runs (\`start tx_first 4\` from \`--cmdline-file\`; its Rx"
+	echo "  ring is filled by then; with a virtio_user server, which sets its rings up twice, these"
+	echo "  first packets could be lost and the loop stay empty), then 128 packets per queue circulate:"
+	echo "  fewer than a ring holds (256), so none is dropped and the loop never drains, and no"
+	echo "  packet generator runs on either side. Cycles per packet count one dequeue and one"
+	echo "  enqueue."
 	echo "- Workload names: direction, ring asked of virtio_user (packed_vq), mrg_rxbuf, in_order,"
 	echo "  frame size, queue pairs (one forwarding core on each side for all queues). The"
 	echo "  \"Negotiated\" columns are the features the peer's virtio driver logged after"
@@ -415,11 +464,13 @@ fi
 	echo "\`vhost-bare\` (\`app/test-vhost-pmd/bench/vhost_bare.c\`) times what no vhost dequeue or"
 	echo "enqueue can avoid, in TSC cycles per packet, bursts of 32: reading one avail entry and"
 	echo "its descriptor and writing one used element (ring), and one \`rte_memcpy\` of the frame"
-	echo "(copy). With the frontend on the other CPU posting and reaping, as in the benchmark:"
-	echo "ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518); all in one"
-	echo "thread's cache: ring $(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518). The bare cost"
-	echo "of a workload is ring + copy (twice for pvp); the headroom is what our driver, the"
-	echo "mbuf handling and testpmd's engine spend on top of it."
+	echo "(copy). Each figure is the least of 5 runs. All in one thread's cache: ring"
+	echo "$(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518). With a frontend thread on the other CPU posting"
+	echo "and reaping, as in the benchmark (ring cache lines move between the cores; noisy when"
+	echo "other jobs run): ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518). The bare cost of a"
+	echo "workload is the in-cache ring + copy (twice for pvp): a floor; the headroom is what our"
+	echo "driver, the mbuf handling, testpmd's engine, cache misses between the cores and"
+	echo "preemption by other jobs add on top of it."
 	echo
 	headroom
 	if [ "$PERF" = 1 ]; then
@@ -427,7 +478,9 @@ fi
 		echo "## Hotspots of ours (perf)"
 		echo
 		echo "\`perf record -g -p <vhost testpmd>\` for ${SECS}s in one workload per direction;"
-		echo "\`perf report --no-children --sort dso,symbol\`, self time, entries of 0.8 % and more."
+		echo "\`perf report --no-children --sort dso,symbol\`, self time, entries of 0.8 % and more;"
+		echo "testpmd and Debian's DPDK libraries are stripped, so their samples are summed per object"
+		echo "(\"(no symbols)\")."
 		for d in rx tx pvp; do
 			[ -s "$BENCH_DIR/perf-$d.top" ] || continue
 			echo
