@@ -59,18 +59,17 @@ if [ "$QUICK" = 1 ]; then
 	BARE_N=2000000
 else
 	ROUNDS=${BENCH_ROUNDS:-5}
-	SECS=${BENCH_SECS:-4}
+	SECS=${BENCH_SECS:-3}
 	# One factor at a time around split/64B/1 queue, plus packed and
 	# 1518-byte combinations; mergeable only where it matters (vhost
 	# enqueue: tx and pvp).
 	WORKLOADS=${BENCH_WORKLOADS:-"
 		rx:split:0:0:64:1 rx:split:0:1:64:1 rx:split:0:0:1518:1
 		rx:split:0:0:64:2 rx:packed:0:0:64:1 rx:packed:0:1:64:1
-		tx:split:0:0:64:1 tx:split:0:1:64:1 tx:split:1:0:64:1
-		tx:split:1:1:64:1 tx:split:0:0:1518:1 tx:split:1:1:1518:1
-		tx:split:0:0:64:2 tx:packed:0:0:64:1 tx:packed:1:1:64:1
-		pvp:split:0:0:64:1 pvp:split:1:1:64:1 pvp:split:0:0:1518:1
-		pvp:split:0:0:64:2 pvp:packed:0:0:64:1 pvp:packed:1:1:64:1"}
+		tx:split:0:0:64:1 tx:split:1:0:64:1 tx:split:1:1:64:1
+		tx:split:1:1:1518:1 tx:split:0:0:64:2 tx:packed:0:0:64:1
+		tx:packed:1:1:64:1
+		pvp:split:0:0:64:1 pvp:split:1:1:1518:1 pvp:packed:1:1:64:1"}
 	PERF=$((1 - ${BENCH_NO_PERF:-0}))
 	BARE_N=20000000
 fi
@@ -208,6 +207,9 @@ bench_run() {
 			sleep "$SECS"
 		fi
 		vpt_alive peer || vpt_fail "peer exited during the run"
+		# txonly would count busy cycles on a stopped peer: stop the
+		# vhost side first. rx and pvp do not: stop both at once.
+		[ "$d" = tx ] || kill -TERM "${VPT_PID[peer]}" 2>/dev/null || true
 		vpt_stop vhost
 		vpt_stop peer
 		vpt_expect_rc vhost 0
