@@ -275,18 +275,6 @@ vpt_assert_reference() {
 	vpt_ok "$name (pid $pid) drives Debian's net_vhost, ours is not mapped"
 }
 
-# Forget NAME after it exited (vpt_stop): remove its hugepage files and EAL
-# runtime dir now, not at exit, so that a script running many processes in
-# turn does not pile them up; the name can then be launched again. Its log
-# file stays (and is overwritten by the next launch under that name).
-vpt_release() {
-	local name=$1
-	[ -n "${VPT_RC[$name]:-}" ] || vpt_fail "vpt_release: $name still running"
-	rm -f /dev/hugepages/"${VPT_PREFIX[$name]}"*
-	rm -rf /var/run/dpdk/"${VPT_PREFIX[$name]}"
-	unset "VPT_PID[$name]" "VPT_PREFIX[$name]" "VPT_RC[$name]"
-}
-
 # Launch vhost-peer on our net_vhost at SOCK; wait until its port runs.
 vpt_start_vhost() {
 	local name=$1 sock=$2
