@@ -40,7 +40,7 @@
 # BENCH_NO_PERF=1, BENCH_DOC=0 (do not write the doc files).
 set -euo pipefail
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../lib/common.sh
+# shellcheck source=app/test-vhost-pmd/lib/common.sh
 . "$BENCH_SRC/../lib/common.sh"
 
 QUICK=0
@@ -82,6 +82,7 @@ BIT_PACKED=34
 BIT_IN_ORDER=35
 
 VHOST_PMD_TEST_TAG=${VHOST_PMD_TEST_TAG:-vpb}
+# shellcheck disable=SC2034  # read by common.sh
 VPT_TAG=$VHOST_PMD_TEST_TAG
 export VHOST_PMD_LOGDIR=${VHOST_PMD_LOGDIR:-$VPT_BUILD/bench-logs}
 rm -rf "$VHOST_PMD_LOGDIR" && mkdir -p "$VHOST_PMD_LOGDIR"
@@ -145,7 +146,10 @@ bench_run() {
 		local peer_args vhost_args pid cpp pps mode_key from refused peer_vdev vhost_vdev
 		IFS=: read -r d ring mrg io size q <<<"$wl"
 		VPT_DIR=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+		# A fresh common.sh state: vpt_cleanup ends this run only.
+		# shellcheck disable=SC2034
 		VPT_NAME=bench-$(basename "$result")
+		# shellcheck disable=SC2034
 		VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
 		trap vpt_cleanup EXIT
 		trap 'exit 130' INT TERM HUP
@@ -244,7 +248,7 @@ bench_packages
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$SECONDS
-read -ra WL <<<"$(echo $WORKLOADS)"
+read -ra WL <<<"$(tr -s ' \t\n' ' ' <<<"$WORKLOADS")"
 vpt_say "${#WL[@]} workloads x $ROUNDS rounds x (ours, dpdk), ${SECS}s of traffic per run"
 
 # The bare cost first, while nothing else of ours runs.
@@ -252,10 +256,10 @@ vpt_say "${#WL[@]} workloads x $ROUNDS rounds x (ours, dpdk), ${SECS}s of traffi
 bare() { sed -n "s/^BARE setting=$1 op=$2 cycles=\([0-9.]*\)/\1/p" "$BENCH_DIR/bare.txt"; }
 TSC_MHZ=$(sed -n 's/^BARE tsc_mhz=//p' "$BENCH_DIR/bare.txt")
 
-declare -A CPP MPPS REFUSED RING FEAT FAILS
+declare -A CPP MPPS REFUSED FEAT FAILS
 for ((w = 0; w < ${#WL[@]}; w++)); do
 	wl=${WL[w]}
-	for drv in ours dpdk; do CPP[$drv]="" MPPS[$drv]="" REFUSED[$drv]="" RING[$drv]="" FAILS[$drv]=0; done
+	for drv in ours dpdk; do CPP[$drv]="" MPPS[$drv]="" REFUSED[$drv]="" FAILS[$drv]=0; done
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for drv in ours dpdk; do
 			res=$BENCH_DIR/w$w-r$r-$drv
@@ -264,7 +268,6 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 				CPP[$drv]+="$cpp "
 				REFUSED[$drv]+="$refused "
 				MPPS[$drv]+="$mpps "
-				RING[$drv]=$ring
 				FEAT[$w,$drv]="$ring mrg$mrg io$io"
 				echo "$w $drv $r $cpp $mpps $refused $ring $mrg $io" >>"$BENCH_DIR/raw.txt"
 			else
