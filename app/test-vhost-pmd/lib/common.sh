@@ -112,7 +112,8 @@ vpt_set_ours_wrap() {
 # vpt_launch NAME ROLE "CORE ARGS" VDEV PROG [APP ARGS...]
 # Start PROG <EAL args> -- APP ARGS in the background, output to NAME's log.
 # ROLE: ours (our net_vhost, hidden Debian one, -d plugin), virtio (a
-# virtio_user port: --single-file-segments), plain. Bounded by
+# virtio_user port: --single-file-segments), reference (Debian's net_vhost
+# next to "ours" in the same script: vpt_assert_reference), plain. Bounded by
 # VPT_PROC_LIMIT; killed and cleaned up on exit.
 #
 vpt_launch() {
@@ -131,6 +132,7 @@ vpt_launch() {
 		[ -z "$VPT_PLUGIN" ] || eal+=(-d "$VPT_PLUGIN")
 		;;
 	virtio) eal+=(--single-file-segments) ;;
+	reference) ;;	# Debian's net_vhost, from EAL's plugin directory
 	plain) ;;
 	*) vpt_fail "vpt_launch: unknown role $role" ;;
 	esac
@@ -265,6 +267,20 @@ vpt_assert_ours() {
 		vpt_fail "another librte_net_vhost is mapped in $name"
 	fi
 	vpt_ok "$name (pid $pid) drives our net_vhost ($VPT_PLUGIN), Debian's is not mapped"
+}
+
+# Prove that NAME (launched with ROLE reference) drives Debian's net_vhost:
+# Debian's mapped, our plugin not.
+vpt_assert_reference() {
+	local name=$1 pid maps
+	pid=$(vpt_pid "$name") || vpt_fail "$name is not running"
+	maps=$(cat "/proc/$pid/maps") || vpt_fail "cannot read /proc/$pid/maps"
+	grep -qF "$(vpt_pmd_dir)/librte_net_vhost" <<<"$maps" ||
+		vpt_fail "Debian's net_vhost is not mapped in $name"
+	if [ -n "$VPT_PLUGIN" ] && grep -qF "$VPT_PLUGIN" <<<"$maps"; then
+		vpt_fail "our plugin is mapped in $name"
+	fi
+	vpt_ok "$name (pid $pid) drives Debian's net_vhost, ours is not mapped"
 }
 
 # Launch vhost-peer on our net_vhost at SOCK; wait until its port runs.

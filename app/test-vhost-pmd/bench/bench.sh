@@ -1,0 +1,514 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# ./run bench [--quick]: our net_vhost against Debian's DPDK 22.11 net_vhost,
+# side by side, measurement only.
+#
+# Each workload runs on ours and on Debian's in turn (A, B, A, B, ...: the
+# load of this shared machine drifts, interleaving spreads the drift over
+# both), with the same virtio_user peer. The figure we steer by is the CPU
+# cycles per packet of the vhost forwarding core (testpmd
+# --record-core-cycles: busy cycles of the polls that moved packets, per
+# packet; printed in testpmd's forward statistics when it stops on SIGTERM,
+# which it handles by leaving its --stats-period loop and stopping
+# forwarding). Mpps comes from the peer testpmd's per-second Rx-pps/Tx-pps
+# samples (virtio_user's counters, the same code for both drivers).
+#
+# Set-up of every run (reused from lib/common.sh: vpt_launch, distinct
+# --file-prefix, hugepage files removed at the end of the run):
+#   peer   dpdk-testpmd on virtio_user, forwarding lcore on CPU 0
+#   vhost  dpdk-testpmd on net_vhost, forwarding lcore on CPU 1,
+#          role "ours" (Debian's hidden, our plugin proven mapped:
+#          vpt_assert_ours) or "reference" (Debian's proven mapped:
+#          vpt_assert_reference)
+# For tx the peer listens (server=1) and the vhost side connects
+# (client=1), so the vhost port is up as soon as its testpmd starts
+# forwarding: txonly then spends no cycles on a port without a peer (they
+# would count as busy cycles). rx and pvp count busy cycles only for polls
+# that received packets; they use the usual order, vhost server first.
+#
+# Directions:
+#   rx   virtio_user txonly -> vhost rxonly (vhost dequeue)
+#   tx   vhost txonly -> virtio_user rxonly (vhost enqueue)
+#   pvp  vhost io forwarding; the peer io-forwards too and injects 4
+#        bursts per queue once its port runs (testpmd "start tx_first
+#        4"): 128 packets per queue circulate for ever, fewer than
+#        the 256 entries of a ring, so nothing is dropped, and no generator
+#        runs on either side
+#
+# Environment: BENCH_SECS (traffic seconds per run), BENCH_ROUNDS,
+# BENCH_WORKLOADS (space-separated DIR:RING:MRG:INORDER:SIZE:QUEUES),
+# BENCH_NO_PERF=1, BENCH_DOC=0 (do not write the doc files).
+set -euo pipefail
+BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=app/test-vhost-pmd/lib/common.sh
+. "$BENCH_SRC/../lib/common.sh"
+
+QUICK=0
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 ;;
+	*) echo "usage: bench.sh [--quick]" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$QUICK" = 1 ]; then
+	ROUNDS=${BENCH_ROUNDS:-3}
+	SECS=${BENCH_SECS:-2}
+	WORKLOADS=${BENCH_WORKLOADS:-"rx:split:0:0:64:1 tx:split:0:0:64:1"}
+	PERF=0
+	BARE_N=2000000
+else
+	ROUNDS=${BENCH_ROUNDS:-5}
+	SECS=${BENCH_SECS:-3}
+	# One factor at a time around split/64B/1 queue, plus packed and
+	# 1518-byte combinations; mergeable only where it matters (vhost
+	# enqueue: tx and pvp).
+	WORKLOADS=${BENCH_WORKLOADS:-"
+		rx:split:0:0:64:1 rx:split:0:1:64:1 rx:split:0:0:1518:1
+		rx:split:0:0:64:2 rx:packed:0:0:64:1 rx:packed:0:1:64:1
+		tx:split:0:0:64:1 tx:split:1:0:64:1 tx:split:1:1:64:1
+		tx:split:1:1:1518:1 tx:split:0:0:64:2 tx:packed:0:0:64:1
+		tx:packed:1:1:64:1
+		pvp:split:0:0:64:1 pvp:split:1:1:1518:1 pvp:packed:1:1:64:1"}
+	PERF=$((1 - ${BENCH_NO_PERF:-0}))
+	BARE_N=20000000
+fi
+PERF_WORKLOADS="rx:split:0:0:64:1 tx:split:0:0:64:1 pvp:split:0:0:64:1"
+DOC_MD=$VPT_TOP/doc/guides/nics/vhost-bench.md
+DOC_PNG=$VPT_TOP/doc/guides/nics/vhost-bench.png
+BARE=$VPT_BUILD/app/test-vhost-pmd/bench/vhost-bare
+BIT_MRG=15
+BIT_PACKED=34
+BIT_IN_ORDER=35
+
+VHOST_PMD_TEST_TAG=${VHOST_PMD_TEST_TAG:-vpb}
+# shellcheck disable=SC2034  # read by common.sh
+VPT_TAG=$VHOST_PMD_TEST_TAG
+export VHOST_PMD_LOGDIR=${VHOST_PMD_LOGDIR:-$VPT_BUILD/bench-logs}
+rm -rf "$VHOST_PMD_LOGDIR" && mkdir -p "$VHOST_PMD_LOGDIR"
+vpt_init bench
+BENCH_DIR=$VPT_DIR
+[ -x "$BARE" ] || vpt_fail "$BARE not built (./run build)"
+
+# "rx:split:0:1:64:2" -> "rx split mrg0 io1 64B q2"
+wl_label() {
+	local d r m i s q
+	IFS=: read -r d r m i s q <<<"$1"
+	echo "$d $r mrg$m io$i ${s}B q$q"
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {
+	if (NR == 0) { print "-"; exit }
+	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# testpmd's periodic statistics clear the screen: drop the escapes.
+plain_log() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "${VPT_LOG[$1]}"; }
+
+# The ring kind and features the peer negotiated, from its virtio log.
+negotiated() {
+	local f
+	f=$(plain_log peer | sed -n 's/.*features after negotiate = \([0-9a-f]*\).*/\1/p' | tail -n 1)
+	[ -n "$f" ] || { echo "? ? ?"; return 0; }
+	f=$((16#$f))
+	local ring=split
+	[ $(((f >> BIT_PACKED) & 1)) = 0 ] || ring=packed
+	echo "$ring $(((f >> BIT_MRG) & 1)) $(((f >> BIT_IN_ORDER) & 1))"
+}
+
+#
+# bench_run DRIVER WORKLOAD RESULT [PERF_DATA]
+# One run in a subshell with its own work dir and clean-up (vpt_cleanup):
+# a failed run is recorded as such and the benchmark goes on. Writes
+# "cpp mpps ring mrg in_order" to RESULT.
+#
+bench_launch_peer() {
+	vpt_launch peer virtio "-l 0,1 --main-lcore 1 --log-level=pmd.net.virtio.init:debug" \
+		"$peer_vdev$1" "$VPT_TESTPMD" "${peer_args[@]}"
+}
+bench_launch_vhost() {
+	vpt_launch vhost "$role" "-l 0,1" "$vhost_vdev$1" "$VPT_TESTPMD" "${vhost_args[@]}"
+}
+# Wait until NAME listens on $sock.
+bench_wait_sock() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -S "$sock" ] && return 0
+		vpt_alive "$1" || vpt_fail "$1 exited before listening"
+		sleep 0.1
+	done
+	vpt_fail "$1 does not listen on $sock"
+}
+
+bench_run() {
+	local drv=$1 wl=$2 result=$3 perf_data=${4:-}
+	(
+		local d ring mrg io size q peer_mode vhost_mode role sock i
+		local peer_args vhost_args pid cpp pps mode_key from refused peer_vdev vhost_vdev
+		IFS=: read -r d ring mrg io size q <<<"$wl"
+		VPT_DIR=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+		# A fresh common.sh state: vpt_cleanup ends this run only.
+		# shellcheck disable=SC2034
+		VPT_NAME=bench-$(basename "$result")
+		# shellcheck disable=SC2034
+		VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
+		trap vpt_cleanup EXIT
+		trap 'exit 130' INT TERM HUP
+		case $d in
+		# mode_key: the peer's rate that counts (virtio_user's
+		# counters: the same code for both drivers).
+		rx) peer_mode=txonly vhost_mode=rxonly mode_key=Tx ;;
+		tx) peer_mode=rxonly vhost_mode=txonly mode_key=Rx ;;
+		pvp) peer_mode=io vhost_mode=io mode_key=Rx ;;
+		*) vpt_fail "bad direction $d" ;;
+		esac
+		case $drv in
+		ours) role=ours ;;
+		dpdk) role=reference ;;
+		esac
+		sock=$VPT_DIR/vhost.sock
+		peer_args=(--nb-cores=1 "--rxq=$q" "--txq=$q" "--forward-mode=$peer_mode"
+			   --stats-period 1 "--txpkts=$size" --total-num-mbufs=16384)
+		vhost_args=(--nb-cores=1 "--rxq=$q" "--txq=$q" "--forward-mode=$vhost_mode"
+			    --record-core-cycles --stats-period 1 "--txpkts=$size" --total-num-mbufs=16384)
+		peer_vdev="virtio_user0,path=$sock,queues=$q,mrg_rxbuf=$mrg,in_order=$io"
+		peer_vdev+=",packed_vq=$([ "$ring" = packed ] && echo 1 || echo 0)"
+		vhost_vdev="net_vhost0,iface=$sock,queues=$q"
+		if [ "$d" = pvp ]; then
+			# The peer injects once its port runs: its Rx ring is
+			# filled then, and the vhost side polls its Tx ring.
+			echo "start tx_first 4" >"$VPT_DIR/pvp.cmd"
+			peer_args+=("--cmdline-file=$VPT_DIR/pvp.cmd")
+		fi
+		if [ "$d" = tx ]; then
+			# The peer listens, the vhost side connects: its port
+			# is up when its txonly starts, with no busy cycles
+			# spent on a port without a peer.
+			bench_launch_peer ",server=1"
+			bench_wait_sock peer
+			bench_launch_vhost ",client=1"
+		else
+			# Busy cycles of rxonly and io need packets: the usual
+			# order, vhost server first. (A virtio_user server sets
+			# its rings up twice, and the packets of pvp's first
+			# bursts can be lost in between.)
+			bench_launch_vhost ""
+			bench_wait_sock vhost
+			bench_launch_peer ""
+		fi
+		vpt_wait_log vhost 'start packet forwarding' 60
+		if [ "$role" = ours ]; then vpt_assert_ours vhost; else vpt_assert_reference vhost; fi
+		vpt_wait_log peer 'start packet forwarding' 60
+		# Traffic flows once a per-second sample is not 0; the samples
+		# after that one cover whole seconds of traffic.
+		vpt_wait_log peer "^ *$mode_key-pps: *[1-9]" 30
+		from=$(plain_log peer | grep -nE "^ *$mode_key-pps: *[1-9]" | head -n 1 | cut -d: -f1)
+		if [ -n "$perf_data" ]; then
+			pid=$(vpt_pid vhost)
+			sleep 1
+			perf record -q -g -p "$pid" -o "$perf_data" -- sleep "$SECS" >/dev/null 2>&1 ||
+				vpt_fail "perf record failed"
+		else
+			sleep "$SECS"
+		fi
+		vpt_alive peer || vpt_fail "peer exited during the run"
+		# txonly would count busy cycles on a stopped peer: stop the
+		# vhost side first. rx and pvp do not: stop both at once.
+		[ "$d" = tx ] || kill -TERM "${VPT_PID[peer]}" 2>/dev/null || true
+		vpt_stop vhost
+		vpt_stop peer
+		vpt_expect_rc vhost 0
+		cpp=$(plain_log vhost | sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' | tail -n 1)
+		[ -n "$cpp" ] || vpt_fail "no cycles/packet in the vhost log: no traffic?"
+		pps=$(plain_log peer | tail -n "+$((from + 1))" |
+			sed -n "s/^ *$mode_key-pps: *\([0-9]*\).*/\1/p" | median)
+		[ "$pps" != - ] || vpt_fail "no whole-second ${mode_key}-pps sample"
+		# Packets the vhost port refused to send (ring full): high
+		# when the peer, not the vhost side, limits the rate.
+		refused=$(plain_log vhost | grep -A 2 'Accumulated forward statistics' |
+			sed -n 's/.*TX-dropped: *\([0-9]*\) *TX-total: *\([0-9]*\).*/\1 \2/p' | tail -n 1 |
+			awk '$2 > 0 { printf "%.0f", 100 * $1 / $2; exit } { print "-" }')
+		echo "$cpp $(awk -v p="$pps" 'BEGIN { printf "%.3f", p / 1e6 }') ${refused:--} $(negotiated)" >"$result"
+	)
+}
+
+# Machine set-up the benchmark needs beyond ./run's: perf and gnuplot.
+bench_packages() {
+	local missing=() p
+	for p in linux-perf gnuplot-nox; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return 0
+	echo "bench: installing ${missing[*]}"
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+bench_packages
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+T0=$SECONDS
+read -ra WL <<<"$(tr -s ' \t\n' ' ' <<<"$WORKLOADS")"
+vpt_say "${#WL[@]} workloads x $ROUNDS rounds x (ours, dpdk), ${SECS}s of traffic per run"
+
+# The bare cost first, while nothing else of ours runs.
+"$BARE" -c 1 -p 0 -n "$BARE_N" >"$BENCH_DIR/bare.txt"
+bare() { sed -n "s/^BARE setting=$1 op=$2 cycles=\([0-9.]*\)/\1/p" "$BENCH_DIR/bare.txt"; }
+TSC_MHZ=$(sed -n 's/^BARE tsc_mhz=//p' "$BENCH_DIR/bare.txt")
+
+declare -A CPP MPPS REFUSED FEAT FAILS
+for ((w = 0; w < ${#WL[@]}; w++)); do
+	wl=${WL[w]}
+	for drv in ours dpdk; do CPP[$drv]="" MPPS[$drv]="" REFUSED[$drv]="" FAILS[$drv]=0; done
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for drv in ours dpdk; do
+			res=$BENCH_DIR/w$w-r$r-$drv
+			if bench_run "$drv" "$wl" "$res" >"$VHOST_PMD_LOGDIR/w$w-r$r-$drv.out" 2>&1; then
+				read -r cpp mpps refused ring mrg io <"$res"
+				CPP[$drv]+="$cpp "
+				REFUSED[$drv]+="$refused "
+				MPPS[$drv]+="$mpps "
+				FEAT[$w,$drv]="$ring mrg$mrg io$io"
+				echo "$w $drv $r $cpp $mpps $refused $ring $mrg $io" >>"$BENCH_DIR/raw.txt"
+			else
+				FAILS[$drv]=$((FAILS[$drv] + 1))
+				echo "$w $drv $r fail" >>"$BENCH_DIR/raw.txt"
+				vpt_say "$(wl_label "$wl") $drv round $r FAILED:"
+				tail -n 3 "$VHOST_PMD_LOGDIR/w$w-r$r-$drv.out" | sed 's/^/    /'
+			fi
+		done
+	done
+	mo=$(tr ' ' '\n' <<<"${CPP[ours]}" | sed '/^$/d' | median)
+	md=$(tr ' ' '\n' <<<"${CPP[dpdk]}" | sed '/^$/d' | median)
+	po=$(tr ' ' '\n' <<<"${MPPS[ours]}" | sed '/^$/d' | median)
+	pd=$(tr ' ' '\n' <<<"${MPPS[dpdk]}" | sed '/^$/d' | median)
+	ro=$(tr ' ' '\n' <<<"${REFUSED[ours]}" | awk '/^[0-9]/' | median)
+	rd=$(tr ' ' '\n' <<<"${REFUSED[dpdk]}" | awk '/^[0-9]/' | median)
+	ratio=-
+	[ "$mo" = - ] || [ "$md" = - ] || ratio=$(awk -v a="$md" -v b="$mo" 'BEGIN { printf "%.2f", a / b }')
+	echo "$w|$wl|${FEAT[$w,ours]:-?}|${FEAT[$w,dpdk]:-?}|$mo|$md|$ratio|$po|$pd|${FAILS[ours]}|${FAILS[dpdk]}|$ro / $rd" \
+		>>"$BENCH_DIR/table.txt"
+	vpt_say "$(wl_label "$wl"): cycles/pkt ours $mo dpdk $md (DPDK/ours $ratio), Mpps ours $po dpdk $pd"
+done
+
+# perf on ours, one workload per direction.
+if [ "$PERF" = 1 ]; then
+	for wl in $PERF_WORKLOADS; do
+		d=${wl%%:*}
+		res=$BENCH_DIR/perf-$d
+		if bench_run ours "$wl" "$res" "$res.data" >"$VHOST_PMD_LOGDIR/perf-$d.out" 2>&1; then
+			# testpmd and Debian's libraries are stripped: their
+			# samples are summed per object.
+			perf report -i "$res.data" --stdio --no-children -g none \
+				--sort dso,symbol 2>/dev/null | awk '
+				$1 ~ /^[0-9.]+%$/ {
+					sym = $4
+					if (sym ~ /^0x/ || sym == "") sym = "(no symbols)"
+					pct[$2 "  " sym] += $1
+				}
+				END { for (k in pct) printf "%6.2f%%  %s\n", pct[k], k }' |
+				sort -rn | awk '$1 + 0 >= 0.8' | head -n 15 >"$res.top" || true
+		else
+			vpt_say "perf run $d FAILED"; tail -n 3 "$VHOST_PMD_LOGDIR/perf-$d.out" | sed 's/^/    /'
+			: >"$res.top"
+		fi
+	done
+fi
+ELAPSED=$((SECONDS - T0))
+END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- report ----
+fmt_row() { # |-separated fields -> aligned table line
+	awk -F'|' '{ printf "| %-28s | %-24s | %-24s | %11s | %11s | %11s | %11s | %11s | %11s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+}
+ring_note() { # requested ring vs negotiated features
+	local want=$1 got=$2
+	case $got in
+	"$want "*) echo "$got" ;;
+	"?") echo "?" ;;
+	*) echo "$got (asked $want)" ;;
+	esac
+}
+table() {
+	echo "Workload|Negotiated (ours)|Negotiated (DPDK)|cyc/pkt ours|cyc/pkt DPDK|DPDK/ours|Mpps ours|Mpps DPDK|refused %" | fmt_row
+	echo "|$(printf -- '-%.0s' {1..30})|$(printf -- '-%.0s' {1..26})|$(printf -- '-%.0s' {1..26})$(printf -- "|%s:" "$(printf -- '-%.0s' {1..11})"{,,,,,})|"
+	while IFS='|' read -r w wl fo fd mo md ratio po pd xo xd refused; do
+		local want=${wl#*:}
+		want=${want%%:*}
+		local note=""
+		[ "$xo$xd" = 00 ] || note=" (failed runs: ours $xo, DPDK $xd)"
+		echo "$(wl_label "$wl")$note|$(ring_note "$want" "$fo")|$(ring_note "$want" "$fd")|$mo|$md|$ratio|$po|$pd|$refused" | fmt_row
+	done <"$BENCH_DIR/table.txt"
+}
+
+bare_of() { # cycles the bare cost of one workload amounts to
+	local d r m i s q ring copy
+	IFS=: read -r d r m i s q <<<"$1"
+	ring=$(bare hot ring)
+	copy=$(bare hot "copy$s")
+	awk -v r="$ring" -v c="$copy" -v n="$([ "$d" = pvp ] && echo 2 || echo 1)" \
+		'BEGIN { printf "%.0f", n * (r + c) }'
+}
+
+headroom() {
+	echo "| Workload | cyc/pkt ours | bare cost | headroom | bare / ours |"
+	echo "|----------|-------------:|----------:|---------:|------------:|"
+	while IFS='|' read -r w wl fo fd mo md ratio po pd xo xd refused; do
+		local b
+		b=$(bare_of "$wl")
+		if [ "$mo" = - ]; then
+			echo "| $(wl_label "$wl") | - | $b | - | - |"
+		else
+			awk -v l="$(wl_label "$wl")" -v o="$mo" -v b="$b" \
+				'BEGIN { printf "| %s | %.0f | %s | %.0f | %.0f%% |\n", l, o, b, o - b, 100 * b / o }'
+		fi
+	done <"$BENCH_DIR/table.txt"
+}
+
+echo
+echo "Cycles per packet on the vhost forwarding core (median of $ROUNDS rounds), DPDK/ours > 1: ours is faster"
+table
+echo
+echo "Bare cost (vhost-bare, TSC cycles): in cache: ring $(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518); frontend on the other CPU: ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518)"
+headroom
+if [ "$PERF" = 1 ]; then
+	for d in rx tx pvp; do
+		[ -s "$BENCH_DIR/perf-$d.top" ] || continue
+		echo
+		echo "perf hotspots, ours, $(wl_label "$(tr ' ' '\n' <<<"$PERF_WORKLOADS" | grep "^$d:")"):"
+		cat "$BENCH_DIR/perf-$d.top"
+	done
+fi
+vpt_say "done in ${ELAPSED}s"
+
+[ "${BENCH_DOC:-1}" = 1 ] || exit 0
+
+# The plot: one bar pair per workload, DPDK/ours, line at 1.
+awk -F'|' '$7 != "-" { print $1, $7 }' "$BENCH_DIR/table.txt" >"$BENCH_DIR/ratio.dat"
+while IFS='|' read -r w wl rest; do
+	echo "$w \"$(wl_label "$wl")\""
+done <"$BENCH_DIR/table.txt" >"$BENCH_DIR/labels.dat"
+if [ -s "$BENCH_DIR/ratio.dat" ]; then
+	xtics=$(awk '{ l = $0; sub(/^[0-9]+ /, "", l); printf "%s%s %s", (NR > 1 ? ", " : ""), l, $1 }' "$BENCH_DIR/labels.dat")
+	gnuplot <<GP || vpt_say "gnuplot failed: no plot"
+set terminal pngcairo size 1100,600 font ",9"
+set output "$DOC_PNG"
+set title "net\\\\_vhost cycles per packet: DPDK 22.11 / ours (> 1: ours is faster), $START_DATE"
+set style fill solid 0.6
+set boxwidth 0.7
+set yrange [0:*]
+set grid ytics
+set xtics rotate by 45 right ($xtics)
+set ylabel "DPDK cycles/packet / our cycles/packet"
+plot "$BENCH_DIR/ratio.dat" using 1:2 with boxes notitle, 1 with lines lw 2 lc rgb "red" title "equal"
+GP
+fi
+
+{
+	echo "# net_vhost benchmark: ours against DPDK 22.11's"
+	echo
+	echo "Generated by \`./run bench$([ "$QUICK" = 1 ] && echo " --quick")\` (\`app/test-vhost-pmd/bench/bench.sh\`); do not edit by hand."
+	echo
+	echo "- Date: $START_DATE, ${ELAPSED}s"
+	echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs ($(lscpu | sed -n 's/^Hypervisor vendor: *//p') guest), TSC $TSC_MHZ MHz, Linux $(uname -r)"
+	echo "- DPDK: Debian $(dpkg-query -W -f='${Version}' dpdk) (testpmd and the reference net_vhost from $(vpt_pmd_dir)); ours: $(git -C "$VPT_TOP" describe --always --dirty 2>/dev/null || echo '?')"
+	echo "- Command: \`./run bench$([ "$QUICK" = 1 ] && echo " --quick")\`: $ROUNDS rounds per workload, ours and DPDK's interleaved, ${SECS}s of traffic per run"
+	echo "- Load average at start / end: $START_LOAD / $END_LOAD. The machine has 2 CPUs shared with other"
+	echo "  jobs (builds and test suites of other work trees ran at the same time), so absolute rates"
+	echo "  swing; cycles per packet of the busy polls and the interleaved medians are the robust figures."
+	echo
+	echo "## Method"
+	echo
+	echo "Every run starts a peer \`dpdk-testpmd\` on \`virtio_user\` (forwarding lcore on CPU 0,"
+	echo "\`--single-file-segments\`) and a vhost \`dpdk-testpmd\` on \`net_vhost\` (forwarding lcore on"
+	echo "CPU 1, \`--record-core-cycles --stats-period 1\`), each with its own \`--file-prefix\` and"
+	echo "\`--total-num-mbufs=16384\`; their hugepage files are removed after the run. For **tx** the"
+	echo "peer listens (server=1) and the vhost side connects (client=1), so the vhost port is up"
+	echo "when its txonly engine starts and spends no busy cycles on a port without a peer; **rx**"
+	echo "and **pvp** count busy cycles only for polls that received packets and use the usual"
+	echo "order (vhost server first). The vhost side is ours in"
+	echo "a mount namespace where Debian's net_vhost is hidden, proven by \`/proc/PID/maps\`"
+	echo "(\`vpt_assert_ours\`), or Debian's, proven the same way (\`vpt_assert_reference\`); the peer"
+	echo "is identical for both. The vhost testpmd is stopped with SIGTERM: it then stops forwarding"
+	echo "and prints \`CPU cycles/packet\`: the TSC cycles of the polls that moved packets, divided"
+	echo "by the packets (received for rxonly and io, sent for txonly). TSC cycles run on while the"
+	echo "thread is preempted, so the load of other jobs inflates them; the medians damp that. Mpps"
+	echo "is the median of the per-second samples of the peer's port (virtio_user's counters, the"
+	echo "same code for both drivers: Tx-pps for rx, Rx-pps for tx and pvp) that follow the first"
+	echo "one with traffic. \"refused %\" (ours / DPDK) is the share of the packets"
+	echo "the vhost testpmd offered that the port did not take (ring full). In **tx** every burst"
+	echo "of txonly counts as busy, so where that share is high the peer, not the vhost side, set"
+	echo "the pace, and cycles per packet there measure the whole loop's throughput (with the same"
+	echo "peer for both drivers, a driver that hands buffers back to the guest sooner still wins)."
+	echo
+	echo "- **rx**: virtio_user txonly -> vhost rxonly (vhost dequeue)."
+	echo "- **tx**: vhost txonly -> virtio_user rxonly (vhost enqueue)."
+	echo "- **pvp**: vhost io forwarding, the peer io-forwarding back. The peer injects 4 bursts of"
+	echo "  32 per queue once its port runs (\`start tx_first 4\` from \`--cmdline-file\`; its Rx"
+	echo "  ring is filled by then; with a virtio_user server, which sets its rings up twice, these"
+	echo "  first packets could be lost and the loop stay empty), then 128 packets per queue circulate:"
+	echo "  fewer than a ring holds (256), so none is dropped and the loop never drains, and no"
+	echo "  packet generator runs on either side. Cycles per packet count one dequeue and one"
+	echo "  enqueue."
+	echo "- Workload names: direction, ring asked of virtio_user (packed_vq), mrg_rxbuf, in_order,"
+	echo "  frame size, queue pairs (one forwarding core on each side for all queues). The"
+	echo "  \"Negotiated\" columns are the features the peer's virtio driver logged after"
+	echo "  negotiation (\`features after negotiate\`); \"(asked packed)\" means the backend did not"
+	echo "  offer packed rings and the run used split ones."
+	echo
+	echo "## Results"
+	echo
+	echo "Cycles per packet on the vhost forwarding core, median of $ROUNDS rounds; DPDK/ours > 1 means ours is faster."
+	echo
+	table
+	echo
+	echo "![DPDK/ours cycles per packet per workload](vhost-bench.png)"
+	echo
+	echo "## Headroom over the bare cost"
+	echo
+	echo "\`vhost-bare\` (\`app/test-vhost-pmd/bench/vhost_bare.c\`) times what no vhost dequeue or"
+	echo "enqueue can avoid, in TSC cycles per packet, bursts of 32: reading one avail entry and"
+	echo "its descriptor and writing one used element (ring), and one \`rte_memcpy\` of the frame"
+	echo "(copy). Each figure is the least of 5 runs. All in one thread's cache: ring"
+	echo "$(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518). With a frontend thread on the other CPU posting"
+	echo "and reaping, as in the benchmark (ring cache lines move between the cores; noisy when"
+	echo "other jobs run): ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518). The bare cost of a"
+	echo "workload is the in-cache ring + copy (twice for pvp): a floor; the headroom is what our"
+	echo "driver, the mbuf handling, testpmd's engine, cache misses between the cores and"
+	echo "preemption by other jobs add on top of it."
+	echo
+	headroom
+	if [ "$PERF" = 1 ]; then
+		echo
+		echo "## Hotspots of ours (perf)"
+		echo
+		echo "\`perf record -g -p <vhost testpmd>\` for ${SECS}s in one workload per direction;"
+		echo "\`perf report --no-children --sort dso,symbol\`, self time, entries of 0.8 % and more;"
+		echo "testpmd and Debian's DPDK libraries are stripped, so their samples are summed per object"
+		echo "(\"(no symbols)\")."
+		for d in rx tx pvp; do
+			[ -s "$BENCH_DIR/perf-$d.top" ] || continue
+			echo
+			echo "### $(wl_label "$(tr ' ' '\n' <<<"$PERF_WORKLOADS" | grep "^$d:")")"
+			echo
+			echo '```'
+			cat "$BENCH_DIR/perf-$d.top"
+			echo '```'
+		done
+	fi
+	echo
+	echo "## Raw data"
+	echo
+	echo "Cycles per packet and Mpps of every run, in run order (round: ours, DPDK)."
+	echo
+	echo "| Workload | Round | ours cyc/pkt | ours Mpps | ours refused % | DPDK cyc/pkt | DPDK Mpps | DPDK refused % |"
+	echo "|----------|------:|-------------:|----------:|---------------:|-------------:|----------:|---------------:|"
+	for ((w = 0; w < ${#WL[@]}; w++)); do
+		for ((r = 1; r <= ROUNDS; r++)); do
+			o=$(awk -v w="$w" -v r="$r" '$1 == w && $2 == "ours" && $3 == r { print ($4 == "fail") ? "fail | fail | -" : $4 " | " $5 " | " $6 }' "$BENCH_DIR/raw.txt")
+			p=$(awk -v w="$w" -v r="$r" '$1 == w && $2 == "dpdk" && $3 == r { print ($4 == "fail") ? "fail | fail | -" : $4 " | " $5 " | " $6 }' "$BENCH_DIR/raw.txt")
+			echo "| $(wl_label "${WL[w]}") | $r | ${o:-- | - | -} | ${p:-- | - | -} |"
+		done
+	done
+} >"$DOC_MD"
+vpt_say "wrote $DOC_MD and $DOC_PNG"
