@@ -80,14 +80,14 @@ done
 expect_refused bogus_key "$(vpt_vdev_vhost "$sock" bogus_key=1)"
 expect_refused novalue "$(vpt_vdev_vhost "$sock" novalue)"
 expect_refused client "$(vpt_vdev_vhost "$sock" client)"
-for key in client linear-buffer ext-buffer; do
+for key in client linear-buffer ext-buffer tso legacy-ol-flags; do
 	for bad in 2 yes true -1 "" 01; do
 		expect_refused "$key" "$(vpt_vdev_vhost "$sock" "$key=$bad")"
 	done
 	expect_refused "$key" "$(vpt_vdev_vhost "$sock" "$key=1,$key=1")"
 done
 expect_refused linear-buffer "$(vpt_vdev_vhost "$sock" linear-buffer=1,ext-buffer=1)"
-for key in tso legacy-ol-flags iommu-support postcopy-support dequeue-zero-copy; do
+for key in iommu-support postcopy-support dequeue-zero-copy; do
 	expect_refused "$key" "$(vpt_vdev_vhost "$sock" "$key=1")"
 done
 vpt_expect_eq "regular file after the probes" "$(cat "$regular" 2>&1)" "not a socket"

@@ -105,6 +105,7 @@ struct peer {
 	bool xstats;
 	bool wait_peer;			/* send data only after receiving a packet */
 	const char *rx_gate;		/* no rx_burst until this file exists */
+	const char *tx_gate;		/* no data sent until this file exists */
 	bool peer_seen;
 	bool intr;			/* sleep on Rx interrupts when idle */
 	bool vlan;			/* tx: insert vlan_tci; rx: expect it stripped */
@@ -214,6 +215,8 @@ usage(const char *prog)
 	       "                    round robin per burst, echoes on their Rx queue\n"
 	       "  --xstats          print every extended statistic at the end\n"
 	       "  --dst-mix         seq%%4==1: multicast, ==2: broadcast destination\n"
+	       "  --tx-gate FILE    send no data until FILE exists (the script\n"
+	       "                    creates it once the peer's port has started)\n"
 	       "  --rx-gate FILE    no Rx burst until FILE exists; then print\n"
 	       "                    RXCOUNT q=Q n=N (rte_eth_rx_queue_count) per queue\n"
 	       "  --wait-peer       send only once a packet came from the peer (a\n"
@@ -272,7 +275,7 @@ parse_args(struct peer *p, int argc, char **argv)
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
 	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_RX_GATE, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
-	       O_PORT, O_ECHO_OTHERS, O_PPS, O_HELP };
+	       O_TX_GATE, O_PORT, O_ECHO_OTHERS, O_PPS, O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
 		{ "rx", required_argument, NULL, O_RX },
@@ -292,6 +295,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "dst-mix", no_argument, NULL, O_DST_MIX },
 		{ "wait-peer", no_argument, NULL, O_WAIT_PEER },
 		{ "rx-gate", required_argument, NULL, O_RX_GATE },
+		{ "tx-gate", required_argument, NULL, O_TX_GATE },
 		{ "intr", no_argument, NULL, O_INTR },
 		{ "vlan", required_argument, NULL, O_VLAN },
 		{ "tx-base", required_argument, NULL, O_TX_BASE },
@@ -349,6 +353,7 @@ parse_args(struct peer *p, int argc, char **argv)
 		case O_DST_MIX: pkt_dst_mix = true; break;
 		case O_WAIT_PEER: p->wait_peer = true; break;
 		case O_RX_GATE: p->rx_gate = optarg; break;
+		case O_TX_GATE: p->tx_gate = optarg; break;
 		case O_INTR: p->intr = true; break;
 		case O_VLAN:
 			bad = parse_u64(optarg, 0xffff, &v);
@@ -944,11 +949,23 @@ refill_filler(struct peer *p)
 	}
 }
 
+/* The tx gate is open once its file exists (looked up until then). */
+static bool
+tx_gate_open(struct peer *p)
+{
+	if (p->tx_gate == NULL)
+		return true;
+	if (access(p->tx_gate, F_OK) != 0)
+		return false;
+	p->tx_gate = NULL;
+	return true;
+}
+
 static void
 refill(struct peer *p)
 {
 	bool may_send = (p->link_up || !p->wait_link || p->burst_anytime) &&
-		(p->peer_seen || !p->wait_peer);
+		(p->peer_seen || !p->wait_peer) && tx_gate_open(p);
 
 	p->pend_q = p->next_txq;
 	p->next_txq = (p->next_txq + 1) % p->nb_queues;

@@ -576,14 +576,21 @@ eth_vhost_mode_noop(struct rte_eth_dev *dev __rte_unused)
 }
 
 /*
- * The MTU the frontend set (VIRTIO_NET_F_MTU), 0 if none is known.
- * HOOK: the library does not expose it yet; once it has vhu_get_mtu(vid),
- * return that here (0 while no guest is attached) and mtu_set honours it.
+ * The MTU the frontend set with NET_SET_MTU (vhost-user NET_MTU protocol
+ * feature), 0 if none is known (no guest, or it set none).
  */
 static uint16_t
-frontend_mtu(struct pmd_internal *internal __rte_unused)
+frontend_mtu(struct pmd_internal *internal)
 {
-	return 0;
+	int mtu, vid;
+
+	pthread_mutex_lock(&internal->lock);
+	vid = internal->attached ? internal->vid : -1;
+	pthread_mutex_unlock(&internal->lock);
+	if (vid < 0)
+		return 0;
+	mtu = vhu_get_mtu(vid);
+	return mtu > 0 ? (uint16_t)RTE_MIN(mtu, UINT16_MAX) : 0;
 }
 
 static int
