@@ -534,9 +534,19 @@ mem_swap(struct vhu_dev *dev, struct vhu_mem *new)
 static int
 h_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 {
+	struct vhu_mem_region_desc rd = msg->payload.mem_reg.region;
 	struct vhu_mem *new = mem_spare(dev), *old;
 	int ret;
 
+	/* The same region again (QEMU: once per queue pair's vhost device):
+	 * keep our mapping, count it; its fd is closed unused. */
+	ret = vhu_mem_find(dev->mem, &rd);
+	if (ret >= 0) {
+		dev->mem->regions[ret].extra_refs++;
+		VHU_LOG(DEBUG, "%s: ADD_MEM_REG of region %d again (%u more)",
+			dev->ifname, ret, dev->mem->regions[ret].extra_refs);
+		return VHU_HANDLED_OK;
+	}
 	ret = vhu_mem_add(new, dev->mem, &msg->payload.mem_reg.region, msg->fds[0]);
 	if (ret < 0) {
 		VHU_LOG(ERR, "%s: ADD_MEM_REG refused: %s", dev->ifname, strerror(-ret));
@@ -555,9 +565,16 @@ static int
 h_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	struct vhu_mem *new = mem_spare(dev), *old;
+	struct vhu_mem_region_desc rd = msg->payload.mem_reg.region;
 	struct vhu_mem_region removed;
 	int ret;
 
+	/* Added more than once: only the last removal unmaps it. */
+	ret = vhu_mem_find(dev->mem, &rd);
+	if (ret >= 0 && dev->mem->regions[ret].extra_refs > 0) {
+		dev->mem->regions[ret].extra_refs--;
+		return VHU_HANDLED_OK;
+	}
 	/* vhost-user.rst: an fd that comes with it is closed unused. */
 	ret = vhu_mem_remove(new, dev->mem, &msg->payload.mem_reg.region, &removed);
 	if (ret < 0)

@@ -175,6 +175,7 @@ region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
 	r->mmap_addr = addr;
 	r->mmap_size = len;
 	r->fd = fd;
+	r->extra_refs = 0;
 	VHU_LOG(INFO, "memory region %u: gpa 0x%" PRIx64 " uva 0x%" PRIx64
 		" size 0x%" PRIx64 " off 0x%" PRIx64 " mapped at %p len 0x%" PRIx64,
 		idx, r->gpa, r->uva, r->size, rd->mmap_offset, addr, len);
@@ -329,6 +330,21 @@ vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
 	dst->nregions = n + 1;
 	VHU_LOG(DEBUG, "ADD_MEM_REG: %u regions", dst->nregions);
 	return 0;
+}
+
+int
+vhu_mem_find(const struct vhu_mem *mem, const struct vhu_mem_region_desc *desc)
+{
+	uint32_t i;
+
+	for (i = 0; mem != NULL && i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+
+		if (r->gpa == desc->guest_phys_addr && r->uva == desc->userspace_addr &&
+		    r->size == desc->memory_size)
+			return (int)i;
+	}
+	return -1;
 }
 
 int

@@ -89,6 +89,10 @@ struct vhu_mem_region {
 	void *mmap_addr;	/* what to munmap */
 	size_t mmap_size;
 	int fd;
+	/* ADD_MEM_REG of this very region again, not yet matched by a
+	 * REM_MEM_REG (control path only): QEMU adds every region once per
+	 * queue pair with multiqueue and CONFIGURE_MEM_SLOTS. */
+	uint32_t extra_refs;
 };
 
 /*
@@ -154,6 +158,10 @@ VHU_INTERNAL void vhu_mem_unmap(struct vhu_mem *mem);
  */
 VHU_INTERNAL int vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
 		const struct vhu_mem_region_desc *rd, int fd);
+/* Index of the region of mem with desc's guest address, user address and
+ * size (how vhost-user names a region), or -1. */
+VHU_INTERNAL int vhu_mem_find(const struct vhu_mem *mem,
+		const struct vhu_mem_region_desc *desc);
 VHU_INTERNAL int vhu_mem_remove(struct vhu_mem *dst, const struct vhu_mem *src,
 		const struct vhu_mem_region_desc *rd, struct vhu_mem_region *removed);
 /* Unmap one region taken out by vhu_mem_remove() and close its fd. */

@@ -428,8 +428,13 @@ c_unknown_request(void)
 	ev_close(&e);
 	TRY(ev_open(&e, 1));
 	TRY(ev_negotiate(&e));
+	/* A refused request with a reply of its own: a reply without payload
+	 * (every frontend takes it as a failure), the connection kept. */
 	TRY(fe_send(&e.s, VHU_REQ_GET_CONFIG, 0, &payload, sizeof(payload), NULL, 0));
-	EXPECT(closed(&e), "GET_CONFIG: no answer and connection kept");
+	EXPECT(fe_recv(&e.s, VHU_REQ_GET_CONFIG, &payload, sizeof(payload)) == 0,
+	       "GET_CONFIG: no empty failure reply");
+	EXPECT(fe_get_u64(&e.s, VHU_REQ_GET_FEATURES, &payload) == 0,
+	       "GET_CONFIG: connection not kept after the refusal");
 	ev_close(&e);
 	return 0;
 }
@@ -791,12 +796,17 @@ c_vring_index(void)
 			TRY(ev_mem(&e));
 		}
 	}
-	/* GET_VRING_BASE has no failure answer: the connection must close. */
+	/* GET_VRING_BASE refused: a reply without payload (a failure to any
+	 * frontend), and the connection goes on serving. */
 	{
 		struct vhu_vring_state st = { .index = 0x10000 };
+		uint64_t f;
 
 		TRY(fe_send(&e.s, VHU_REQ_GET_VRING_BASE, 0, &st, sizeof(st), NULL, 0));
-		EXPECT(closed(&e), "GET_VRING_BASE on vring 0x10000: connection kept");
+		EXPECT(fe_recv(&e.s, VHU_REQ_GET_VRING_BASE, &st, sizeof(st)) == 0,
+		       "GET_VRING_BASE on vring 0x10000: no empty failure reply");
+		EXPECT(fe_get_u64(&e.s, VHU_REQ_GET_FEATURES, &f) == 0,
+		       "GET_VRING_BASE on vring 0x10000: connection not kept");
 	}
 	ev_close(&e);
 	return 0;
@@ -1141,8 +1151,10 @@ c_vnet_hdr(void)
 			sent++;
 		}
 	}
-	for (i = 0; i < sent; i++)
-		fe_post_rx(&e.s, 2048);
+	/* No Rx buffers: most of these are dropped by the backend (invalid
+	 * header), an echo of the others is dropped by the host for want of
+	 * buffers. Buffers posted now and left unused would overlap the
+	 * memory echo_check() reuses. */
 	kick(&e, FE_TX_VQ);
 	end = now_ms() + WAIT_MS;
 	while (back < (int)sent && now_ms() < end) {
@@ -1151,12 +1163,6 @@ c_vnet_hdr(void)
 	}
 	EXPECT(back == (int)sent, "bad headers: %d of %u Tx chains returned", back, sent);
 	usleep(100 * 1000);
-	{
-		uint32_t id, len;
-
-		while (fe_used_pop(&e.s, FE_RX_VQ, &id, &len) == 1)
-			;
-	}
 	printf("vnet-hdr: %u packets with bad headers consumed\n", sent);
 	if (echo_check(&e, 16) < 0)
 		return fail("after bad headers: %s", fail_why);

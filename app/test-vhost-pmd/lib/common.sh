@@ -369,10 +369,14 @@ vpt_transfer() {
 	local common=(--hold --stats --timeout 120)
 	local vh=() vi=()
 
+	# Our side sends only once virtio_user's port has started: its
+	# dev_start drops whatever its Rx ring already holds.
+	local gate="$VPT_DIR/$dir.tx-gate"
+
 	case $dir in
-	vhost) vh=("${tx[@]}"); vi=("${rx[@]}") ;;
+	vhost) vh=("${tx[@]}" --tx-gate "$gate"); vi=("${rx[@]}") ;;
 	virtio) vh=("${rx[@]}"); vi=("${tx[@]}") ;;
-	both) vh=("${tx[@]}" --rx "$n"); vi=("${tx[@]}" --rx "$n") ;;
+	both) vh=("${tx[@]}" --rx "$n" --tx-gate "$gate"); vi=("${tx[@]}" --rx "$n") ;;
 	*) vpt_fail "vpt_transfer: bad direction $dir" ;;
 	esac
 	sock=$(vpt_sock "$dir")
@@ -380,6 +384,7 @@ vpt_transfer() {
 	vpt_say "$n packets ($bytes bytes) of sizes $sizes in $segs segments, direction: $dir"
 	vpt_start_vhost vhost "$sock" "${common[@]}" "${vh[@]}"
 	vpt_start_virtio virtio "$sock" "${common[@]}" "${vi[@]}"
+	touch "$gate"
 	vpt_wait_log vhost '^DONE' 120
 	vpt_wait_log virtio '^DONE' 120
 	vpt_stop vhost

@@ -1082,6 +1082,24 @@ intr_sleep(struct peer *p)
 		rte_eth_dev_rx_intr_disable(p->port, q);
 }
 
+/* Is the packet of (relative) sequence number seq expected at all? */
+static bool
+rx_expects(const struct peer *p, uint64_t seq)
+{
+	return p->rx_max_size == 0 || size_of(p, seq) <= p->rx_max_size;
+}
+
+/* How many of the first rx_n sequence numbers --rx expects. */
+static uint64_t
+rx_expected_count(const struct peer *p)
+{
+	uint64_t seq, n = 0;
+
+	for (seq = 0; seq < p->rx_n; seq++)
+		n += rx_expects(p, seq);
+	return n;
+}
+
 static void
 run(struct peer *p)
 {
@@ -1104,6 +1122,7 @@ run(struct peer *p)
 			finish = 0;
 			p->tx_n = p->tx_seq;
 			p->rx_n = RTE_MIN(p->rx_n, p->tx_seq);
+			p->rx_expected = rx_expected_count(p);
 			printf("FINISH tx=%" PRIu64 "\n", p->tx_n);
 		}
 		if (dump_others) {
@@ -1133,12 +1152,6 @@ run(struct peer *p)
 	}
 }
 
-/* Is the packet of (relative) sequence number seq expected at all? */
-static bool
-rx_expects(const struct peer *p, uint64_t seq)
-{
-	return p->rx_max_size == 0 || size_of(p, seq) <= p->rx_max_size;
-}
 
 /* Print the first ranges of sequence numbers expected but not received. */
 static void
@@ -1217,13 +1230,10 @@ peer_init(struct peer *p)
 		return -1;
 	}
 	if (p->rx_n) {
-		uint64_t seq;
-
 		p->seen = calloc(p->rx_n, 1);
 		if (p->seen == NULL)
 			return -1;
-		for (seq = 0; seq < p->rx_n; seq++)
-			p->rx_expected += rx_expects(p, seq);
+		p->rx_expected = rx_expected_count(p);
 	}
 	/* Others first: the driven port's READY comes last. */
 	if (p->echo_others && others_setup(p) < 0)
