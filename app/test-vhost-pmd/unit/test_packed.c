@@ -930,32 +930,7 @@ fail:
 static int
 one_each(struct t *t, unsigned int seed)
 {
-	struct rte_mbuf *p = mk_pkt1(300, seed), *rx[1] = { 0 };
-	uint64_t end = now_ms() + 3000;
-	int n;
-
-	CHECK(p != NULL);
-	CHECK(post_rx_chain(t, 1, 2048, false) >= 0);
-	CHECK(tx_post(t, 400, seed, NULL, false) >= 0);
-	/* After a restart the control thread may still be finishing. */
-	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (rx_check(t, p, 1) < 0)
-		goto fail;
-	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (tx_check(rx[0], 400, seed, 1) < 0)
-		goto fail;
-	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return 0;
-fail:
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return -1;
+	return t_traffic(t, 300, seed, 400, seed, 3000);
 }
 
 /* Stop both vrings; check the base each reports. */

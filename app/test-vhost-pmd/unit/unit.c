@@ -340,6 +340,43 @@ used_pending(struct t *t, int q)
 {
 	return fe_used_count(&t->s, q);
 }
+
+/*
+ * One packet each way, checked byte for byte: rx_len bytes of pattern
+ * rx_seed into a fresh 2048-byte Rx buffer, tx_len bytes of pattern tx_seed
+ * out of the Tx ring, its used entry popped. Each burst is retried for up
+ * to ms: the control thread may still be finishing a reconfiguration.
+ */
+int
+t_traffic(struct t *t, uint16_t rx_len, unsigned int rx_seed, uint32_t tx_len,
+	  unsigned int tx_seed, unsigned int ms)
+{
+	struct rte_mbuf *p = mk_pkt1(rx_len, rx_seed), *rx[1] = { 0 };
+	uint64_t end = now_ms() + ms;
+	int n;
+
+	CHECK(p != NULL);
+	CHECK(fe_post_rx(&t->s, 2048) >= 0);
+	CHECK(tx_post(t, tx_len, tx_seed, NULL, false) >= 0);
+	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
+		usleep(1000);
+	CHECK_EQ(n, 1);
+	if (rx_check(t, p, 1) < 0)
+		goto fail;
+	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
+		usleep(1000);
+	CHECK_EQ(n, 1);
+	if (tx_check(rx[0], tx_len, tx_seed, 1) < 0)
+		goto fail;
+	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	return -1;
+}
 /* ----------------------------------------------------------------- main */
 
 #define UNIT_MAX_CASES	256

@@ -873,33 +873,7 @@ fail:
 static int
 traffic_ok(struct t *t, unsigned int seed)
 {
-	struct rte_mbuf *p = mk_pkt1(500, seed), *rx[1] = { 0 };
-	uint64_t end = now_ms() + 2000;
-	int n = 0;
-
-	if (p == NULL)
-		return -1;
-	CHECK(fe_post_rx(&t->s, 2048) >= 0);
-	CHECK(tx_post(t, 600, seed + 1, NULL, false) >= 0);
-	/* The control thread may still be finishing a reconfiguration. */
-	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (rx_check(t, p, 1) < 0)
-		goto fail;
-	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (tx_check(rx[0], 600, seed + 1, 1) < 0)
-		goto fail;
-	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return 0;
-fail:
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return -1;
+	return t_traffic(t, 500, seed, 600, seed + 1, 2000);
 }
 
 /* Bursts on vid return 0 (device stopped). */
