@@ -341,6 +341,21 @@ used_pending(struct t *t, int q)
 	return fe_used_count(&t->s, q);
 }
 
+/* Pop the next used entry of q: it must be chain want_id with want_len
+ * bytes written (0: returned unused, e.g. a dropped chain). */
+int
+used_pop_check(struct t *t, int q, uint32_t want_id, uint32_t want_len)
+{
+	uint32_t id, len;
+
+	CHECK_EQ(fe_used_pop(&t->s, q, &id, &len), 1);
+	CHECK_EQ(id, want_id);
+	CHECK_EQ(len, want_len);
+	return 0;
+fail:
+	return -1;
+}
+
 /*
  * One packet each way, checked byte for byte: rx_len bytes of pattern
  * rx_seed into a fresh 2048-byte Rx buffer, tx_len bytes of pattern tx_seed

@@ -101,6 +101,7 @@ int rx_check(struct t *t, const struct rte_mbuf *m, int want_bufs);
 int tx_check(const struct rte_mbuf *m, uint32_t len, unsigned int seed, int want_segs);
 int tx_post(struct t *t, uint32_t len, unsigned int seed, const uint32_t *pieces, bool indirect);
 uint16_t used_pending(struct t *t, int q);
+int used_pop_check(struct t *t, int q, uint32_t want_id, uint32_t want_len);
 int t_traffic(struct t *t, uint16_t rx_len, unsigned int rx_seed, uint32_t tx_len,
 	      unsigned int tx_seed, unsigned int ms);
 

@@ -329,7 +329,6 @@ test_deq_layouts(void)
 	};
 	struct rte_mbuf *rx[16] = { 0 };
 	int heads[RTE_DIM(c)];
-	uint32_t id, len;
 	unsigned int i;
 	struct t t;
 
@@ -343,9 +342,8 @@ test_deq_layouts(void)
 	for (i = 0; i < RTE_DIM(c); i++) {
 		if (tx_check(rx[i], c[i].len, 40 + i, 1) < 0)
 			FAIL("packet %u", i);
-		CHECK_EQ(fe_used_pop(&t.s, FE_TX_VQ, &id, &len), 1);
-		CHECK_EQ(id, heads[i]);
-		CHECK_EQ(len, 0);
+		if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
+			goto fail;
 	}
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx + 8, 8), 0);
 	free_pkts(rx, 16);
@@ -520,20 +518,6 @@ canary_intact(struct t *t, uint64_t from, uint64_t skip_gpa, uint64_t skip_len)
 	return true;
 }
 
-/* Expect the next used entry of q to return head unused. */
-static int
-expect_dropped(struct t *t, int q, uint32_t head)
-{
-	uint32_t id, len;
-
-	CHECK_EQ(fe_used_pop(&t->s, q, &id, &len), 1);
-	CHECK_EQ(id, head);
-	CHECK_EQ(len, 0);
-	return 0;
-fail:
-	return -1;
-}
-
 enum corruption {
 	C_LOOP,			/* last descriptor points back at the head */
 	C_LOOP_EMPTY,		/* the same with zero-length descriptors */
@@ -672,7 +656,7 @@ test_hostile_rx(void)
 		CHECK(head >= 0);
 		if (vhu_enqueue_burst(t.vid, 0, &p, 1) != 0)
 			FAIL("%s: packet sent", corruption_name[c]);
-		if (expect_dropped(&t, FE_RX_VQ, head) < 0)
+		if (used_pop_check(&t, FE_RX_VQ, head, 0) < 0)
 			FAIL("%s: chain not returned unused", corruption_name[c]);
 		if (!canary_intact(&t, from, table, 48))
 			FAIL("%s: guest memory written", corruption_name[c]);
@@ -686,7 +670,7 @@ test_hostile_rx(void)
 	head = post_broken(&t, FE_RX_VQ, C_RING_CYCLE, &table);
 	CHECK(head >= 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
-	if (expect_dropped(&t, FE_RX_VQ, head) < 0)
+	if (used_pop_check(&t, FE_RX_VQ, head, 0) < 0)
 		FAIL("ring cycle: chain not returned unused");
 	CHECK(canary_intact(&t, from, 0, 0));
 	rte_pktmbuf_free(p);
@@ -715,7 +699,8 @@ test_hostile_rx_mrg(void)
 	CHECK((good = fe_post_rx(&t.s, 1024)) >= 0);
 	CHECK((bad = post_broken(&t, FE_RX_VQ, C_ADDR_END, &table)) >= 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
-	if (expect_dropped(&t, FE_RX_VQ, good) < 0 || expect_dropped(&t, FE_RX_VQ, bad) < 0)
+	if (used_pop_check(&t, FE_RX_VQ, good, 0) < 0 ||
+	    used_pop_check(&t, FE_RX_VQ, bad, 0) < 0)
 		goto fail;
 	CHECK(fe_post_rx(&t.s, 1024) >= 0);
 	CHECK(fe_post_rx(&t.s, 1024) >= 0);
@@ -769,7 +754,7 @@ test_hostile_tx(void)
 	n = 0;
 	CHECK((heads[0] = post_broken(&t, FE_TX_VQ, C_RING_CYCLE, &table)) >= 0);
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 4), 0);
-	if (expect_dropped(&t, FE_TX_VQ, heads[0]) < 0)
+	if (used_pop_check(&t, FE_TX_VQ, heads[0], 0) < 0)
 		goto fail;
 	t_end(&t);
 	return 0;
@@ -1528,7 +1513,7 @@ test_in_order(void)
 	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 0), h[3]);
 	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 1), h[0]);
 	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 2), bad);
-	if (rx_check(&t, p[0], 2) < 0 || expect_dropped(&t, FE_RX_VQ, bad) < 0)
+	if (rx_check(&t, p[0], 2) < 0 || used_pop_check(&t, FE_RX_VQ, bad, 0) < 0)
 		goto fail;
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[1], 2), 2);
 	CHECK_EQ(used_pending(&t, FE_RX_VQ), 3);
