@@ -70,9 +70,9 @@ ctrl_connect(struct t *t, uint64_t features, uint64_t pf)
 {
 	int want_new = ev_get(&ev.new_dev) + 1;
 
-	CHECK_EQ(fe_sim_init(&t->s, MEM_SIZE, 1), 0);
+	if (t_open(t, 1) < 0)
+		goto fail;
 	t->s.extra_protocol = pf;
-	CHECK_EQ(fe_connect(&t->s, t->path), 0);
 	CHECK_EQ(fe_handshake(&t->s, features, 2, RING_SIZE), 0);
 	CHECK_EQ(t->s.protocol_features & pf, pf);
 	t->mrg = t->s.features & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
@@ -150,10 +150,8 @@ test_ctrl_protocol_features(void)
 	uint64_t f, pf;
 	struct t t;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
 	CHECK(f & VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES));
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
@@ -977,11 +975,9 @@ test_ctrl_reset_owner(void)
 	struct t t;
 	int fds1;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
 	t.s.extra_protocol = PF(NET_MTU) | PF(RARP) | PF(STATUS);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
 	/* Once it answers, the library has accepted the connection. */
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &w), 0);
 	fds1 = fd_count();

@@ -112,6 +112,34 @@ t_register(struct t *t, uint64_t flags)
 	return 0;
 }
 
+/* Connect a fresh frontend (guest memory of nregions) to t's socket, no
+ * message sent yet. */
+int
+t_open(struct t *t, int nregions)
+{
+	int ret;
+
+	ret = fe_sim_init(&t->s, MEM_SIZE, nregions);
+	if (ret < 0)
+		FAIL("fe_sim_init: %s", strerror(-ret));
+	ret = fe_connect(&t->s, t->path);
+	if (ret < 0)
+		FAIL("connect %s: %s", t->path, strerror(-ret));
+	return 0;
+fail:
+	return -1;
+}
+
+/* Register a socket with flags and connect a frontend of one region to it,
+ * for cases that speak the protocol themselves. */
+int
+t_start_raw(struct t *t, uint64_t flags)
+{
+	if (t_register(t, flags) < 0)
+		return -1;
+	return t_open(t, 1);
+}
+
 /* Connect a fresh frontend to t's socket and bring the device up. */
 int
 t_connect(struct t *t, uint64_t features, int nregions)
@@ -125,12 +153,8 @@ t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size
 {
 	int ret, want_new = ev_get(&ev.new_dev) + 1;
 
-	ret = fe_sim_init(&t->s, MEM_SIZE, nregions);
-	if (ret < 0)
-		FAIL("fe_sim_init: %s", strerror(-ret));
-	ret = fe_connect(&t->s, t->path);
-	if (ret < 0)
-		FAIL("connect %s: %s", t->path, strerror(-ret));
+	if (t_open(t, nregions) < 0)
+		return -1;
 	ret = fe_handshake(&t->s, features, 2, ring_size);
 	if (ret < 0)
 		FAIL("handshake: %s", strerror(-ret));

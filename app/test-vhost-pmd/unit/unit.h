@@ -88,6 +88,8 @@ uint64_t now_ms(void);
 bool ev_wait(int *counter, int target, unsigned int ms);
 int ev_get(int *counter);
 int t_register(struct t *t, uint64_t flags);
+int t_open(struct t *t, int nregions);
+int t_start_raw(struct t *t, uint64_t flags);
 int t_connect(struct t *t, uint64_t features, int nregions);
 int t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size);
 int t_start(struct t *t, uint64_t features, int nregions);

@@ -1069,31 +1069,21 @@ still_serves(struct t *t)
 }
 
 static int
-begin_raw(struct t *t)
-{
-	if (t_register(t, 0) < 0)
-		return -1;
-	if (fe_sim_init(&t->s, MEM_SIZE, 1) < 0 || fe_connect(&t->s, t->path) < 0)
-		return -1;
-	return 0;
-}
-
-static int
 test_bad_size(void)
 {
 	struct vhu_msg_hdr h = { VHU_REQ_SET_FEATURES, VHU_MSG_VERSION, 0x10000 };
 	uint8_t junk[64] = { 0 };
 	struct t t;
 
-	if (begin_raw(&t) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
 	fe_send_raw(&t.s, junk, sizeof(junk), NULL, 0);
 	CHECK(fe_peer_closed(&t.s, 3000));
 	/* A size that does not match the request. */
 	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_open(&t, 1) < 0)
+		goto fail;
 	h.size = 3;
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
 	fe_send_raw(&t.s, junk, 3, NULL, 0);
@@ -1106,8 +1096,8 @@ test_bad_size(void)
 	}
 	/* Wrong version bits. */
 	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_open(&t, 1) < 0)
+		goto fail;
 	h = (struct vhu_msg_hdr){ VHU_REQ_GET_FEATURES, 0x2, 0 };
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
 	CHECK(fe_peer_closed(&t.s, 3000));
@@ -1128,7 +1118,7 @@ test_bad_mem_table(void)
 	int ret, fds[3];
 	uint64_t f;
 
-	if (begin_raw(&t) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
@@ -1156,8 +1146,8 @@ test_bad_mem_table(void)
 	}
 	/* nregions above the maximum. */
 	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_open(&t, 1) < 0)
+		goto fail;
 	m.nregions = VHU_MAX_MEM_REGIONS + 1;
 	fds[0] = t.s.memfd;
 	ret = fe_send(&t.s, VHU_REQ_SET_MEM_TABLE, 0, &m, 8 + 32, fds, 1);
@@ -1165,8 +1155,8 @@ test_bad_mem_table(void)
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0 || fe_peer_closed(&t.s, 3000));
 	/* A region bigger than the file. */
 	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_open(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
@@ -1253,7 +1243,7 @@ test_bad_requests(void)
 	struct t t;
 	int ret;
 
-	if (begin_raw(&t) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	/* Unknown request, request 0, fds on a request that takes none. */
 	ret = fe_send(&t.s, 0x7777, 0, NULL, 0, NULL, 0);
@@ -1265,8 +1255,8 @@ test_bad_requests(void)
 	}
 	/* Rings before any memory table: no crash, no device. */
 	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_open(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
 	ret = fe_vq_setup(&t.s, 0, RING_SIZE);
@@ -1276,8 +1266,8 @@ test_bad_requests(void)
 	CHECK_EQ(ev_get(&ev.new_dev), 0);
 	/* A ring size that is not a power of two, then one too big. */
 	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_open(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
