@@ -79,9 +79,7 @@ ctrl_connect(struct t *t, uint64_t features, uint64_t pf)
 	t->hdr_len = 12;
 	if (pf & PF(STATUS))
 		return 0;
-	CHECK(ev_wait(&ev.new_dev, want_new, 3000));
-	t->vid = ev_get(&ev.vid);
-	return 0;
+	return t_wait_up(t, want_new);
 fail:
 	return -1;
 }
@@ -257,8 +255,8 @@ test_ctrl_status(void)
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, 0x100 | ok), -EIO);
 	CHECK_EQ(ev_get(&ev.new_dev), 0);
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, ok), 0);
-	CHECK(ev_wait(&ev.new_dev, 1, 3000));
-	t.vid = ev_get(&ev.vid);
+	if (t_wait_up(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(get_status(&t, &st), 0);
 	CHECK_EQ(st, ok);
 	if (serves(&t, 5) < 0)
@@ -278,8 +276,8 @@ test_ctrl_status(void)
 	}
 	/* ...and DRIVER_OK again starts it where it was. */
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, ok), 0);
-	CHECK(ev_wait(&ev.new_dev, 2, 3000));
-	t.vid = ev_get(&ev.vid);
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
 	{
 		struct rte_mbuf *p = mk_pkt1(200, 9);
 
@@ -984,10 +982,8 @@ test_ctrl_reset_owner(void)
 	w = 0;
 	CHECK_EQ(fe_handshake(&t.s, F_MRG, 2, RING_SIZE), 0);
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, VHU_STATUS_DRIVER_OK), 0);
-	CHECK(ev_wait(&ev.new_dev, 1, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = true;
-	t.hdr_len = 12;
+	if (t_wait_up(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(set_u64(&t, VHU_REQ_NET_SET_MTU, 1500), 0);
 	memcpy(&w, guest_mac, 6);
 	CHECK_EQ(set_u64(&t, VHU_REQ_SEND_RARP, w), 0);
@@ -1014,9 +1010,8 @@ test_ctrl_reset_owner(void)
 	t.s.reply_ack = false;
 	t.s.brk = 0;
 	CHECK_EQ(fe_handshake(&t.s, F_BASE, 2, RING_SIZE), 0);
-	CHECK(ev_wait(&ev.new_dev, 2, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = false;
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
 	CHECK_EQ(vhu_get_negotiated_features(t.vid), t.s.features);
 	if (serves(&t, 82) < 0)
 		goto fail;

@@ -140,6 +140,24 @@ t_start_raw(struct t *t, uint64_t flags)
 	return t_open(t, 1);
 }
 
+/*
+ * Wait for the nr_new-th new_device since t_register (count it before the
+ * handshake: the callback may come before that returns), then take the
+ * device's vid and the header length of the negotiated features.
+ */
+int
+t_wait_up(struct t *t, int nr_new)
+{
+	if (!ev_wait(&ev.new_dev, nr_new, 3000))
+		FAIL("no new_device after the handshake");
+	t->vid = ev_get(&ev.vid);
+	t->mrg = t->s.features & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
+	t->hdr_len = t->mrg || (t->s.features & VHU_BIT(VHU_VIRTIO_F_VERSION_1)) ? 12 : 10;
+	return 0;
+fail:
+	return -1;
+}
+
 /* Connect a fresh frontend to t's socket and bring the device up. */
 int
 t_connect(struct t *t, uint64_t features, int nregions)
@@ -158,12 +176,7 @@ t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size
 	ret = fe_handshake(&t->s, features, 2, ring_size);
 	if (ret < 0)
 		FAIL("handshake: %s", strerror(-ret));
-	if (!ev_wait(&ev.new_dev, want_new, 3000))
-		FAIL("no new_device after the handshake");
-	t->vid = ev_get(&ev.vid);
-	t->mrg = t->s.features & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
-	t->hdr_len = t->mrg || (t->s.features & VHU_BIT(VHU_VIRTIO_F_VERSION_1)) ? 12 : 10;
-	return 0;
+	return t_wait_up(t, want_new);
 fail:
 	return -1;
 }

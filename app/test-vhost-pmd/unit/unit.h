@@ -90,6 +90,7 @@ int ev_get(int *counter);
 int t_register(struct t *t, uint64_t flags);
 int t_open(struct t *t, int nregions);
 int t_start_raw(struct t *t, uint64_t flags);
+int t_wait_up(struct t *t, int nr_new);
 int t_connect(struct t *t, uint64_t features, int nregions);
 int t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size);
 int t_start(struct t *t, uint64_t features, int nregions);

@@ -1018,10 +1018,8 @@ test_client_mode(void)
 	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
 	CHECK_EQ(fe_accept(&t.s, lfd), 0);
 	CHECK_EQ(fe_handshake(&t.s, F_MRG, 2, RING_SIZE), 0);
-	CHECK(ev_wait(&ev.new_dev, 1, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = true;
-	t.hdr_len = 12;
+	if (t_wait_up(&t, 1) < 0)
+		goto fail;
 	if (traffic_ok(&t, 5) < 0)
 		goto fail;
 	/* The frontend goes away: the library reconnects. */
@@ -1030,9 +1028,8 @@ test_client_mode(void)
 	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
 	CHECK_EQ(fe_accept(&t.s, lfd), 0);
 	CHECK_EQ(fe_handshake(&t.s, F_BASE, 2, RING_SIZE), 0);
-	CHECK(ev_wait(&ev.new_dev, 2, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = false;
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
 	if (traffic_ok(&t, 6) < 0)
 		goto fail;
 	t_end(&t);
