@@ -140,6 +140,36 @@ t_start_raw(struct t *t, uint64_t flags)
 	return t_open(t, 1);
 }
 
+/* Drop t's frontend and connect a fresh one (no message sent yet). */
+int
+t_reopen(struct t *t)
+{
+	fe_sim_fini(&t->s);
+	return t_open(t, 1);
+}
+
+/*
+ * First messages of a hand-driven connection: take the offered features,
+ * accept their base set and, if reply_ack, turn REPLY_ACK on so that every
+ * later fe_set_u64() reports the library's verdict.
+ */
+int
+t_base_features(struct t *t, bool reply_ack)
+{
+	uint64_t f;
+
+	CHECK_EQ(fe_get_u64(&t->s, VHU_REQ_GET_FEATURES, &f), 0);
+	CHECK_EQ(fe_set_u64(&t->s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
+	if (!reply_ack)
+		return 0;
+	CHECK_EQ(fe_set_u64(&t->s, VHU_REQ_SET_PROTOCOL_FEATURES,
+			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
+	t->s.reply_ack = true;
+	return 0;
+fail:
+	return -1;
+}
+
 /*
  * Wait for the nr_new-th new_device since t_register (count it before the
  * handshake: the callback may come before that returns), then take the

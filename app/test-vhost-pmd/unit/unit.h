@@ -90,6 +90,8 @@ int ev_get(int *counter);
 int t_register(struct t *t, uint64_t flags);
 int t_open(struct t *t, int nregions);
 int t_start_raw(struct t *t, uint64_t flags);
+int t_reopen(struct t *t);
+int t_base_features(struct t *t, bool reply_ack);
 int t_wait_up(struct t *t, int nr_new);
 int t_connect(struct t *t, uint64_t features, int nregions);
 int t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size);

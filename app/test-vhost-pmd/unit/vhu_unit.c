@@ -1078,8 +1078,7 @@ test_bad_size(void)
 	fe_send_raw(&t.s, junk, sizeof(junk), NULL, 0);
 	CHECK(fe_peer_closed(&t.s, 3000));
 	/* A size that does not match the request. */
-	fe_sim_fini(&t.s);
-	if (t_open(&t, 1) < 0)
+	if (t_reopen(&t) < 0)
 		goto fail;
 	h.size = 3;
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
@@ -1092,8 +1091,7 @@ test_bad_size(void)
 		CHECK(ret == 0 || fe_peer_closed(&t.s, 3000));
 	}
 	/* Wrong version bits. */
-	fe_sim_fini(&t.s);
-	if (t_open(&t, 1) < 0)
+	if (t_reopen(&t) < 0)
 		goto fail;
 	h = (struct vhu_msg_hdr){ VHU_REQ_GET_FEATURES, 0x2, 0 };
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
@@ -1117,11 +1115,8 @@ test_bad_mem_table(void)
 
 	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
-			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
-	t.s.reply_ack = true;
+	if (t_base_features(&t, true) < 0)
+		goto fail;
 	memset(&m, 0, sizeof(m));
 	m.nregions = 1;
 	m.regions[0] = (struct vhu_mem_region_desc){
@@ -1142,8 +1137,7 @@ test_bad_mem_table(void)
 		CHECK(refused(ret == 8 && f != 0 ? -EIO : ret < 0 ? ret : 0, &t.s));
 	}
 	/* nregions above the maximum. */
-	fe_sim_fini(&t.s);
-	if (t_open(&t, 1) < 0)
+	if (t_reopen(&t) < 0)
 		goto fail;
 	m.nregions = VHU_MAX_MEM_REGIONS + 1;
 	fds[0] = t.s.memfd;
@@ -1151,14 +1145,10 @@ test_bad_mem_table(void)
 	CHECK_EQ(ret, 0);
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0 || fe_peer_closed(&t.s, 3000));
 	/* A region bigger than the file. */
-	fe_sim_fini(&t.s);
-	if (t_open(&t, 1) < 0)
+	if (t_reopen(&t) < 0)
 		goto fail;
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
-			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
-	t.s.reply_ack = true;
+	if (t_base_features(&t, true) < 0)
+		goto fail;
 	m.nregions = 1;
 	m.regions[0].memory_size = 1ULL << 40;
 	fds[0] = t.s.memfd;
@@ -1251,25 +1241,20 @@ test_bad_requests(void)
 		CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0 || fe_peer_closed(&t.s, 3000));
 	}
 	/* Rings before any memory table: no crash, no device. */
-	fe_sim_fini(&t.s);
-	if (t_open(&t, 1) < 0)
+	if (t_reopen(&t) < 0)
 		goto fail;
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
+	if (t_base_features(&t, false) < 0)
+		goto fail;
 	ret = fe_vq_setup(&t.s, 0, RING_SIZE);
 	if (ret == 0)
 		ret = fe_vq_setup(&t.s, 1, RING_SIZE);
 	usleep(100 * 1000);
 	CHECK_EQ(ev_get(&ev.new_dev), 0);
 	/* A ring size that is not a power of two, then one too big. */
-	fe_sim_fini(&t.s);
-	if (t_open(&t, 1) < 0)
+	if (t_reopen(&t) < 0)
 		goto fail;
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
-			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
-	t.s.reply_ack = true;
+	if (t_base_features(&t, true) < 0)
+		goto fail;
 	ret = fe_set_vring_state(&t.s, VHU_REQ_SET_VRING_NUM, 0, 100);
 	CHECK(refused(ret, &t.s));
 	if (!fe_peer_closed(&t.s, 100)) {
