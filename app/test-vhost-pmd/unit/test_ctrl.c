@@ -70,18 +70,16 @@ ctrl_connect(struct t *t, uint64_t features, uint64_t pf)
 {
 	int want_new = ev_get(&ev.new_dev) + 1;
 
-	CHECK_EQ(fe_sim_init(&t->s, MEM_SIZE, 1), 0);
+	if (t_open(t, 1) < 0)
+		goto fail;
 	t->s.extra_protocol = pf;
-	CHECK_EQ(fe_connect(&t->s, t->path), 0);
 	CHECK_EQ(fe_handshake(&t->s, features, 2, RING_SIZE), 0);
 	CHECK_EQ(t->s.protocol_features & pf, pf);
 	t->mrg = t->s.features & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
 	t->hdr_len = 12;
 	if (pf & PF(STATUS))
 		return 0;
-	CHECK(ev_wait(&ev.new_dev, want_new, 3000));
-	t->vid = ev_get(&ev.vid);
-	return 0;
+	return t_wait_up(t, want_new);
 fail:
 	return -1;
 }
@@ -109,31 +107,7 @@ ctrl_start_counted(struct t *t, uint64_t pf, int *fds0)
 static int
 serves(struct t *t, unsigned int seed)
 {
-	struct rte_mbuf *p = mk_pkt1(300, seed), *rx[1] = { 0 };
-	uint64_t end = now_ms() + 2000;
-	int n;
-
-	CHECK(p != NULL);
-	CHECK(fe_post_rx(&t->s, 2048) >= 0);
-	CHECK(tx_post(t, 400, seed + 1, NULL, false) >= 0);
-	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (rx_check(t, p, 1) < 0)
-		goto fail;
-	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (tx_check(rx[0], 400, seed + 1, 1) < 0)
-		goto fail;
-	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return 0;
-fail:
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return -1;
+	return t_traffic(t, 300, seed, 400, seed + 1, 2000);
 }
 
 /* The ack of the last request: 0 accepted, -EIO refused. */
@@ -174,10 +148,8 @@ test_ctrl_protocol_features(void)
 	uint64_t f, pf;
 	struct t t;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
 	CHECK(f & VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES));
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
@@ -283,8 +255,8 @@ test_ctrl_status(void)
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, 0x100 | ok), -EIO);
 	CHECK_EQ(ev_get(&ev.new_dev), 0);
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, ok), 0);
-	CHECK(ev_wait(&ev.new_dev, 1, 3000));
-	t.vid = ev_get(&ev.vid);
+	if (t_wait_up(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(get_status(&t, &st), 0);
 	CHECK_EQ(st, ok);
 	if (serves(&t, 5) < 0)
@@ -304,8 +276,8 @@ test_ctrl_status(void)
 	}
 	/* ...and DRIVER_OK again starts it where it was. */
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, ok), 0);
-	CHECK(ev_wait(&ev.new_dev, 2, 3000));
-	t.vid = ev_get(&ev.vid);
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
 	{
 		struct rte_mbuf *p = mk_pkt1(200, 9);
 
@@ -510,9 +482,8 @@ test_ctrl_mem_slots(void)
 		}
 		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
 		rte_pktmbuf_free(p);
-		CHECK_EQ(fe_used_pop(&t.s, FE_RX_VQ, &id, &len), 1);
-		CHECK_EQ(id, head);
-		CHECK_EQ(len, 0);
+		if (used_pop_check(&t, FE_RX_VQ, head, 0) < 0)
+			goto fail;
 		for (i = 0; i < 2048; i++)
 			CHECK_EQ(sl.map[60][i], 0xee);
 		/* A buffer across the hole is broken too. */
@@ -1009,21 +980,17 @@ test_ctrl_reset_owner(void)
 	struct t t;
 	int fds1;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
 	t.s.extra_protocol = PF(NET_MTU) | PF(RARP) | PF(STATUS);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
 	/* Once it answers, the library has accepted the connection. */
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &w), 0);
 	fds1 = fd_count();
 	w = 0;
 	CHECK_EQ(fe_handshake(&t.s, F_MRG, 2, RING_SIZE), 0);
 	CHECK_EQ(set_u64(&t, VHU_REQ_SET_STATUS, VHU_STATUS_DRIVER_OK), 0);
-	CHECK(ev_wait(&ev.new_dev, 1, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = true;
-	t.hdr_len = 12;
+	if (t_wait_up(&t, 1) < 0)
+		goto fail;
 	CHECK_EQ(set_u64(&t, VHU_REQ_NET_SET_MTU, 1500), 0);
 	memcpy(&w, guest_mac, 6);
 	CHECK_EQ(set_u64(&t, VHU_REQ_SEND_RARP, w), 0);
@@ -1050,9 +1017,8 @@ test_ctrl_reset_owner(void)
 	t.s.reply_ack = false;
 	t.s.brk = 0;
 	CHECK_EQ(fe_handshake(&t.s, F_BASE, 2, RING_SIZE), 0);
-	CHECK(ev_wait(&ev.new_dev, 2, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = false;
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
 	CHECK_EQ(vhu_get_negotiated_features(t.vid), t.s.features);
 	if (serves(&t, 82) < 0)
 		goto fail;

@@ -71,10 +71,8 @@ test_hostile_slow_drip(void)
 
 	memset(&other, 0, sizeof(other));
 	other.s.fd = other.s.memfd = -1;
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
 	d.s = &t.s;
 	CHECK_EQ(pthread_create(&th, NULL, drip_main, &d), 0);
 	started = true;
@@ -110,10 +108,8 @@ test_hostile_no_read(void)
 	int rcvbuf = 4096, n = 0;
 	struct t t;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
 	setsockopt(t.s.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	fe_set_timeout(&t.s, 200);
 	end = now_ms() + 20000;

@@ -736,18 +736,14 @@ test_ol_features(void)
 	struct t t;
 	int ret;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK(fe_sim_init(&t.s, MEM_SIZE, 1) == 0);
-	CHECK(fe_connect(&t.s, t.path) == 0);
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0);
 	CHECK_EQ(f & (F_CSUM | F_TSO), 0);
 	t_end(&t);
 
-	if (t_register(&t, VHU_REG_CSUM) < 0)
+	if (t_start_raw(&t, VHU_REG_CSUM) < 0)
 		goto fail;
-	CHECK(fe_sim_init(&t.s, MEM_SIZE, 1) == 0);
-	CHECK(fe_connect(&t.s, t.path) == 0);
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0);
 	CHECK_EQ(f & (F_CSUM | F_TSO), F_CSUM);
 	t_end(&t);
@@ -755,10 +751,8 @@ test_ol_features(void)
 	CHECK_EQ(vhu_driver_register("/tmp/vhu-unit-never", VHU_REG_TSO, 1, &test_ops, NULL),
 		 -EINVAL);
 
-	if (t_register(&t, REG_ALL) < 0)
+	if (t_start_raw(&t, REG_ALL) < 0)
 		goto fail;
-	CHECK(fe_sim_init(&t.s, MEM_SIZE, 1) == 0);
-	CHECK(fe_connect(&t.s, t.path) == 0);
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0);
 	CHECK_EQ(f & (F_CSUM | F_TSO), F_CSUM | F_TSO);
 	/* With REPLY_ACK unknown yet, a refusal shows as no ack: negotiate

@@ -65,19 +65,6 @@ post_rx_chain(struct t *t, int n, uint32_t len, bool indirect)
 	return fe_post(&t->s, FE_RX_VQ, b, n, true, indirect);
 }
 
-static int
-pop_check(struct t *t, int q, uint32_t want_id, uint32_t want_len)
-{
-	uint32_t id, len;
-
-	CHECK_EQ(fe_used_pop(&t->s, q, &id, &len), 1);
-	CHECK_EQ(id, want_id);
-	CHECK_EQ(len, want_len);
-	return 0;
-fail:
-	return -1;
-}
-
 /* ------------------------------------------------------------ handshake */
 
 static int
@@ -242,7 +229,7 @@ deq_layouts(uint64_t features)
 	for (i = 0; i < RTE_DIM(pk); i++) {
 		if (tx_check(rx[i], pk[i].len, 20 + i, 0) < 0)
 			FAIL("packet %u", i);
-		if (pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
+		if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
 			FAIL("used descriptor %u", i);
 	}
 	CHECK(rx[3]->nb_segs > 1);
@@ -412,7 +399,7 @@ test_packed_in_order(void)
 	for (i = 0; i < 8; i++) {
 		if (tx_check(rx[i], 200 + i, 40 + i, 0) < 0)
 			FAIL("packet %d", i);
-		if (pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
+		if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
 			FAIL("used %d", i);
 	}
 	for (i = 0; i < 4; i++) {
@@ -722,7 +709,7 @@ hostile(uint64_t features, int q)
 		} else if (vhu_dequeue_burst(t.vid, 1, mp, rx, 1) != 0) {
 			FAIL("%s: packet taken", pbad_name[c]);
 		}
-		if (pop_check(&t, q, id, 0) < 0)
+		if (used_pop_check(&t, q, id, 0) < 0)
 			FAIL("%s: chain not returned unused", pbad_name[c]);
 		if (!snap_same(&t, m))
 			FAIL("%s: guest memory written", pbad_name[c]);
@@ -772,7 +759,8 @@ test_packed_hostile_mrg_second(void)
 	CHECK((good = post_rx_chain(&t, 1, 256, false)) >= 0);
 	CHECK((bad = post_bad(&t, FE_RX_VQ, B_ADDR_END)) >= 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
-	if (pop_check(&t, FE_RX_VQ, good, 0) < 0 || pop_check(&t, FE_RX_VQ, bad, 0) < 0)
+	if (used_pop_check(&t, FE_RX_VQ, good, 0) < 0 ||
+	    used_pop_check(&t, FE_RX_VQ, bad, 0) < 0)
 		goto fail;
 	CHECK(post_rx_chain(&t, 1, 2048, false) >= 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
@@ -828,7 +816,7 @@ long_chain(int q)
 		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
 	else
 		CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 1), 0);
-	if (pop_check(&t, q, id, 0) < 0)
+	if (used_pop_check(&t, q, id, 0) < 0)
 		goto fail;
 	CHECK(snap_same(&t, m));
 	CHECK_EQ(t.s.vq[q].nr_free, 16);
@@ -895,10 +883,8 @@ test_packed_ring_outside(void)
 	struct vhu_vring_addr a;
 	int ret;
 
-	if (t_register(&t, 0) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK(fe_sim_init(&t.s, MEM_SIZE, 1) == 0);
-	CHECK(fe_connect(&t.s, t.path) == 0);
 	CHECK(fe_handshake(&t.s, FP_BASE, 2, 64) == 0);
 	CHECK(ev_wait(&ev.new_dev, 1, 3000));
 	/* Stop vring 0, point it past the end, restart it: no device. */
@@ -930,32 +916,7 @@ fail:
 static int
 one_each(struct t *t, unsigned int seed)
 {
-	struct rte_mbuf *p = mk_pkt1(300, seed), *rx[1] = { 0 };
-	uint64_t end = now_ms() + 3000;
-	int n;
-
-	CHECK(p != NULL);
-	CHECK(post_rx_chain(t, 1, 2048, false) >= 0);
-	CHECK(tx_post(t, 400, seed, NULL, false) >= 0);
-	/* After a restart the control thread may still be finishing. */
-	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (rx_check(t, p, 1) < 0)
-		goto fail;
-	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (tx_check(rx[0], 400, seed, 1) < 0)
-		goto fail;
-	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return 0;
-fail:
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return -1;
+	return t_traffic(t, 300, seed, 400, seed, 3000);
 }
 
 /* Stop both vrings; check the base each reports. */

@@ -112,6 +112,82 @@ t_register(struct t *t, uint64_t flags)
 	return 0;
 }
 
+/* Connect a fresh frontend (guest memory of nregions) to t's socket, no
+ * message sent yet. */
+int
+t_open(struct t *t, int nregions)
+{
+	int ret;
+
+	ret = fe_sim_init(&t->s, MEM_SIZE, nregions);
+	if (ret < 0)
+		FAIL("fe_sim_init: %s", strerror(-ret));
+	ret = fe_connect(&t->s, t->path);
+	if (ret < 0)
+		FAIL("connect %s: %s", t->path, strerror(-ret));
+	return 0;
+fail:
+	return -1;
+}
+
+/* Register a socket with flags and connect a frontend of one region to it,
+ * for cases that speak the protocol themselves. */
+int
+t_start_raw(struct t *t, uint64_t flags)
+{
+	if (t_register(t, flags) < 0)
+		return -1;
+	return t_open(t, 1);
+}
+
+/* Drop t's frontend and connect a fresh one (no message sent yet). */
+int
+t_reopen(struct t *t)
+{
+	fe_sim_fini(&t->s);
+	return t_open(t, 1);
+}
+
+/*
+ * First messages of a hand-driven connection: take the offered features,
+ * accept their base set and, if reply_ack, turn REPLY_ACK on so that every
+ * later fe_set_u64() reports the library's verdict.
+ */
+int
+t_base_features(struct t *t, bool reply_ack)
+{
+	uint64_t f;
+
+	CHECK_EQ(fe_get_u64(&t->s, VHU_REQ_GET_FEATURES, &f), 0);
+	CHECK_EQ(fe_set_u64(&t->s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
+	if (!reply_ack)
+		return 0;
+	CHECK_EQ(fe_set_u64(&t->s, VHU_REQ_SET_PROTOCOL_FEATURES,
+			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
+	t->s.reply_ack = true;
+	return 0;
+fail:
+	return -1;
+}
+
+/*
+ * Wait for the nr_new-th new_device since t_register (count it before the
+ * handshake: the callback may come before that returns), then take the
+ * device's vid and the header length of the negotiated features.
+ */
+int
+t_wait_up(struct t *t, int nr_new)
+{
+	if (!ev_wait(&ev.new_dev, nr_new, 3000))
+		FAIL("no new_device after the handshake");
+	t->vid = ev_get(&ev.vid);
+	t->mrg = t->s.features & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
+	t->hdr_len = t->mrg || (t->s.features & VHU_BIT(VHU_VIRTIO_F_VERSION_1)) ? 12 : 10;
+	return 0;
+fail:
+	return -1;
+}
+
 /* Connect a fresh frontend to t's socket and bring the device up. */
 int
 t_connect(struct t *t, uint64_t features, int nregions)
@@ -125,21 +201,12 @@ t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size
 {
 	int ret, want_new = ev_get(&ev.new_dev) + 1;
 
-	ret = fe_sim_init(&t->s, MEM_SIZE, nregions);
-	if (ret < 0)
-		FAIL("fe_sim_init: %s", strerror(-ret));
-	ret = fe_connect(&t->s, t->path);
-	if (ret < 0)
-		FAIL("connect %s: %s", t->path, strerror(-ret));
+	if (t_open(t, nregions) < 0)
+		return -1;
 	ret = fe_handshake(&t->s, features, 2, ring_size);
 	if (ret < 0)
 		FAIL("handshake: %s", strerror(-ret));
-	if (!ev_wait(&ev.new_dev, want_new, 3000))
-		FAIL("no new_device after the handshake");
-	t->vid = ev_get(&ev.vid);
-	t->mrg = t->s.features & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
-	t->hdr_len = t->mrg || (t->s.features & VHU_BIT(VHU_VIRTIO_F_VERSION_1)) ? 12 : 10;
-	return 0;
+	return t_wait_up(t, want_new);
 fail:
 	return -1;
 }
@@ -339,6 +406,58 @@ uint16_t
 used_pending(struct t *t, int q)
 {
 	return fe_used_count(&t->s, q);
+}
+
+/* Pop the next used entry of q: it must be chain want_id with want_len
+ * bytes written (0: returned unused, e.g. a dropped chain). */
+int
+used_pop_check(struct t *t, int q, uint32_t want_id, uint32_t want_len)
+{
+	uint32_t id, len;
+
+	CHECK_EQ(fe_used_pop(&t->s, q, &id, &len), 1);
+	CHECK_EQ(id, want_id);
+	CHECK_EQ(len, want_len);
+	return 0;
+fail:
+	return -1;
+}
+
+/*
+ * One packet each way, checked byte for byte: rx_len bytes of pattern
+ * rx_seed into a fresh 2048-byte Rx buffer, tx_len bytes of pattern tx_seed
+ * out of the Tx ring, its used entry popped. Each burst is retried for up
+ * to ms: the control thread may still be finishing a reconfiguration.
+ */
+int
+t_traffic(struct t *t, uint16_t rx_len, unsigned int rx_seed, uint32_t tx_len,
+	  unsigned int tx_seed, unsigned int ms)
+{
+	struct rte_mbuf *p = mk_pkt1(rx_len, rx_seed), *rx[1] = { 0 };
+	uint64_t end = now_ms() + ms;
+	int n;
+
+	CHECK(p != NULL);
+	CHECK(fe_post_rx(&t->s, 2048) >= 0);
+	CHECK(tx_post(t, tx_len, tx_seed, NULL, false) >= 0);
+	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
+		usleep(1000);
+	CHECK_EQ(n, 1);
+	if (rx_check(t, p, 1) < 0)
+		goto fail;
+	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
+		usleep(1000);
+	CHECK_EQ(n, 1);
+	if (tx_check(rx[0], tx_len, tx_seed, 1) < 0)
+		goto fail;
+	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	return -1;
 }
 /* ----------------------------------------------------------------- main */
 

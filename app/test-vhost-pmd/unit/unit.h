@@ -88,6 +88,11 @@ uint64_t now_ms(void);
 bool ev_wait(int *counter, int target, unsigned int ms);
 int ev_get(int *counter);
 int t_register(struct t *t, uint64_t flags);
+int t_open(struct t *t, int nregions);
+int t_start_raw(struct t *t, uint64_t flags);
+int t_reopen(struct t *t);
+int t_base_features(struct t *t, bool reply_ack);
+int t_wait_up(struct t *t, int nr_new);
 int t_connect(struct t *t, uint64_t features, int nregions);
 int t_connect_sized(struct t *t, uint64_t features, int nregions, uint16_t ring_size);
 int t_start(struct t *t, uint64_t features, int nregions);
@@ -101,5 +106,8 @@ int rx_check(struct t *t, const struct rte_mbuf *m, int want_bufs);
 int tx_check(const struct rte_mbuf *m, uint32_t len, unsigned int seed, int want_segs);
 int tx_post(struct t *t, uint32_t len, unsigned int seed, const uint32_t *pieces, bool indirect);
 uint16_t used_pending(struct t *t, int q);
+int used_pop_check(struct t *t, int q, uint32_t want_id, uint32_t want_len);
+int t_traffic(struct t *t, uint16_t rx_len, unsigned int rx_seed, uint32_t tx_len,
+	      unsigned int tx_seed, unsigned int ms);
 
 #endif /* UNIT_H */

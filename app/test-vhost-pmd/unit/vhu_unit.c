@@ -329,7 +329,6 @@ test_deq_layouts(void)
 	};
 	struct rte_mbuf *rx[16] = { 0 };
 	int heads[RTE_DIM(c)];
-	uint32_t id, len;
 	unsigned int i;
 	struct t t;
 
@@ -343,9 +342,8 @@ test_deq_layouts(void)
 	for (i = 0; i < RTE_DIM(c); i++) {
 		if (tx_check(rx[i], c[i].len, 40 + i, 1) < 0)
 			FAIL("packet %u", i);
-		CHECK_EQ(fe_used_pop(&t.s, FE_TX_VQ, &id, &len), 1);
-		CHECK_EQ(id, heads[i]);
-		CHECK_EQ(len, 0);
+		if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
+			goto fail;
 	}
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx + 8, 8), 0);
 	free_pkts(rx, 16);
@@ -520,20 +518,6 @@ canary_intact(struct t *t, uint64_t from, uint64_t skip_gpa, uint64_t skip_len)
 	return true;
 }
 
-/* Expect the next used entry of q to return head unused. */
-static int
-expect_dropped(struct t *t, int q, uint32_t head)
-{
-	uint32_t id, len;
-
-	CHECK_EQ(fe_used_pop(&t->s, q, &id, &len), 1);
-	CHECK_EQ(id, head);
-	CHECK_EQ(len, 0);
-	return 0;
-fail:
-	return -1;
-}
-
 enum corruption {
 	C_LOOP,			/* last descriptor points back at the head */
 	C_LOOP_EMPTY,		/* the same with zero-length descriptors */
@@ -672,7 +656,7 @@ test_hostile_rx(void)
 		CHECK(head >= 0);
 		if (vhu_enqueue_burst(t.vid, 0, &p, 1) != 0)
 			FAIL("%s: packet sent", corruption_name[c]);
-		if (expect_dropped(&t, FE_RX_VQ, head) < 0)
+		if (used_pop_check(&t, FE_RX_VQ, head, 0) < 0)
 			FAIL("%s: chain not returned unused", corruption_name[c]);
 		if (!canary_intact(&t, from, table, 48))
 			FAIL("%s: guest memory written", corruption_name[c]);
@@ -686,7 +670,7 @@ test_hostile_rx(void)
 	head = post_broken(&t, FE_RX_VQ, C_RING_CYCLE, &table);
 	CHECK(head >= 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
-	if (expect_dropped(&t, FE_RX_VQ, head) < 0)
+	if (used_pop_check(&t, FE_RX_VQ, head, 0) < 0)
 		FAIL("ring cycle: chain not returned unused");
 	CHECK(canary_intact(&t, from, 0, 0));
 	rte_pktmbuf_free(p);
@@ -715,7 +699,8 @@ test_hostile_rx_mrg(void)
 	CHECK((good = fe_post_rx(&t.s, 1024)) >= 0);
 	CHECK((bad = post_broken(&t, FE_RX_VQ, C_ADDR_END, &table)) >= 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
-	if (expect_dropped(&t, FE_RX_VQ, good) < 0 || expect_dropped(&t, FE_RX_VQ, bad) < 0)
+	if (used_pop_check(&t, FE_RX_VQ, good, 0) < 0 ||
+	    used_pop_check(&t, FE_RX_VQ, bad, 0) < 0)
 		goto fail;
 	CHECK(fe_post_rx(&t.s, 1024) >= 0);
 	CHECK(fe_post_rx(&t.s, 1024) >= 0);
@@ -769,7 +754,7 @@ test_hostile_tx(void)
 	n = 0;
 	CHECK((heads[0] = post_broken(&t, FE_TX_VQ, C_RING_CYCLE, &table)) >= 0);
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 4), 0);
-	if (expect_dropped(&t, FE_TX_VQ, heads[0]) < 0)
+	if (used_pop_check(&t, FE_TX_VQ, heads[0], 0) < 0)
 		goto fail;
 	t_end(&t);
 	return 0;
@@ -873,33 +858,7 @@ fail:
 static int
 traffic_ok(struct t *t, unsigned int seed)
 {
-	struct rte_mbuf *p = mk_pkt1(500, seed), *rx[1] = { 0 };
-	uint64_t end = now_ms() + 2000;
-	int n = 0;
-
-	if (p == NULL)
-		return -1;
-	CHECK(fe_post_rx(&t->s, 2048) >= 0);
-	CHECK(tx_post(t, 600, seed + 1, NULL, false) >= 0);
-	/* The control thread may still be finishing a reconfiguration. */
-	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (rx_check(t, p, 1) < 0)
-		goto fail;
-	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
-		usleep(1000);
-	CHECK_EQ(n, 1);
-	if (tx_check(rx[0], 600, seed + 1, 1) < 0)
-		goto fail;
-	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return 0;
-fail:
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return -1;
+	return t_traffic(t, 500, seed, 600, seed + 1, 2000);
 }
 
 /* Bursts on vid return 0 (device stopped). */
@@ -1059,10 +1018,8 @@ test_client_mode(void)
 	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
 	CHECK_EQ(fe_accept(&t.s, lfd), 0);
 	CHECK_EQ(fe_handshake(&t.s, F_MRG, 2, RING_SIZE), 0);
-	CHECK(ev_wait(&ev.new_dev, 1, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = true;
-	t.hdr_len = 12;
+	if (t_wait_up(&t, 1) < 0)
+		goto fail;
 	if (traffic_ok(&t, 5) < 0)
 		goto fail;
 	/* The frontend goes away: the library reconnects. */
@@ -1071,9 +1028,8 @@ test_client_mode(void)
 	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
 	CHECK_EQ(fe_accept(&t.s, lfd), 0);
 	CHECK_EQ(fe_handshake(&t.s, F_BASE, 2, RING_SIZE), 0);
-	CHECK(ev_wait(&ev.new_dev, 2, 3000));
-	t.vid = ev_get(&ev.vid);
-	t.mrg = false;
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
 	if (traffic_ok(&t, 6) < 0)
 		goto fail;
 	t_end(&t);
@@ -1110,31 +1066,20 @@ still_serves(struct t *t)
 }
 
 static int
-begin_raw(struct t *t)
-{
-	if (t_register(t, 0) < 0)
-		return -1;
-	if (fe_sim_init(&t->s, MEM_SIZE, 1) < 0 || fe_connect(&t->s, t->path) < 0)
-		return -1;
-	return 0;
-}
-
-static int
 test_bad_size(void)
 {
 	struct vhu_msg_hdr h = { VHU_REQ_SET_FEATURES, VHU_MSG_VERSION, 0x10000 };
 	uint8_t junk[64] = { 0 };
 	struct t t;
 
-	if (begin_raw(&t) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
 	fe_send_raw(&t.s, junk, sizeof(junk), NULL, 0);
 	CHECK(fe_peer_closed(&t.s, 3000));
 	/* A size that does not match the request. */
-	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_reopen(&t) < 0)
+		goto fail;
 	h.size = 3;
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
 	fe_send_raw(&t.s, junk, 3, NULL, 0);
@@ -1146,9 +1091,8 @@ test_bad_size(void)
 		CHECK(ret == 0 || fe_peer_closed(&t.s, 3000));
 	}
 	/* Wrong version bits. */
-	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_reopen(&t) < 0)
+		goto fail;
 	h = (struct vhu_msg_hdr){ VHU_REQ_GET_FEATURES, 0x2, 0 };
 	CHECK_EQ(fe_send_raw(&t.s, &h, sizeof(h), NULL, 0), 0);
 	CHECK(fe_peer_closed(&t.s, 3000));
@@ -1169,13 +1113,10 @@ test_bad_mem_table(void)
 	int ret, fds[3];
 	uint64_t f;
 
-	if (begin_raw(&t) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
-			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
-	t.s.reply_ack = true;
+	if (t_base_features(&t, true) < 0)
+		goto fail;
 	memset(&m, 0, sizeof(m));
 	m.nregions = 1;
 	m.regions[0] = (struct vhu_mem_region_desc){
@@ -1196,23 +1137,18 @@ test_bad_mem_table(void)
 		CHECK(refused(ret == 8 && f != 0 ? -EIO : ret < 0 ? ret : 0, &t.s));
 	}
 	/* nregions above the maximum. */
-	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
+	if (t_reopen(&t) < 0)
+		goto fail;
 	m.nregions = VHU_MAX_MEM_REGIONS + 1;
 	fds[0] = t.s.memfd;
 	ret = fe_send(&t.s, VHU_REQ_SET_MEM_TABLE, 0, &m, 8 + 32, fds, 1);
 	CHECK_EQ(ret, 0);
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0 || fe_peer_closed(&t.s, 3000));
 	/* A region bigger than the file. */
-	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
-			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
-	t.s.reply_ack = true;
+	if (t_reopen(&t) < 0)
+		goto fail;
+	if (t_base_features(&t, true) < 0)
+		goto fail;
 	m.nregions = 1;
 	m.regions[0].memory_size = 1ULL << 40;
 	fds[0] = t.s.memfd;
@@ -1294,7 +1230,7 @@ test_bad_requests(void)
 	struct t t;
 	int ret;
 
-	if (begin_raw(&t) < 0)
+	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	/* Unknown request, request 0, fds on a request that takes none. */
 	ret = fe_send(&t.s, 0x7777, 0, NULL, 0, NULL, 0);
@@ -1305,25 +1241,20 @@ test_bad_requests(void)
 		CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0 || fe_peer_closed(&t.s, 3000));
 	}
 	/* Rings before any memory table: no crash, no device. */
-	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
+	if (t_reopen(&t) < 0)
+		goto fail;
+	if (t_base_features(&t, false) < 0)
+		goto fail;
 	ret = fe_vq_setup(&t.s, 0, RING_SIZE);
 	if (ret == 0)
 		ret = fe_vq_setup(&t.s, 1, RING_SIZE);
 	usleep(100 * 1000);
 	CHECK_EQ(ev_get(&ev.new_dev), 0);
 	/* A ring size that is not a power of two, then one too big. */
-	fe_sim_fini(&t.s);
-	CHECK_EQ(fe_sim_init(&t.s, MEM_SIZE, 1), 0);
-	CHECK_EQ(fe_connect(&t.s, t.path), 0);
-	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
-	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES,
-			    VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK)), 0);
-	t.s.reply_ack = true;
+	if (t_reopen(&t) < 0)
+		goto fail;
+	if (t_base_features(&t, true) < 0)
+		goto fail;
 	ret = fe_set_vring_state(&t.s, VHU_REQ_SET_VRING_NUM, 0, 100);
 	CHECK(refused(ret, &t.s));
 	if (!fe_peer_closed(&t.s, 100)) {
@@ -1554,7 +1485,7 @@ test_in_order(void)
 	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 0), h[3]);
 	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 1), h[0]);
 	CHECK_EQ(used_peek_id(&t, FE_RX_VQ, 2), bad);
-	if (rx_check(&t, p[0], 2) < 0 || expect_dropped(&t, FE_RX_VQ, bad) < 0)
+	if (rx_check(&t, p[0], 2) < 0 || used_pop_check(&t, FE_RX_VQ, bad, 0) < 0)
 		goto fail;
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[1], 2), 2);
 	CHECK_EQ(used_pending(&t, FE_RX_VQ), 3);
