@@ -500,6 +500,7 @@ vhu_get_vring_stats(int vid, uint16_t vring, struct vhu_vring_stats *st)
 	s = &dev->vrings[vring].stats;
 	st->tx_bad_hdr = __atomic_load_n(&s->tx_bad_hdr, __ATOMIC_RELAXED);
 	st->rx_ol_dropped = __atomic_load_n(&s->rx_ol_dropped, __ATOMIC_RELAXED);
+	st->guest_calls = __atomic_load_n(&s->guest_calls, __ATOMIC_RELAXED);
 	return 0;
 }
 

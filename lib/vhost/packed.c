@@ -286,8 +286,10 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r
 			return;
 	}
 	callfd = vq->callfd;
-	if (callfd >= 0)
+	if (callfd >= 0) {
 		eventfd_write(callfd, 1);
+		vhu_stat_inc(&vq->stats.guest_calls);
+	}
 }
 
 /* Load the hot fields. -1 if the ring is not usable now. */

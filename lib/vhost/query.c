@@ -135,6 +135,16 @@ vhu_vring_notify(int vid, uint16_t vring, int enable)
 	return on && avail != last;
 }
 
+VHU_API void
+vhu_vring_counters(int vid, uint16_t vring, struct vhu_vring_counters *c)
+{
+	struct vhu_dev *dev;
+	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+
+	c->drops = vhu_vring_drops(vid, vring);
+	c->calls = vq == NULL ? 0 : __atomic_load_n(&vq->stats.guest_calls, __ATOMIC_RELAXED);
+}
+
 VHU_API uint64_t
 vhu_vring_drops(int vid, uint16_t vring)
 {

@@ -183,8 +183,10 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_ring *r)
 			 VHU_AVAIL_F_NO_INTERRUPT);
 	}
 	callfd = vq->callfd;
-	if (call && callfd >= 0)
+	if (call && callfd >= 0) {
 		eventfd_write(callfd, 1);
+		vhu_stat_inc(&vq->stats.guest_calls);
+	}
 }
 
 /*

@@ -136,6 +136,7 @@ VHU_API uint16_t vhu_dequeue_burst(int vid, uint16_t vring,
 struct vhu_vring_stats {
 	uint64_t tx_bad_hdr;	/* guest Tx packets dropped: invalid virtio-net header */
 	uint64_t rx_ol_dropped;	/* packets not given to the guest: offload it cannot take */
+	uint64_t guest_calls;	/* call eventfd signalled (the guest asked to be told) */
 };
 
 /* 0, or -EINVAL for an unknown vid or vring. Any thread; values may lag. */
@@ -163,5 +164,13 @@ VHU_API int vhu_vring_notify(int vid, uint16_t vring, int enable);
  * invalid virtio-net header) and enqueue (an offload the guest cannot
  * take). vhu_get_vring_stats() tells the last two apart. */
 VHU_API uint64_t vhu_vring_drops(int vid, uint16_t vring);
+
+/* What the PMD reads once per burst: vhu_vring_drops() and the guest
+ * notifications (vhu_vring_stats.guest_calls) of the vring, 0 for none. */
+struct vhu_vring_counters {
+	uint64_t drops;
+	uint64_t calls;
+};
+VHU_API void vhu_vring_counters(int vid, uint16_t vring, struct vhu_vring_counters *c);
 
 #endif /* VHU_H */

@@ -213,6 +213,54 @@ fail:
 	return -1;
 }
 
+/* Every signal of the guest's call eventfd is counted, on its vring. */
+static int
+test_q_guest_calls(void)
+{
+	struct rte_mbuf *p = NULL, *rx[2] = { 0 };
+	struct vhu_vring_counters c;
+	struct vhu_vring_stats st;
+	uint64_t calls = 0;
+	struct t t;
+	int i;
+
+	if (t_start(&t, F_BASE, 1) < 0)
+		goto fail;
+	fe_calls(&t.s, FE_RX_VQ);
+	fe_calls(&t.s, FE_TX_VQ);
+	for (i = 0; i < 3; i++) {
+		CHECK(fe_post_rx(&t.s, 2048) >= 0);
+		CHECK((p = mk_pkt1(100, i)) != NULL);
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
+		rte_pktmbuf_free(p);
+		p = NULL;
+		calls += fe_calls(&t.s, FE_RX_VQ);
+	}
+	CHECK_EQ(calls, 3);
+	CHECK_EQ(vhu_get_vring_stats(t.vid, 0, &st), 0);
+	CHECK_EQ(st.guest_calls, 3);
+	vhu_vring_counters(t.vid, 0, &c);
+	CHECK_EQ(c.calls, 3);
+	CHECK_EQ(c.drops, 0);
+	CHECK(tx_post(&t, 200, 9, NULL, false) >= 0);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 2), 1);
+	/* Nothing to return: no call. */
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx + 1, 1), 0);
+	CHECK_EQ(fe_calls(&t.s, FE_TX_VQ), 1);
+	vhu_vring_counters(t.vid, 1, &c);
+	CHECK_EQ(c.calls, 1);
+	vhu_vring_counters(VHU_MAX_DEVICES, 1, &c);
+	CHECK_EQ(c.calls, 0);
+	free_pkts(rx, 2);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 2);
+	t_end(&t);
+	return -1;
+}
+
 static const struct unit_case query_cases[] = {
 	{ "q_avail_count", test_q_avail_count },
 	{ "q_notify_flags", test_q_notify_flags },
@@ -221,5 +269,6 @@ static const struct unit_case query_cases[] = {
 	{ "q_register_flags", test_q_register_flags },
 	{ "q_linear", test_q_linear },
 	{ "q_extbuf", test_q_extbuf },
+	{ "q_guest_calls", test_q_guest_calls },
 };
 UNIT_CASES(query_cases);

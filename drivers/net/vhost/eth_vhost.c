@@ -51,7 +51,13 @@ queue_update(struct eth_vhost_queue *q, bool allow, int vid)
 	if (allow) {
 		/* The library counts drops per guest vring, from 0 for a new
 		 * connection on a reused vid: restart from its count now. */
-		q->lib_drops_seen = vhu_vring_drops(vid, q->vring);
+		{
+			struct vhu_vring_counters c;
+
+			vhu_vring_counters(vid, q->vring, &c);
+			q->lib_drops_seen = c.drops;
+			q->lib_calls_seen = c.calls;
+		}
 		q->vid = vid;
 		eth_vhost_queue_allow(q);
 	} else {

@@ -99,6 +99,7 @@ struct eth_vhost_qstats {
 	uint64_t missed;		/* tx: not taken (guest ring full, no guest) */
 	uint64_t errors;		/* dropped by the library (vhu_vring_drops());
 					 * tx also: VLAN insertion impossible */
+	uint64_t notifications;		/* guest called (its call eventfd) */
 	uint64_t multicast;		/* broadcast not included */
 	uint64_t broadcast;
 	uint64_t size[SIZE_BUCKETS];
@@ -117,6 +118,7 @@ struct eth_vhost_queue {
 	bool rx_sw_csum;		/* rx: complete guest partial checksums */
 	bool vlan_strip;		/* rx: RTE_ETH_RX_OFFLOAD_VLAN_STRIP */
 	uint64_t lib_drops_seen;	/* library drop counter last read */
+	uint64_t lib_calls_seen;	/* library guest call counter last read */
 
 	/* Written by the burst only; read by stats_get. */
 	struct eth_vhost_qstats st;

@@ -65,17 +65,20 @@ burst_commit(struct eth_vhost_qstats *q, const struct eth_vhost_qstats *b)
 			eth_vhost_counter_add(&dst[i], src[i]);
 }
 
-/* Packets the library dropped on this queue's vring since the last look:
- * linear-buffer and bad guest Tx headers on an Rx queue, offloads the
- * guest cannot take on a Tx queue. Errors of the queue either way. */
-static __rte_always_inline uint64_t
-lib_drops(struct eth_vhost_queue *q)
+/* What the library counted on this queue's vring since the last look:
+ * drops (linear-buffer and bad guest Tx headers on an Rx queue, offloads
+ * the guest cannot take on a Tx queue; errors of the queue either way) and
+ * guest notifications. */
+static __rte_always_inline void
+lib_counters(struct eth_vhost_queue *q, struct eth_vhost_qstats *b)
 {
-	uint64_t now = vhu_vring_drops(q->vid, q->vring);
-	uint64_t n = now - q->lib_drops_seen;
+	struct vhu_vring_counters c;
 
-	q->lib_drops_seen = now;
-	return n;
+	vhu_vring_counters(q->vid, q->vring, &c);
+	b->errors += c.drops - q->lib_drops_seen;
+	b->notifications += c.calls - q->lib_calls_seen;
+	q->lib_drops_seen = c.drops;
+	q->lib_calls_seen = c.calls;
 }
 
 uint16_t
@@ -102,7 +105,7 @@ eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (got < want)
 			break;
 	}
-	b.errors = lib_drops(q);
+	lib_counters(q, &b);
 	eth_vhost_queue_leave(q);
 
 	for (i = 0; i < nb_rx; i++) {
@@ -207,7 +210,7 @@ eth_vhost_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			if (sent < ready)
 				break;
 		}
-		b.errors += lib_drops(q);
+		lib_counters(q, &b);
 		eth_vhost_queue_leave(q);
 	}
 
