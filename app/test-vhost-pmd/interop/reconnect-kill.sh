@@ -73,12 +73,7 @@ from=$(vpt_lines vhost)
 vpt_start_virtio peer2 "$sock" --tx "$N" --tx-base "$BASE" --sizes "$SIZES" \
 	--segs 1,2 --wait-link --stats --hold --timeout 250
 expect_up "peer2 up" "$from"
-vpt_wait_log vhost '^DONE' 120
-vpt_wait_log peer2 '^DONE' 120
-vpt_stop vhost
-vpt_stop peer2
-vpt_expect_rc vhost 0
-vpt_expect_rc peer2 0
+vpt_finish vhost peer2
 
 bytes=$(vpt_sum_sizes "$N" "$SIZES")
 stale=$(vpt_kv vhost RX stale)
