@@ -1060,6 +1060,19 @@ idle_burst_count(struct peer *p)
 		printf("IDLE bursts=%u link=down\n", PEER_IDLE_MILESTONE);
 }
 
+static bool rx_expects(const struct peer *p, uint64_t seq);
+
+/* How many of the packets [0, rx_n) --rx expects (see --rx-max-size). */
+static uint64_t
+rx_expected_count(const struct peer *p)
+{
+	uint64_t seq, n = 0;
+
+	for (seq = 0; seq < p->rx_n; seq++)
+		n += rx_expects(p, seq);
+	return n;
+}
+
 /* Arm every Rx queue's interrupt, sleep until the guest kicks one (or a
  * bound, for quit and the deadline), disarm. */
 static void
@@ -1104,6 +1117,7 @@ run(struct peer *p)
 			finish = 0;
 			p->tx_n = p->tx_seq;
 			p->rx_n = RTE_MIN(p->rx_n, p->tx_seq);
+			p->rx_expected = rx_expected_count(p);
 			printf("FINISH tx=%" PRIu64 "\n", p->tx_n);
 		}
 		if (dump_others) {
@@ -1217,13 +1231,10 @@ peer_init(struct peer *p)
 		return -1;
 	}
 	if (p->rx_n) {
-		uint64_t seq;
-
 		p->seen = calloc(p->rx_n, 1);
 		if (p->seen == NULL)
 			return -1;
-		for (seq = 0; seq < p->rx_n; seq++)
-			p->rx_expected += rx_expects(p, seq);
+		p->rx_expected = rx_expected_count(p);
 	}
 	/* Others first: the driven port's READY comes last. */
 	if (p->echo_others && others_setup(p) < 0)
