@@ -114,10 +114,13 @@ hostile_end_traffic() {
 # hostile_start_traffic SOCK_A SOCK_B PPS: the host (hostile_start_host)
 # sending checked traffic at PPS packets/s on port B, more than a test can
 # last (hostile_end_traffic ends it), echoed by a virtio_user "peerb";
-# returns once it flows.
+# returns once it flows. (--tx-gate: virtio_user's dev_start discards what
+# its Rx ring holds, so the host sends once peerb's port has started.)
 hostile_start_traffic() {
-	local sa=$1 sb=$2 pps=$3 n=$(($3 * 1500))
-	hostile_start_host "$sa" "$sb" --tx "$n" --rx "$n" --pps "$pps" --progress 400 --stats
+	local sa=$1 sb=$2 pps=$3 n=$(($3 * 1500)) gate=$VPT_DIR/peerb-started
+	hostile_start_host "$sa" "$sb" --tx "$n" --rx "$n" --pps "$pps" --progress 400 --stats \
+		--tx-gate "$gate"
 	vpt_start_virtio peerb "$sb" --echo --hold --timeout 1000
+	touch "$gate"
 	vpt_wait_log host '^PROGRESS' 60
 }
