@@ -78,11 +78,16 @@ unit_tests() {
 	done
 }
 
-interop_tests() {
-	local script
-	for script in "$HERE"/interop/*.sh; do
-		run_test "interop/$(basename "$script" .sh)" "$INTEROP_TIMEOUT" \
-			env VHOST_PMD_LOGDIR="$LOGDIR/interop" bash "$script"
+# script_tests DIR SECONDS: each script DIR/*.sh (a lib.sh is sourced by
+# the others, not run) as test TOP/NAME, TOP the first part of DIR, its
+# logs in LOGDIR/TOP/.
+script_tests() {
+	local dir=$1 secs=$2 script name
+	for script in "$HERE/$dir"/*.sh; do
+		name=$(basename "$script" .sh)
+		[ "$name" = lib ] && continue
+		run_test "${dir%%/*}/$name" "$secs" \
+			env VHOST_PMD_LOGDIR="$LOGDIR/${dir%%/*}" bash "$script"
 	done
 }
 
@@ -99,26 +104,6 @@ fuzz_tests() {
 		run_test "fuzz/$t" $((FUZZ_SECONDS + 180)) env VHOST_PMD_FUZZ_BUILD="$FUZZ_BUILD" \
 			VHOST_PMD_FUZZ_LOGDIR="$LOGDIR/fuzz" \
 			bash "$HERE/hostile/run-fuzz.sh" "$FUZZ_SECONDS" "$t"
-	done
-}
-
-# Malicious frontends (evil_fe) against a host process that must survive
-# them: app/test-vhost-pmd/hostile/tests/.
-hostile_tests() {
-	local script
-	for script in "$HERE"/hostile/tests/*.sh; do
-		[ "$(basename "$script")" = lib.sh ] && continue
-		run_test "hostile/$(basename "$script" .sh)" "$HOSTILE_TIMEOUT" \
-			env VHOST_PMD_LOGDIR="$LOGDIR/hostile" bash "$script"
-	done
-}
-
-# A Linux guest under QEMU (TCG) on our net_vhost: app/test-vhost-pmd/guest/.
-guest_tests() {
-	local script
-	for script in "$HERE"/guest/*.sh; do
-		run_test "guest/$(basename "$script" .sh)" "$GUEST_TIMEOUT" \
-			env VHOST_PMD_LOGDIR="$LOGDIR/guest" bash "$script"
 	done
 }
 
@@ -149,9 +134,11 @@ unit_tests "$ASAN_BUILD" unit-asan \
 	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}" \
 	UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 fuzz_tests
-interop_tests
-hostile_tests
-guest_tests
+script_tests interop "$INTEROP_TIMEOUT"
+# Malicious frontends (evil_fe) against a host process that must survive them.
+script_tests hostile/tests "$HOSTILE_TIMEOUT"
+# A Linux guest under QEMU (TCG) on our net_vhost.
+script_tests guest "$GUEST_TIMEOUT"
 leftovers
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -68,9 +68,6 @@ memfd_sized(const char *name, off_t size)
 	return fd;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv)
 {

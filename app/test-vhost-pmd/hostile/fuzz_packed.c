@@ -5,11 +5,11 @@
  * vhu_dequeue_burst() with VIRTIO_F_RING_PACKED) over guest memory the
  * input fills. The packed twin of fuzz_split.c.
  *
- * Guest memory: 64 KiB of one memfd in two regions, gpa [0, 32K) and
- * [32K, 64K), each mapped between PROT_NONE guard pages. The descriptor
- * ring starts region B (a guard below it), the driver event area ends
- * region A, the device event area ends region B. Both vrings 0 and 1 use
- * these areas; the device is set up through the real SET_* handlers.
+ * Guest memory: that of fuzz_common.h, two regions of 32 KiB between
+ * guard pages. The descriptor ring starts region B (a guard below it), the
+ * driver event area ends region A, the device event area ends region B.
+ * Both vrings 0 and 1 use these areas; the device is set up through the
+ * real SET_* handlers.
  *
  * Input: 7 config bytes
  *     [0] bit 0 MRG_RXBUF, bit 1 VERSION_1, bit 2 Tx (dequeue) instead of
@@ -34,96 +34,29 @@
  * byte no other packet also wrote; not checked when a buffer overlaps the
  * ring or a table); Tx mbufs are well formed; no mbuf leaks.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
 
 #include <rte_mbuf.h>
 
 #include "fuzz_common.h"
 
-#define PAGE		4096u
-#define HALF		(32u * 1024)
-#define GUEST_SIZE	(2 * HALF)
-#define UVA_A		0x7f0000000000ull
-#define UVA_B		0x7f0000200000ull	/* not contiguous with A */
-#define DESC_GPA	HALF
-#define DRV_GPA		(HALF - 4)
-#define DEV_GPA		(GUEST_SIZE - 4)
-#define MAX_SIZE	256
-#define MAX_BURST	32
+#define DRV_GPA		(FUZZ_HALF - 4)
+#define DEV_GPA		(FUZZ_GUEST_SIZE - 4)
 #define CFG_LEN		7
-
-static uint8_t *hva[2];
-static uint8_t before[GUEST_SIZE];
-static uint8_t after[GUEST_SIZE];
-static uint8_t allowed[GUEST_SIZE];
-static uint8_t tables[GUEST_SIZE];
-static uint8_t wcount[GUEST_SIZE];
-static uint8_t expect[GUEST_SIZE];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv)
 {
-	size_t span = 3 * PAGE + GUEST_SIZE;
-	uint8_t *base;
-	int fd, i;
-
 	fuzz_env_init((*argv)[0]);
-	fd = memfd_create(FUZZ_MEMFD_NAME "-guest", MFD_CLOEXEC);
-	FUZZ_CHECK(fd >= 0 && ftruncate(fd, GUEST_SIZE) == 0, "memfd: %s", strerror(errno));
-	base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	FUZZ_CHECK(base != MAP_FAILED, "reserve: %s", strerror(errno));
-	for (i = 0; i < 2; i++) {
-		hva[i] = mmap(base + PAGE + i * (HALF + PAGE), HALF, PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_FIXED, fd, i * HALF);
-		FUZZ_CHECK(hva[i] != MAP_FAILED, "map region %d: %s", i, strerror(errno));
-	}
-	close(fd);
+	fuzz_guest_map();
 	return 0;
-}
-
-static void
-guest_write(uint64_t gpa, const uint8_t *src, size_t len)
-{
-	while (len > 0 && gpa < GUEST_SIZE) {
-		size_t n = RTE_MIN(len, (size_t)(HALF - gpa % HALF));
-
-		memcpy(hva[gpa >= HALF] + gpa % HALF, src, n);
-		gpa += n;
-		src += n;
-		len -= n;
-	}
-}
-
-static void
-guest_snapshot(uint8_t *dst)
-{
-	memcpy(dst, hva[0], HALF);
-	memcpy(dst + HALF, hva[1], HALF);
-}
-
-static void
-mark(uint8_t *map, uint64_t gpa, uint64_t len)
-{
-	uint64_t end = gpa + len;
-
-	if (end < gpa || end > GUEST_SIZE)
-		end = GUEST_SIZE;
-	if (gpa < end)
-		memset(map + gpa, 1, end - gpa);
 }
 
 static const struct vhu_pdesc *
 ring_before(void)
 {
-	return (const void *)(before + DESC_GPA);
+	return (const void *)(fuzz_before + FUZZ_DESC_GPA);
 }
 
 /* Rx may write any buffer marked device-writable, in the ring or in a
@@ -137,126 +70,22 @@ allow_writable(uint16_t size)
 	for (i = 0; i < size; i++) {
 		struct vhu_pdesc d = ring[i];
 
-		if ((d.flags & VHU_DESC_F_INDIRECT) && d.addr < GUEST_SIZE &&
-		    d.len <= GUEST_SIZE - d.addr) {
-			const struct vhu_pdesc *t = (const void *)(before + d.addr);
+		if ((d.flags & VHU_DESC_F_INDIRECT) && d.addr < FUZZ_GUEST_SIZE &&
+		    d.len <= FUZZ_GUEST_SIZE - d.addr) {
+			const struct vhu_pdesc *t = (const void *)(fuzz_before + d.addr);
 
-			mark(tables, d.addr, d.len);
+			fuzz_mark(fuzz_tables, d.addr, d.len);
 			for (j = 0; j < d.len / sizeof(d); j++) {
 				struct vhu_pdesc e;
 
 				memcpy(&e, &t[j], sizeof(e));
 				if (e.flags & VHU_DESC_F_WRITE)
-					mark(allowed, e.addr, e.len);
+					fuzz_mark(fuzz_allowed, e.addr, e.len);
 			}
 		} else if (d.flags & VHU_DESC_F_WRITE) {
-			mark(allowed, d.addr, d.len);
+			fuzz_mark(fuzz_allowed, d.addr, d.len);
 		}
 	}
-}
-
-static int
-handle(struct vhu_dev *dev, uint32_t req, const void *payload, size_t len, int fd)
-{
-	struct vhu_msg msg;
-
-	memset(&msg, 0, sizeof(msg));
-	for (int i = 0; i < VHU_MAX_FDS; i++)
-		msg.fds[i] = -1;
-	msg.hdr.request = req;
-	msg.hdr.flags = VHU_MSG_VERSION;
-	msg.hdr.size = len;
-	memcpy(&msg.payload, payload, len);
-	if (fd >= 0) {
-		msg.fds[0] = fd;
-		msg.nr_fds = 1;
-	}
-	return vhu_handler_get(req)(dev, &msg);
-}
-
-static void
-vring_setup(struct vhu_dev *dev, uint32_t idx, uint16_t size, uint32_t base)
-{
-	struct vhu_vring_state st = { .index = idx, .num = size };
-	struct vhu_vring_addr a = {
-		.index = idx,
-		.desc_user_addr = UVA_B + (DESC_GPA - HALF),
-		.avail_user_addr = UVA_A + DRV_GPA,
-		.used_user_addr = UVA_B + (DEV_GPA - HALF),
-	};
-	uint64_t kick = idx | VHU_VRING_NOFD;
-	uint64_t call = idx;
-	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	int ret = 0;
-
-	FUZZ_CHECK(efd >= 0, "eventfd");
-	ret |= handle(dev, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), -1);
-	st.num = base;
-	ret |= handle(dev, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), -1);
-	ret |= handle(dev, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), -1);
-	ret |= handle(dev, VHU_REQ_SET_VRING_CALL, &call, sizeof(call), efd);
-	ret |= handle(dev, VHU_REQ_SET_VRING_KICK, &kick, sizeof(kick), -1);
-	FUZZ_CHECK(ret == 0, "vring %u set-up refused", idx);
-}
-
-static void
-mem_setup(struct vhu_dev *dev)
-{
-	struct vhu_mem *mem = &dev->mem_storage[0];
-
-	memset(mem, 0, sizeof(*mem));
-	mem->nregions = 2;
-	for (int i = 0; i < 2; i++) {
-		struct vhu_mem_region *r = &mem->regions[i];
-
-		r->gpa = i * HALF;
-		r->uva = i ? UVA_B : UVA_A;
-		r->size = HALF;
-		r->hva = (uint64_t)(uintptr_t)hva[i];
-		r->mmap_addr = NULL;	/* ours: the library must not unmap it */
-		r->fd = -1;
-	}
-	dev->mem = mem;
-}
-
-static struct rte_mbuf *
-rx_packet(uint32_t len, uint32_t seed)
-{
-	struct rte_mbuf *head = rte_pktmbuf_alloc(fuzz_mp), *seg = head;
-	uint32_t done = 0;
-
-	FUZZ_CHECK(head != NULL, "mbuf");
-	while (done < len) {
-		uint32_t n = RTE_MIN(len - done, (uint32_t)rte_pktmbuf_tailroom(seg));
-		uint8_t *p;
-
-		if (n == 0) {
-			seg = rte_pktmbuf_alloc(fuzz_mp);
-			FUZZ_CHECK(seg != NULL && rte_pktmbuf_chain(head, seg) == 0, "chain");
-			continue;
-		}
-		p = (uint8_t *)rte_pktmbuf_append(seg, n);
-		if (seg != head)
-			head->pkt_len += n;
-		for (uint32_t i = 0; i < n; i++)
-			p[i] = (uint8_t)(seed + done + i);
-		done += n;
-	}
-	return head;
-}
-
-static void
-check_tx_mbuf(const struct rte_mbuf *m)
-{
-	uint32_t sum = 0, segs = 0;
-
-	for (const struct rte_mbuf *s = m; s != NULL; s = s->next) {
-		sum += s->data_len;
-		segs++;
-	}
-	FUZZ_CHECK(segs == m->nb_segs, "%u segments, nb_segs %u", segs, m->nb_segs);
-	FUZZ_CHECK(sum == m->pkt_len && sum > 0 && sum <= 64 * 1024,
-		   "pkt_len %u, segments hold %u", m->pkt_len, sum);
 }
 
 /* Ring position, counted over two laps. */
@@ -311,11 +140,11 @@ chain_at(struct pos p, uint16_t size, uint16_t *id)
 	}
 }
 
-/* Where the library should have put bytes [*off, *off + len) of packet pkt:
- * the writable buffers of the chain at p, which it accepted. */
+/* Where the library should have put the stream's next len bytes: the
+ * writable buffers of the chain at p, which it accepted. */
 static void
-rx_expect_chain(struct pos p, uint16_t size, uint16_t slots, uint32_t pkt,
-		uint32_t hdr_len, uint32_t *off, uint32_t len)
+rx_expect_chain(struct pos p, uint16_t size, uint16_t slots, struct fuzz_rx_stream *rx,
+		uint32_t len)
 {
 	const struct vhu_pdesc *ring = ring_before(), *t = NULL;
 	uint32_t nent = slots, i;
@@ -325,9 +154,9 @@ rx_expect_chain(struct pos p, uint16_t size, uint16_t slots, uint32_t pkt,
 	if (ring[p.idx].flags & VHU_DESC_F_INDIRECT) {
 		struct vhu_pdesc d = ring[p.idx];
 
-		FUZZ_CHECK(d.addr < GUEST_SIZE && d.len <= GUEST_SIZE - d.addr,
+		FUZZ_CHECK(d.addr < FUZZ_GUEST_SIZE && d.len <= FUZZ_GUEST_SIZE - d.addr,
 			   "indirect table 0x%" PRIx64 "+%u used", d.addr, d.len);
-		t = (const void *)(before + d.addr);
+		t = (const void *)(fuzz_before + d.addr);
 		nent = d.len / sizeof(d);
 	}
 	for (i = 0; len > 0 && i < nent; i++) {
@@ -341,18 +170,7 @@ rx_expect_chain(struct pos p, uint16_t size, uint16_t slots, uint32_t pkt,
 			pos_advance(&p, 1, size);
 		}
 		n = RTE_MIN(len, d.len);
-		FUZZ_CHECK(d.addr < GUEST_SIZE && n <= GUEST_SIZE - d.addr,
-			   "Rx buffer 0x%" PRIx64 "+%u used", d.addr, n);
-		for (uint32_t k = 0; k < n; k++, (*off)++) {
-			uint64_t g = d.addr + k;
-
-			if (*off < hdr_len || wcount[g] == UINT8_MAX) {
-				wcount[g] = UINT8_MAX;
-				continue;
-			}
-			wcount[g]++;
-			expect[g] = (uint8_t)(pkt + *off - hdr_len);
-		}
+		fuzz_rx_expect(rx, d.addr, n);
 		len -= n;
 	}
 	FUZZ_CHECK(len == 0, "Rx used len beyond its chain (%u bytes left)", len);
@@ -366,14 +184,15 @@ static void
 check_used(const struct vhu_dev *dev, uint16_t size, struct pos old, struct pos new,
 	   bool tx, uint16_t n, uint32_t pkt_len)
 {
-	const struct vhu_pdesc *used = (const void *)(after + DESC_GPA);
+	const struct vhu_pdesc *used = (const void *)(fuzz_after + FUZZ_DESC_GPA);
 	uint32_t left = (pos_linear(new, size) + 2u * size - pos_linear(old, size)) % (2u * size);
-	uint32_t hdr_len = dev->vnet_hdr_len, pkt = 0, off = 0;
+	uint32_t hdr_len = dev->vnet_hdr_len;
+	struct fuzz_rx_stream rx;
 	uint16_t want_flags;
 	struct pos p = old;
 
 	FUZZ_CHECK(left <= size, "%u slots returned on a ring of %u", left, size);
-	memset(wcount, 0, sizeof(wcount));
+	fuzz_rx_begin(&rx, hdr_len, pkt_len);
 	while (left > 0) {
 		struct vhu_pdesc u = used[p.idx];
 		uint16_t id, slots = chain_at(p, size, &id);
@@ -388,23 +207,14 @@ check_used(const struct vhu_dev *dev, uint16_t size, struct pos old, struct pos 
 			FUZZ_CHECK(u.len == 0, "Tx used len %u", u.len);
 		} else {
 			FUZZ_CHECK(u.len <= pkt_len + hdr_len, "Rx used len %u", u.len);
-			rx_expect_chain(p, size, slots, pkt, hdr_len, &off, u.len);
-			FUZZ_CHECK(off <= hdr_len + pkt_len, "packet %u: %u bytes", pkt, off);
-			if (off == hdr_len + pkt_len) {
-				pkt++;
-				off = 0;
-			}
+			rx_expect_chain(p, size, slots, &rx, u.len);
+			fuzz_rx_used_done(&rx);
 		}
 		pos_advance(&p, slots, size);
 		left -= slots;
 	}
-	if (tx)
-		return;
-	FUZZ_CHECK(pkt == n, "%u packets sent, used descriptors hold %u", n, pkt);
-	for (uint32_t g = 0; g < GUEST_SIZE; g++)
-		FUZZ_CHECK(wcount[g] != 1 || after[g] == expect[g],
-			   "Rx payload byte at gpa 0x%x is 0x%02x, not 0x%02x",
-			   g, after[g], expect[g]);
+	if (!tx)
+		fuzz_rx_check_payload(&rx, n);
 }
 
 static void
@@ -413,46 +223,24 @@ one_burst(struct vhu_dev *dev, uint16_t size, bool tx, uint16_t nb, uint32_t len
 	uint32_t vring = tx ? 1 : 0, i;
 	struct vhu_vring *vq = &dev->vrings[vring];
 	struct pos old = { vq->last_used_idx, vq->used_wrap }, new;
-	struct rte_mbuf *pkts[MAX_BURST];
 	bool clobbered = false;
 	uint16_t n;
 
-	guest_snapshot(before);
-	memset(allowed, 0, sizeof(allowed));
-	memset(tables, 0, sizeof(tables));
-	mark(tables, DESC_GPA, 16u * size);
-	mark(tables, DRV_GPA, 4);
-	mark(tables, DEV_GPA, 4);
+	fuzz_burst_begin();
+	fuzz_mark(fuzz_tables, FUZZ_DESC_GPA, 16u * size);
+	fuzz_mark(fuzz_tables, DRV_GPA, 4);
+	fuzz_mark(fuzz_tables, DEV_GPA, 4);
 	if (!tx) {
 		allow_writable(size);
 		/* Rx buffers over the ring or a table: the library reads back
 		 * packet bytes as descriptors. Only memory safety then. */
-		for (uint32_t b = 0; b < GUEST_SIZE; b++)
-			clobbered |= allowed[b] & tables[b];
+		clobbered = fuzz_tables_writable();
 	}
 	for (i = 0; i < size; i++)	/* used descriptors: id, len, flags */
-		mark(allowed, DESC_GPA + 16u * i + 8, 8);
+		fuzz_mark(fuzz_allowed, FUZZ_DESC_GPA + 16u * i + 8, 8);
 
-	if (tx) {
-		n = vhu_dequeue_burst(dev->vid, vring, fuzz_mp, pkts, nb);
-		FUZZ_CHECK(n <= nb, "dequeued %u of %u", n, nb);
-		for (i = 0; i < n; i++)
-			check_tx_mbuf(pkts[i]);
-	} else {
-		for (i = 0; i < nb; i++)
-			pkts[i] = rx_packet(len, i);
-		n = vhu_enqueue_burst(dev->vid, vring, pkts, nb);
-		FUZZ_CHECK(n <= nb, "enqueued %u of %u", n, nb);
-	}
-	rte_pktmbuf_free_bulk(pkts, tx ? n : nb);
-	FUZZ_CHECK(rte_mempool_in_use_count(fuzz_mp) == 0, "%u mbufs in use",
-		   rte_mempool_in_use_count(fuzz_mp));
-
-	guest_snapshot(after);
-	for (uint32_t b = 0; b < GUEST_SIZE; b++)
-		FUZZ_CHECK(after[b] == before[b] || allowed[b],
-			   "%s wrote gpa 0x%x (0x%02x -> 0x%02x)", tx ? "Tx" : "Rx",
-			   b, before[b], after[b]);
+	n = fuzz_burst_run(dev, vring, tx, nb, len);
+	fuzz_burst_end(tx, true);
 	new = (struct pos){ vq->last_used_idx, vq->used_wrap };
 	FUZZ_CHECK(vq->last_avail_idx == new.idx && vq->avail_wrap == new.wrap,
 		   "avail at %u/%u, used at %u/%u", vq->last_avail_idx, vq->avail_wrap,
@@ -494,26 +282,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += CFG_LEN;
 	size -= CFG_LEN;
 
-	memset(hva[0], 0, HALF);
-	memset(hva[1], 0, HALF);
+	fuzz_guest_clear();
 	{
 		size_t dlen = RTE_MIN(size, 16u * ring);
 		size_t elen = RTE_MIN(size - dlen, (size_t)4);
 
-		guest_write(DESC_GPA, data, dlen);
-		guest_write(DRV_GPA, data + dlen, elen);
-		guest_write(0, data + dlen + elen, RTE_MIN(size - dlen - elen, (size_t)DRV_GPA));
+		fuzz_guest_write(FUZZ_DESC_GPA, data, dlen);
+		fuzz_guest_write(DRV_GPA, data + dlen, elen);
+		fuzz_guest_write(0, data + dlen + elen, RTE_MIN(size - dlen - elen, (size_t)DRV_GPA));
 	}
 
-	dev = vhu_dev_alloc(&fuzz_sock, -1);
-	FUZZ_CHECK(dev != NULL, "vhu_dev_alloc");
-	fuzz_life_reset(dev->vid);
-	mem_setup(dev);
 	FUZZ_CHECK((features & ~VHU_SUPPORTED_FEATURES) == 0, "features not offered");
-	FUZZ_CHECK(handle(dev, VHU_REQ_SET_FEATURES, &features, sizeof(features), -1) == 0,
-		   "SET_FEATURES refused");
-	vring_setup(dev, 0, ring, base);
-	vring_setup(dev, 1, ring, base);
+	dev = fuzz_dev_create(features);
+	for (uint32_t q = 0; q < 2; q++)
+		fuzz_vring_setup(dev, q, ring, base, FUZZ_DESC_GPA, DRV_GPA, DEV_GPA);
 	if ((avail & VHU_PACKED_IDX_MASK) >= ring) {
 		/* The base is outside the ring: the vrings are unusable. */
 		struct rte_mbuf *m[1];
@@ -523,12 +305,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(vhu_dequeue_burst(dev->vid, 1, fuzz_mp, m, 1) == 0, "burst ran");
 	} else {
 		FUZZ_CHECK(fuzz_life.running, "device did not start");
-		FUZZ_CHECK(*(uint16_t *)(hva[1] + DEV_GPA - HALF + 2) == VHU_RING_EVENT_F_DISABLE,
+		FUZZ_CHECK(*(uint16_t *)fuzz_g2p(DEV_GPA + 2, 2) == VHU_RING_EVENT_F_DISABLE,
 			   "device event area not DISABLE");
 		while (bursts--)
 			one_burst(dev, ring, tx, nb, len);
 	}
-	vhu_dev_free(dev);
-	FUZZ_CHECK(!fuzz_life.running, "device freed without destroy_device()");
+	fuzz_dev_destroy(dev);
 	return 0;
 }

@@ -26,28 +26,33 @@ line_of() {
 	echo $(($2 + $(tail -n "+$(($2 + 1))" "${VPT_LOG[vhost]}" | grep -nE -- "$1" | head -n 1 | cut -d: -f1)))
 }
 
+# queues_vs_lsc WHAT FROM STATE CMP QUEUE_REGEX...: after line FROM, each
+# queue event comes after (CMP -gt) or before (-lt) the first LSC STATE
+# event, whose line it leaves in lsc_line.
+queues_vs_lsc() {
+	local what=$1 from=$2 state=$3 cmp=$4 re l wrong=after
+	shift 4
+	[ "$cmp" = -gt ] && wrong=before
+	lsc_line=$(line_of "^EVENT LSC $state\$" "$from")
+	for re; do
+		l=$(line_of "$re" "$from")
+		[ "$l" "$cmp" "$lsc_line" ] ||
+			vpt_fail "$what: /$re/ (line $l) $wrong LSC $state (line $lsc_line)"
+	done
+}
+
 # expect_up WHAT FROM: after line FROM, LSC up comes before both queue
 # enable events.
 expect_up() {
-	local lsc re l
-	lsc=$(line_of '^EVENT LSC up$' "$2")
-	for re in "${QUEUES_UP[@]}"; do
-		l=$(line_of "$re" "$2")
-		[ "$l" -gt "$lsc" ] || vpt_fail "$1: /$re/ (line $l) before LSC up (line $lsc)"
-	done
+	queues_vs_lsc "$1" "$2" up -gt "${QUEUES_UP[@]}"
 	vpt_ok "$1: LSC up, then both queues enabled"
 }
 
 # expect_down WHAT FROM: both queue disable events, then LSC down, and no
 # LSC up after it.
 expect_down() {
-	local lsc re l
-	lsc=$(line_of '^EVENT LSC down$' "$2")
-	for re in "${QUEUES_DOWN[@]}"; do
-		l=$(line_of "$re" "$2")
-		[ "$l" -lt "$lsc" ] || vpt_fail "$1: /$re/ (line $l) after LSC down (line $lsc)"
-	done
-	! tail -n "+$((lsc + 1))" "${VPT_LOG[vhost]}" | grep -q '^EVENT LSC up' ||
+	queues_vs_lsc "$1" "$2" down -lt "${QUEUES_DOWN[@]}"
+	! tail -n "+$((lsc_line + 1))" "${VPT_LOG[vhost]}" | grep -q '^EVENT LSC up' ||
 		vpt_fail "$1: LSC up after the down"
 	vpt_ok "$1: both queues disabled, then LSC down"
 }
@@ -73,12 +78,7 @@ from=$(vpt_lines vhost)
 vpt_start_virtio peer2 "$sock" --tx "$N" --tx-base "$BASE" --sizes "$SIZES" \
 	--segs 1,2 --wait-link --stats --hold --timeout 250
 expect_up "peer2 up" "$from"
-vpt_wait_log vhost '^DONE' 120
-vpt_wait_log peer2 '^DONE' 120
-vpt_stop vhost
-vpt_stop peer2
-vpt_expect_rc vhost 0
-vpt_expect_rc peer2 0
+vpt_finish vhost peer2
 
 bytes=$(vpt_sum_sizes "$N" "$SIZES")
 stale=$(vpt_kv vhost RX stale)

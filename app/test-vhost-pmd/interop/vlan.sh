@@ -23,12 +23,7 @@ common=(--tx "$N" --rx "$N" --sizes "$SIZES" --segs 1,2 --wait-link --vlan "$TCI
 # --wait-peer: virtio_user's dev_start discards what its Rx ring holds.
 vpt_start_vhost vhost "$sock" "${common[@]}" --wait-peer
 vpt_start_virtio virtio "$sock" "${common[@]}"
-vpt_wait_log vhost '^DONE' 120
-vpt_wait_log virtio '^DONE' 120
-vpt_stop vhost
-vpt_stop virtio
-vpt_expect_rc vhost 0
-vpt_expect_rc virtio 0
+vpt_finish vhost virtio
 vpt_expect_port vhost "$N" "$((bytes + 4 * N))" "$N" "$bytes"
 vpt_expect_eq "virtio RX ok/bad/dup/missing" \
 	"$(vpt_kv virtio RX ok)/$(vpt_kv virtio RX bad)/$(vpt_kv virtio RX dup)/$(vpt_kv virtio RX missing)" \

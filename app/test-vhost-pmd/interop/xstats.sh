@@ -48,12 +48,7 @@ common=(--tx "$N" --rx "$N" --sizes "$SIZES" --segs 1,2 --wait-link --dst-mix
 # once its first packet is here, it has started.
 vpt_start_vhost vhost "$sock" "${common[@]}" --xstats --wait-peer
 vpt_start_virtio virtio "$sock" "${common[@]}"
-vpt_wait_log vhost '^DONE' 120
-vpt_wait_log virtio '^DONE' 120
-vpt_stop vhost
-vpt_stop virtio
-vpt_expect_rc vhost 0
-vpt_expect_rc virtio 0
+vpt_finish vhost virtio
 vpt_expect_port vhost "$N" "$bytes" "$N" "$bytes"
 
 for dir in rx tx; do

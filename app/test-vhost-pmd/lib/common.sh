@@ -302,6 +302,15 @@ vpt_start_virtio() {
 	vpt_wait_log "$name" '^READY .*driver=net_virtio_user ' 30
 }
 
+# vpt_finish NAME...: wait until each peer printed DONE (it then holds
+# its port, --hold), stop them all, and expect each to exit with status 0.
+vpt_finish() {
+	local name
+	for name; do vpt_wait_log "$name" '^DONE' 120; done
+	for name; do vpt_stop "$name"; done
+	for name; do vpt_expect_rc "$name" 0; done
+}
+
 vpt_dump_logs() {
 	local name
 	for name in "${!VPT_LOG[@]}"; do
@@ -385,12 +394,7 @@ vpt_transfer() {
 	vpt_start_vhost vhost "$sock" "${common[@]}" "${vh[@]}"
 	vpt_start_virtio virtio "$sock" "${common[@]}" "${vi[@]}"
 	touch "$gate"
-	vpt_wait_log vhost '^DONE' 120
-	vpt_wait_log virtio '^DONE' 120
-	vpt_stop vhost
-	vpt_stop virtio
-	vpt_expect_rc vhost 0
-	vpt_expect_rc virtio 0
+	vpt_finish vhost virtio
 	case $dir in
 	vhost)
 		vpt_expect_port vhost "$n" "$bytes" 0 0

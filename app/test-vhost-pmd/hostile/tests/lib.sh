@@ -85,3 +85,42 @@ hostile_malloc() {
 	tail -n "+$((from + 1))" "${VPT_LOG[host]}" | grep '^MALLOC ' | tail -n 1 |
 		sed -n 's/.* heap_alloc=\([0-9]*\).*/\1/p'
 }
+
+# hostile_malloc_bounded M0 M1 WHAT: the host's rte_malloc heap (bytes
+# M0 before, M1 after WHAT) grew by less than 1 MiB.
+hostile_malloc_bounded() {
+	local m0=$1 m1=$2 what=$3
+	[ $((m1 - m0)) -lt $((1 << 20)) ] ||
+		vpt_fail "rte_malloc grew by $((m1 - m0)) bytes over $what"
+	vpt_ok "rte_malloc grew by $((m1 - m0)) bytes over $what (< 1 MiB)"
+}
+
+# hostile_end_traffic PEER LABEL: end the host's checked traffic with PEER
+# (SIGUSR2), stop both: the host exits 0 and every packet it sent came
+# back intact, once. Leaves that count in hostile_sent.
+hostile_end_traffic() {
+	local peer=$1 label=$2
+	kill -USR2 "$(vpt_pid host)"
+	vpt_wait_log host '^DONE' 120
+	vpt_stop host
+	vpt_stop "$peer"
+	vpt_expect_rc host 0
+	hostile_sent=$(vpt_kv host TX sent)
+	vpt_expect_eq "$label RX ok/bad/dup/missing" \
+		"$(vpt_kv host RX ok)/$(vpt_kv host RX bad)/$(vpt_kv host RX dup)/$(vpt_kv host RX missing)" \
+		"$hostile_sent/0/0/0"
+}
+
+# hostile_start_traffic SOCK_A SOCK_B PPS: the host (hostile_start_host)
+# sending checked traffic at PPS packets/s on port B, more than a test can
+# last (hostile_end_traffic ends it), echoed by a virtio_user "peerb";
+# returns once it flows. (--tx-gate: virtio_user's dev_start discards what
+# its Rx ring holds, so the host sends once peerb's port has started.)
+hostile_start_traffic() {
+	local sa=$1 sb=$2 pps=$3 n=$(($3 * 1500)) gate=$VPT_DIR/peerb-started
+	hostile_start_host "$sa" "$sb" --tx "$n" --rx "$n" --pps "$pps" --progress 400 --stats \
+		--tx-gate "$gate"
+	vpt_start_virtio peerb "$sb" --echo --hold --timeout 1000
+	touch "$gate"
+	vpt_wait_log host '^PROGRESS' 60
+}
