@@ -403,13 +403,8 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 
 		if (sent + 1 < count)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
-		if (unlikely(vhu_rx_offload(ol, m, &rh) < 0)) {
-			/* Taken, not copied: it must not reach the guest. */
-			vhu_stat_inc(&vq->stats.rx_ol_dropped);
-			vhu_ring_error(dev->vid, vring,
-				       "mbuf offload request the guest cannot take: dropped");
-			continue;
-		}
+		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
+			continue;	/* taken, not copied */
 		res = rx_collect(&r, mrg, left, &chains, &v);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
@@ -473,7 +468,6 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		   struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct vhu_net_hdr hdr;
 	struct vhu_iovec v;
 	struct vhu_pring r;
 	uint16_t hdr_len, nb, got = 0, i;
@@ -494,7 +488,7 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	ol = dev->net_ol;
 
 	for (i = 0; i < nb; i++) {
-		uint32_t idx = 0, off = 0;
+		enum tx_fill fill;
 		struct pchain ch;
 		int ret;
 
@@ -511,28 +505,12 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			cur_advance(&r.avail, ch.slots, r.size);
 			continue;
 		}
-		tx_hdr_read(&v, &idx, &off, hdr_len, &hdr);
-		ret = tx_copy(&v, idx, off, pkts[got], mp, ch.len - hdr_len, dev->tx_buf_mode);
-		if (unlikely(ret == -ENOMEM))
-			break;	/* out of mbufs: leave the chain for the next burst */
-		if (unlikely(ret < 0)) {	/* dropped (linear-buffer): reuse the mbuf */
-			__atomic_store_n(&vq->drops, vq->drops + 1, __ATOMIC_RELAXED);
-			used_write(&r, ch.id, 0, ch.slots, 0);
-			cur_advance(&r.avail, ch.slots, r.size);
-			continue;
-		}
-		if (unlikely(vhu_tx_offload(ol, &hdr, pkts[got]) < 0)) {
-			vhu_stat_inc(&vq->stats.tx_bad_hdr);
-			vhu_ring_error(dev->vid, vring,
-				       "invalid virtio-net header on Tx: packet dropped");
-			tx_mbuf_recycle(pkts[got]);
-			used_write(&r, ch.id, 0, ch.slots, 0);
-			cur_advance(&r.avail, ch.slots, r.size);
-			continue;
-		}
+		fill = tx_fill(dev, vq, vring, ol, &v, ch.len, pkts[got], mp);
+		if (unlikely(fill == TX_FILL_NOMEM))
+			break;
 		used_write(&r, ch.id, 0, ch.slots, 0);
 		cur_advance(&r.avail, ch.slots, r.size);
-		got++;
+		got += fill == TX_FILL_OK;
 	}
 
 	if (got < nb)

@@ -310,12 +310,8 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 
 		if (sent + 1 < count)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
-		if (unlikely(vhu_rx_offload(ol, m, &rh) < 0)) {
-			/* Taken, not copied: it must not reach the guest. */
-			vhu_stat_inc(&vq->stats.rx_ol_dropped);
-			vhu_ring_error(vid, vring, "mbuf offload request the guest cannot take: dropped");
-			continue;
-		}
+		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
+			continue;	/* taken, not copied */
 		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
@@ -348,7 +344,6 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		  struct rte_mbuf **pkts, uint16_t count)
 {
 	int vid = dev->vid;
-	struct vhu_net_hdr hdr;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
@@ -370,7 +365,7 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 
 	for (i = 0; i < nb; i++) {
 		uint16_t head = avail_head(&r, r.last_avail_idx);
-		uint32_t idx = 0, off = 0;
+		enum tx_fill fill;
 		uint64_t total;
 		int ret;
 
@@ -384,27 +379,12 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			r.last_avail_idx++;
 			continue;
 		}
-		tx_hdr_read(&v, &idx, &off, hdr_len, &hdr);
-		ret = tx_copy(&v, idx, off, pkts[got], mp, total - hdr_len, dev->tx_buf_mode);
-		if (unlikely(ret == -ENOMEM))
-			break;	/* out of mbufs: leave the chain for the next burst */
-		if (unlikely(ret < 0)) {	/* dropped (linear-buffer): reuse the mbuf */
-			__atomic_store_n(&vq->drops, vq->drops + 1, __ATOMIC_RELAXED);
-			used_push(&r, head, 0);
-			r.last_avail_idx++;
-			continue;
-		}
-		if (unlikely(vhu_tx_offload(ol, &hdr, pkts[got]) < 0)) {
-			vhu_stat_inc(&vq->stats.tx_bad_hdr);
-			vhu_ring_error(vid, vring, "invalid virtio-net header on Tx: packet dropped");
-			tx_mbuf_recycle(pkts[got]);
-			used_push(&r, head, 0);
-			r.last_avail_idx++;
-			continue;
-		}
+		fill = tx_fill(dev, vq, vring, ol, &v, total, pkts[got], mp);
+		if (unlikely(fill == TX_FILL_NOMEM))
+			break;
 		used_push(&r, head, 0);
 		r.last_avail_idx++;
-		got++;
+		got += fill == TX_FILL_OK;
 	}
 
 	if (got < nb)

@@ -311,4 +311,58 @@ VHU_INTERNAL uint16_t vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring,
 VHU_INTERNAL uint16_t vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring,
 		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
 
+/*
+ * Rx, per packet, before guest buffers are taken: the virtio-net header of
+ * m's offload requests. false: the guest cannot take them, m is dropped
+ * (counted; the caller counts it as taken).
+ */
+static __rte_always_inline bool
+rx_offload_or_drop(struct vhu_vring *vq, int vid, uint16_t vring, uint32_t ol,
+		   const struct rte_mbuf *m, struct vhu_rx_hdr *rh)
+{
+	if (likely(vhu_rx_offload(ol, m, rh) == 0))
+		return true;
+	vhu_stat_inc(&vq->stats.rx_ol_dropped);
+	vhu_ring_error(vid, vring, "mbuf offload request the guest cannot take: dropped");
+	return false;
+}
+
+enum tx_fill {
+	TX_FILL_OK,
+	TX_FILL_NOMEM,		/* out of mbufs: leave the chain for the next burst */
+	TX_FILL_DROPPED,	/* return the chain, m is ready for the next one */
+};
+
+/*
+ * Tx, per chain of len bytes in v: read the virtio-net header, copy the
+ * packet into m (dev's buffer mode), apply the header's offloads. A
+ * packet linear-buffer cannot hold or one with an invalid header is
+ * dropped and counted.
+ */
+static __rte_always_inline enum tx_fill
+tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_t ol,
+	const struct vhu_iovec *v, uint64_t len, struct rte_mbuf *m, struct rte_mempool *mp)
+{
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	struct vhu_net_hdr hdr;
+	uint32_t idx = 0, off = 0;
+	int ret;
+
+	tx_hdr_read(v, &idx, &off, hdr_len, &hdr);
+	ret = tx_copy(v, idx, off, m, mp, len - hdr_len, dev->tx_buf_mode);
+	if (unlikely(ret == -ENOMEM))
+		return TX_FILL_NOMEM;
+	if (unlikely(ret < 0)) {	/* linear-buffer: m was left reusable */
+		vhu_stat_inc(&vq->drops);
+		return TX_FILL_DROPPED;
+	}
+	if (unlikely(vhu_tx_offload(ol, &hdr, m) < 0)) {
+		vhu_stat_inc(&vq->stats.tx_bad_hdr);
+		vhu_ring_error(dev->vid, vring, "invalid virtio-net header on Tx: packet dropped");
+		tx_mbuf_recycle(m);
+		return TX_FILL_DROPPED;
+	}
+	return TX_FILL_OK;
+}
+
 #endif /* VHU_VIRTQ_H */
