@@ -45,8 +45,14 @@ VPT_WRAP=()
 VPT_EXTRA_EAL=()	# more EAL arguments for the next vpt_launch (e.g. --vdev)
 VPT_FAIL_MSG=""
 declare -gA VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
+VPT_HELPERS=()		# other background processes of the test (vpt_helper)
 
 vpt_say() { echo "$VPT_NAME: $*"; }
+
+# vpt_helper PID: a background process the script started itself (not by
+# vpt_launch); vpt_cleanup kills it if it is still running at exit.
+vpt_helper() { VPT_HELPERS+=("$1"); }
+
 vpt_fail() {
 	VPT_FAIL_MSG="$VPT_NAME: FAIL: $*"
 	echo "$VPT_FAIL_MSG" >&2
@@ -320,8 +326,10 @@ vpt_dump_logs() {
 }
 
 vpt_cleanup() {
-	local rc=$? name
+	local rc=$? name pid
 	trap - EXIT INT TERM HUP
+	for pid in "${VPT_HELPERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${VPT_HELPERS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	for name in "${!VPT_PID[@]}"; do
 		if [ -z "${VPT_RC[$name]:-}" ]; then
 			kill -TERM "${VPT_PID[$name]}" 2>/dev/null || true

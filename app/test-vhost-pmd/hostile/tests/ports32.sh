@@ -24,23 +24,25 @@ for i in $(seq 1 $((PORTS - 1))); do
 done
 vpt_launch host ours "$VPT_VHOST_CORES" "$(vpt_vdev_vhost "$(vpt_sock p0)")" "$VPT_PEER" \
 	--port net_vhost0 --echo-others --hold --timeout 1000 --stats \
-	--tx "$N" --rx "$N" --pps "$PPS" --progress 400
+	--tx "$N" --rx "$N" --pps "$PPS" --progress 400 --tx-gate "$VPT_DIR/peer0-started"
 VPT_EXTRA_EAL=()
 vpt_wait_log host '^READY .*name=net_vhost0 ' 60
 vpt_assert_ours host
 others=$(grep -c '^OTHER-READY' "${VPT_LOG[host]}")
 vpt_expect_eq "ports started besides port 0" "$others" $((PORTS - 1))
 vpt_start_virtio peer0 "$(vpt_sock p0)" --echo --hold --timeout 1000
+# virtio_user's dev_start discards what its Rx ring holds: send once it
+# has started (READY), or the first packets are lost before it looks.
+touch "$VPT_DIR/peer0-started"
 vpt_wait_log host '^PROGRESS' 60
 pid=$(vpt_pid host)
 
 declare -A EPID=()
-# The evil_fe processes end with the test, whatever happens.
-trap 'rc=$?; for p in "${EPID[@]}"; do kill "$p" 2>/dev/null || true; done; (exit $rc); vpt_cleanup' EXIT
 for i in $(seq 10 $((PORTS - 1))); do
 	"$HOSTILE_EVIL" --sock "$(vpt_sock p$i)" --case hold --seconds 400 --no-recover \
 		>"$VPT_DIR/evil-p$i.log" 2>&1 &
 	EPID[$i]=$!
+	vpt_helper "$!"
 done
 for i in $(seq 10 $((PORTS - 1))); do
 	end=$((SECONDS + 60))
@@ -56,9 +58,11 @@ for i in $(seq 1 8); do
 	"$HOSTILE_EVIL" --sock "$(vpt_sock p$i)" --case traffic --seconds "$TRAFFIC_SECS" \
 		--no-recover >"$VPT_DIR/evil-p$i.log" 2>&1 &
 	EPID[$i]=$!
+	vpt_helper "$!"
 done
 "$HOSTILE_EVIL" --sock "$(vpt_sock p9)" --case rx-full --no-recover >"$VPT_DIR/evil-p9.log" 2>&1 &
 EPID[9]=$!
+vpt_helper "$!"
 for i in $(seq 1 9); do
 	rc=0
 	wait "${EPID[$i]}" || rc=$?
