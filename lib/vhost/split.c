@@ -27,6 +27,9 @@
 
 #include "virtq.h"
 
+/* Avail entries read ahead in one go: a burst of the PMD (rxtx.c). */
+#define VHU_SPLIT_BATCH 32
+
 /* Per-burst copy of the hot vring fields. */
 struct vhu_ring {
 	const struct vhu_mem *mem;
@@ -38,8 +41,9 @@ struct vhu_ring {
 	uint16_t avail_idx;		/* snapshot of avail->idx */
 	uint16_t last_avail_idx;
 	uint16_t last_used_idx;
-	uint16_t ahead_pos;		/* avail position of ahead_head */
-	uint16_t ahead_head;		/* read one entry ahead (see avail_head()) */
+	uint16_t heads_pos;		/* avail position of heads[0] */
+	uint16_t nheads;		/* entries in heads[] (see avail_head()) */
+	uint16_t heads[VHU_SPLIT_BATCH];
 };
 
 /* Copy one descriptor out of guest memory, each field read exactly once. */
@@ -61,22 +65,33 @@ avail_entry_read(const struct vhu_ring *r, uint16_t pos)
 }
 
 /*
- * The chain head at avail position pos (< avail_idx). Each entry is read
- * once, one ahead of its use, so that the next chain's first descriptor is
- * already on its way to the cache while this one is copied.
+ * Read the first n (<= VHU_SPLIT_BATCH) new avail entries at once and start
+ * fetching their descriptors: the frontend on another core has just written
+ * them, each line is a cache miss, and one prefetch a packet ahead does
+ * not hide it. Each entry is still read once: avail_head() serves it.
  */
-static __rte_always_inline uint16_t
-avail_head(struct vhu_ring *r, uint16_t pos)
+static __rte_always_inline void
+heads_load(struct vhu_ring *r, uint16_t n)
 {
-	uint16_t head = pos == r->ahead_pos ? r->ahead_head : avail_entry_read(r, pos);
-	uint16_t next = pos + 1;
+	uint16_t i;
 
-	if (next != r->avail_idx) {
-		r->ahead_pos = next;
-		r->ahead_head = avail_entry_read(r, next);
-		rte_prefetch0(&r->desc[r->ahead_head & r->mask]);
+	r->heads_pos = r->last_avail_idx;
+	r->nheads = n;
+	for (i = 0; i < n; i++) {
+		r->heads[i] = avail_entry_read(r, r->heads_pos + i);
+		rte_prefetch0(&r->desc[r->heads[i] & r->mask]);
 	}
-	return head;
+}
+
+/* The chain head at avail position pos (< avail_idx). */
+static __rte_always_inline uint16_t
+avail_head(const struct vhu_ring *r, uint16_t pos)
+{
+	uint16_t k = pos - r->heads_pos;
+
+	if (likely(k < r->nheads))
+		return r->heads[k];
+	return avail_entry_read(r, pos);
 }
 
 static __rte_always_inline void
@@ -214,8 +229,7 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 		     dev->packed))
 		return -1;
 	r->avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
-	r->ahead_pos = r->avail_idx;	/* nothing read ahead yet */
-	r->ahead_head = 0;
+	r->nheads = 0;
 	entries = r->avail_idx - r->last_avail_idx;
 	if (unlikely(entries > r->size)) {
 		vhu_ring_error(dev->vid, vring, "avail index moved by more than the ring size");
@@ -290,15 +304,18 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 	struct vhu_ring r;
 	uint16_t hdr_len, sent, consumed, i;
 	uint32_t ol;
+	int entries;
 	bool mrg;
 
 	vq = &dev->vrings[vring];
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
-	if (unlikely(ring_start(dev, vq, &r, vring) <= 0)) {
+	entries = ring_start(dev, vq, &r, vring);
+	if (unlikely(entries <= 0)) {
 		vhu_vring_leave(vq);
 		return 0;
 	}
+	heads_load(&r, RTE_MIN((uint16_t)entries, RTE_MIN(count, VHU_SPLIT_BATCH)));
 	hdr_len = dev->vnet_hdr_len;
 	mrg = dev->mrg_rxbuf;
 	ol = dev->net_ol;
@@ -362,6 +379,7 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	}
 	hdr_len = dev->vnet_hdr_len;
 	ol = dev->net_ol;
+	heads_load(&r, RTE_MIN(nb, VHU_SPLIT_BATCH));
 
 	for (i = 0; i < nb; i++) {
 		uint16_t head = avail_head(&r, r.last_avail_idx);

@@ -26,6 +26,7 @@
 #ifndef VHU_H
 #define VHU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -33,6 +34,25 @@
 #include <rte_mempool.h>
 
 #define VHU_API __attribute__((visibility("default")))
+
+/*
+ * Asymmetric fences (fence.c), for a data path / control path handshake
+ * where each side stores its flag, then loads the other's: the data path
+ * (every burst) calls vhu_fence_light() between the two, the control path
+ * (rarely) vhu_fence_heavy(). Together they order both sides as a full
+ * barrier on each would.
+ */
+extern VHU_API bool vhu_fence_asym;	/* membarrier() works: set before main() */
+VHU_API void vhu_fence_heavy(void);
+
+static inline void
+vhu_fence_light(void)
+{
+	if (__builtin_expect(vhu_fence_asym, 1))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
 
 #define VHU_MAX_QUEUE_PAIRS	128
 #define VHU_MAX_VRINGS		(2 * VHU_MAX_QUEUE_PAIRS)

@@ -219,13 +219,14 @@ struct vhu_vring {
  * vhu_vring_leave(). The control path calls vhu_vring_quiesce() before
  * changing anything the data path reads, and vhu_vring_set_ready() after.
  * busy is set before ready is read and ready cleared before busy is read,
- * each followed by a full barrier, so one of the two always sees the other.
+ * with asymmetric fences between (vhu.h), so one of the two always sees the
+ * other.
  */
 static inline bool
 vhu_vring_enter(struct vhu_vring *vq)
 {
 	__atomic_store_n(&vq->busy, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vhu_fence_light();
 	if (likely(__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE)))
 		return true;
 	__atomic_store_n(&vq->busy, 0, __ATOMIC_RELEASE);
@@ -242,7 +243,7 @@ static inline void
 vhu_vring_quiesce(struct vhu_vring *vq)
 {
 	__atomic_store_n(&vq->ready, 0, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vhu_fence_heavy();
 	while (__atomic_load_n(&vq->busy, __ATOMIC_ACQUIRE))
 		rte_pause();
 }

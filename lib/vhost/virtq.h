@@ -155,6 +155,29 @@ iov_write_at(const struct vhu_iovec *v, uint32_t pos, const uint8_t *src, uint32
 }
 
 /*
+ * Store the vnet header h (10 bytes), then, if hdr_len says the guest has
+ * it, num_buffers, at dst: in two stores from registers. Assembling the
+ * header on the stack and copying it out would load 4 bytes that two
+ * 2-byte stores just wrote: a failed store forward, which waits for every
+ * older store to reach the cache, among them the previous packet's
+ * stores into guest buffers that are still missing in cache.
+ */
+static __rte_always_inline void
+rx_hdr_write(uint8_t *dst, const struct vhu_net_hdr *h, uint16_t nr_bufs, uint16_t hdr_len)
+{
+	uint64_t head;
+	uint32_t tail = h->csum_offset | (uint32_t)rte_cpu_to_le_16(nr_bufs) << 16;
+
+	RTE_BUILD_BUG_ON(offsetof(struct vhu_net_hdr, csum_offset) != sizeof(head));
+	memcpy(&head, h, sizeof(head));
+	memcpy(dst, &head, sizeof(head));
+	if (hdr_len >= sizeof(struct vhu_net_hdr_mrg))
+		memcpy(dst + sizeof(head), &tail, sizeof(tail));
+	else
+		memcpy(dst + sizeof(head), &tail, sizeof(uint16_t));
+}
+
+/*
  * Write the vnet header rh (from vhu_rx_offload(), net_hdr.h) and the
  * packet into v, then the checksums rh says were computed in software.
  */
@@ -167,9 +190,18 @@ rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
 	uint32_t left = rte_pktmbuf_pkt_len(m);
 	unsigned int i;
 
-	hdr.hdr = rh->hdr;
-	hdr.num_buffers = rte_cpu_to_le_16(nr_bufs);
-	iov_copy_in(v, &idx, &off, (const uint8_t *)&hdr, hdr_len);
+	if (likely(v->iov[0].len >= hdr_len && hdr_len >= sizeof(hdr.hdr))) {
+		rx_hdr_write(v->iov[0].base, &rh->hdr, nr_bufs, hdr_len);
+		off = hdr_len;
+		if (off == v->iov[0].len) {
+			idx = 1;
+			off = 0;
+		}
+	} else {
+		hdr.hdr = rh->hdr;
+		hdr.num_buffers = rte_cpu_to_le_16(nr_bufs);
+		iov_copy_in(v, &idx, &off, (const uint8_t *)&hdr, hdr_len);
+	}
 
 	for (; m != NULL && left; m = m->next) {
 		uint32_t n = RTE_MIN(left, (uint32_t)rte_pktmbuf_data_len(m));

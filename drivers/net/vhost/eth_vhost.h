@@ -131,8 +131,8 @@ struct eth_vhost_queue {
  * A burst enters a queue with eth_vhost_queue_enter() and leaves with
  * eth_vhost_queue_leave(); the control path keeps bursts out with
  * eth_vhost_queue_block(). while_queuing is set before allow_queuing is
- * re-read and allow_queuing cleared before while_queuing is read, each
- * followed by a full barrier, so at least one side sees the other.
+ * re-read and allow_queuing cleared before while_queuing is read, with
+ * asymmetric fences between (vhu.h), so at least one side sees the other.
  */
 static inline bool
 eth_vhost_queue_enter(struct eth_vhost_queue *q)
@@ -141,7 +141,7 @@ eth_vhost_queue_enter(struct eth_vhost_queue *q)
 	if (unlikely(!__atomic_load_n(&q->allow_queuing, __ATOMIC_RELAXED)))
 		return false;
 	__atomic_store_n(&q->while_queuing, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vhu_fence_light();
 	if (likely(__atomic_load_n(&q->allow_queuing, __ATOMIC_ACQUIRE)))
 		return true;
 	__atomic_store_n(&q->while_queuing, 0, __ATOMIC_RELEASE);
@@ -159,7 +159,7 @@ static inline void
 eth_vhost_queue_block(struct eth_vhost_queue *q)
 {
 	__atomic_store_n(&q->allow_queuing, 0, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vhu_fence_heavy();
 	while (__atomic_load_n(&q->while_queuing, __ATOMIC_ACQUIRE))
 		rte_pause();
 }
