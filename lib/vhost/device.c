@@ -109,6 +109,7 @@ vhu_vring_reset(struct vhu_vring *vq)
 	vq->used_uaddr = 0;
 	vq->log_guest_addr = 0;
 	memset(&vq->stats, 0, sizeof(vq->stats));
+	memset(&vq->ctr, 0, sizeof(vq->ctr));
 }
 
 static struct vhu_dev *
@@ -500,7 +501,7 @@ vhu_get_vring_stats(int vid, uint16_t vring, struct vhu_vring_stats *st)
 	s = &dev->vrings[vring].stats;
 	st->tx_bad_hdr = __atomic_load_n(&s->tx_bad_hdr, __ATOMIC_RELAXED);
 	st->rx_ol_dropped = __atomic_load_n(&s->rx_ol_dropped, __ATOMIC_RELAXED);
-	st->guest_calls = __atomic_load_n(&s->guest_calls, __ATOMIC_RELAXED);
+	st->guest_calls = __atomic_load_n(&dev->vrings[vring].ctr.calls, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -288,7 +288,7 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r
 	callfd = vq->callfd;
 	if (callfd >= 0) {
 		eventfd_write(callfd, 1);
-		vhu_stat_inc(&vq->stats.guest_calls);
+		vhu_stat_inc(&vq->ctr.calls);
 	}
 }
 

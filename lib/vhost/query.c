@@ -141,8 +141,18 @@ vhu_vring_counters(int vid, uint16_t vring, struct vhu_vring_counters *c)
 	struct vhu_dev *dev;
 	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
 
-	c->drops = vhu_vring_drops(vid, vring);
-	c->calls = vq == NULL ? 0 : __atomic_load_n(&vq->stats.guest_calls, __ATOMIC_RELAXED);
+	c->drops = vq == NULL ? 0 : __atomic_load_n(&vq->ctr.drops, __ATOMIC_RELAXED);
+	c->calls = vq == NULL ? 0 : __atomic_load_n(&vq->ctr.calls, __ATOMIC_RELAXED);
+}
+
+VHU_API const struct vhu_vring_counters *
+vhu_vring_counters_ref(int vid, uint16_t vring)
+{
+	static const struct vhu_vring_counters none;
+	struct vhu_dev *dev;
+	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+
+	return vq == NULL ? &none : &vq->ctr;
 }
 
 VHU_API uint64_t
@@ -153,7 +163,5 @@ vhu_vring_drops(int vid, uint16_t vring)
 
 	if (vq == NULL)
 		return 0;
-	return __atomic_load_n(&vq->drops, __ATOMIC_RELAXED) +
-		__atomic_load_n(&vq->stats.tx_bad_hdr, __ATOMIC_RELAXED) +
-		__atomic_load_n(&vq->stats.rx_ol_dropped, __ATOMIC_RELAXED);
+	return __atomic_load_n(&vq->ctr.drops, __ATOMIC_RELAXED);
 }

@@ -200,7 +200,7 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_ring *r)
 	callfd = vq->callfd;
 	if (call && callfd >= 0) {
 		eventfd_write(callfd, 1);
-		vhu_stat_inc(&vq->stats.guest_calls);
+		vhu_stat_inc(&vq->ctr.calls);
 	}
 }
 

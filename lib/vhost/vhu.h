@@ -192,5 +192,10 @@ struct vhu_vring_counters {
 	uint64_t calls;
 };
 VHU_API void vhu_vring_counters(int vid, uint16_t vring, struct vhu_vring_counters *c);
+/* The same counters in place, for a reader that looks on every burst:
+ * never NULL, valid for the life of the process (vrings are never freed;
+ * an unknown vid or vring gets zeros). Read each field as a whole word
+ * (__atomic_load_n relaxed); a new connection on the vid restarts them. */
+VHU_API const struct vhu_vring_counters *vhu_vring_counters_ref(int vid, uint16_t vring);
 
 #endif /* VHU_H */

@@ -194,7 +194,7 @@ struct vhu_vring {
 	int callfd;			/* -1: none */
 	struct vhu_vring_stats stats;	/* data path writes, anyone reads */
 	bool guest_notify;		/* the polling lcore wants guest kicks (query.c) */
-	uint64_t drops;			/* dequeue: packets dropped (tx_copy) */
+	struct vhu_vring_counters ctr;	/* every drop, guest calls (query.c) */
 
 	/* Data path / control path handshake (see vhu_vring_enter()). */
 	uint32_t ready;

@@ -355,6 +355,7 @@ rx_offload_or_drop(struct vhu_vring *vq, int vid, uint16_t vring, uint32_t ol,
 	if (likely(vhu_rx_offload(ol, m, rh) == 0))
 		return true;
 	vhu_stat_inc(&vq->stats.rx_ol_dropped);
+	vhu_stat_inc(&vq->ctr.drops);
 	vhu_ring_error(vid, vring, "mbuf offload request the guest cannot take: dropped");
 	return false;
 }
@@ -385,11 +386,12 @@ tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_
 	if (unlikely(ret == -ENOMEM))
 		return TX_FILL_NOMEM;
 	if (unlikely(ret < 0)) {	/* linear-buffer: m was left reusable */
-		vhu_stat_inc(&vq->drops);
+		vhu_stat_inc(&vq->ctr.drops);
 		return TX_FILL_DROPPED;
 	}
 	if (unlikely(vhu_tx_offload(ol, &hdr, m) < 0)) {
 		vhu_stat_inc(&vq->stats.tx_bad_hdr);
+		vhu_stat_inc(&vq->ctr.drops);
 		vhu_ring_error(dev->vid, vring, "invalid virtio-net header on Tx: packet dropped");
 		tx_mbuf_recycle(m);
 		return TX_FILL_DROPPED;

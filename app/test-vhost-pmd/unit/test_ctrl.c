@@ -855,6 +855,7 @@ test_ctrl_rarp(void)
 	q->vring = 1;
 	q->port = 3;
 	q->mb_pool = mp;
+	q->lib_ctr = vhu_vring_counters_ref(t.vid, 1);
 	eth_vhost_queue_allow(q);
 	CHECK(tx_post(&t, 100, 61, NULL, false) >= 0);
 	CHECK_EQ(eth_vhost_rx_burst(q, pkts, 8), 1);

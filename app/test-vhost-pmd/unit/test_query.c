@@ -171,6 +171,7 @@ test_q_linear(void)
 	if (tx_check(rx[0], 2048, 2, 1) < 0)
 		goto fail;
 	CHECK_EQ(vhu_vring_drops(t.vid, 1) - drops, 1);
+	CHECK_EQ(vhu_vring_counters_ref(t.vid, 1)->drops, vhu_vring_drops(t.vid, 1));
 	CHECK_EQ(used_pending(&t, FE_TX_VQ), 2);
 	CHECK_EQ(vhu_vring_avail_count(t.vid, 1), 0);
 	free_pkts(rx, 2);
@@ -249,8 +250,13 @@ test_q_guest_calls(void)
 	CHECK_EQ(fe_calls(&t.s, FE_TX_VQ), 1);
 	vhu_vring_counters(t.vid, 1, &c);
 	CHECK_EQ(c.calls, 1);
+	/* The in-place view the PMD reads per burst: the same numbers. */
+	CHECK_EQ(vhu_vring_counters_ref(t.vid, 0)->calls, 3);
+	CHECK_EQ(vhu_vring_counters_ref(t.vid, 1)->calls, 1);
+	CHECK_EQ(vhu_vring_counters_ref(t.vid, 1)->drops, 0);
 	vhu_vring_counters(VHU_MAX_DEVICES, 1, &c);
 	CHECK_EQ(c.calls, 0);
+	CHECK_EQ(vhu_vring_counters_ref(VHU_MAX_DEVICES, 1)->calls, 0);
 	free_pkts(rx, 2);
 	t_end(&t);
 	return 0;

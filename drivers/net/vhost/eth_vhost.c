@@ -51,13 +51,9 @@ queue_update(struct eth_vhost_queue *q, bool allow, int vid)
 	if (allow) {
 		/* The library counts drops per guest vring, from 0 for a new
 		 * connection on a reused vid: restart from its count now. */
-		{
-			struct vhu_vring_counters c;
-
-			vhu_vring_counters(vid, q->vring, &c);
-			q->lib_drops_seen = c.drops;
-			q->lib_calls_seen = c.calls;
-		}
+		q->lib_ctr = vhu_vring_counters_ref(vid, q->vring);
+		q->lib_drops_seen = __atomic_load_n(&q->lib_ctr->drops, __ATOMIC_RELAXED);
+		q->lib_calls_seen = __atomic_load_n(&q->lib_ctr->calls, __ATOMIC_RELAXED);
 		q->vid = vid;
 		eth_vhost_queue_allow(q);
 	} else {
@@ -486,6 +482,7 @@ queue_alloc(struct rte_eth_dev *dev, uint16_t queue_id, uint16_t vring,
 	q->vid = -1;
 	q->vring = vring;
 	q->port = dev->data->port_id;
+	q->lib_ctr = vhu_vring_counters_ref(-1, vring);	/* zeros until a guest */
 	return q;
 }
 

@@ -117,6 +117,7 @@ struct eth_vhost_queue {
 	struct rte_mempool *mb_pool;	/* rx only */
 	bool rx_sw_csum;		/* rx: complete guest partial checksums */
 	bool vlan_strip;		/* rx: RTE_ETH_RX_OFFLOAD_VLAN_STRIP */
+	const struct vhu_vring_counters *lib_ctr; /* the vring's, in the library */
 	uint64_t lib_drops_seen;	/* library drop counter last read */
 	uint64_t lib_calls_seen;	/* library guest call counter last read */
 

@@ -33,36 +33,49 @@ size_bucket(uint32_t len)
 	return len <= 1518 ? SIZE_1024_1518 : SIZE_1519_MAX;
 }
 
-/* Account one good packet in the burst's local counters. */
+/* The counters every burst moves, summed in registers and stored once. */
+struct burst_sum {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t missed;
+	uint64_t errors;
+	uint64_t notifications;
+};
+
+/* Account one good packet: bytes in b, its size bucket and destination
+ * class straight in the queue's counters (one of each per packet: summing
+ * them locally would cost a zeroed array per burst). */
 static __rte_always_inline void
-burst_count(struct eth_vhost_qstats *b, const struct rte_mbuf *m)
+burst_count(struct eth_vhost_qstats *st, struct burst_sum *b, const struct rte_mbuf *m)
 {
 	const struct rte_ether_addr *dst;
 
 	b->bytes += m->pkt_len;
-	b->size[size_bucket(m->pkt_len)]++;
+	eth_vhost_counter_add(&st->size[size_bucket(m->pkt_len)], 1);
 	if (unlikely(m->data_len < RTE_ETHER_ADDR_LEN))
 		return;
 	dst = rte_pktmbuf_mtod(m, const struct rte_ether_addr *);
 	if (unlikely(rte_is_multicast_ether_addr(dst))) {
 		if (rte_is_broadcast_ether_addr(dst))
-			b->broadcast++;
+			eth_vhost_counter_add(&st->broadcast, 1);
 		else
-			b->multicast++;
+			eth_vhost_counter_add(&st->multicast, 1);
 	}
 }
 
-/* Add a burst's local counters to the queue's: one store per counter. */
 static __rte_always_inline void
-burst_commit(struct eth_vhost_qstats *q, const struct eth_vhost_qstats *b)
+burst_commit(struct eth_vhost_qstats *st, const struct burst_sum *b)
 {
-	const uint64_t *src = (const uint64_t *)b;
-	uint64_t *dst = (uint64_t *)q;
-	unsigned int i;
-
-	for (i = 0; i < ETH_VHOST_QSTATS_WORDS; i++)
-		if (src[i])
-			eth_vhost_counter_add(&dst[i], src[i]);
+	if (b->pkts) {
+		eth_vhost_counter_add(&st->pkts, b->pkts);
+		eth_vhost_counter_add(&st->bytes, b->bytes);
+	}
+	if (unlikely(b->missed))
+		eth_vhost_counter_add(&st->missed, b->missed);
+	if (unlikely(b->errors))
+		eth_vhost_counter_add(&st->errors, b->errors);
+	if (b->notifications)
+		eth_vhost_counter_add(&st->notifications, b->notifications);
 }
 
 /* What the library counted on this queue's vring since the last look:
@@ -70,22 +83,22 @@ burst_commit(struct eth_vhost_qstats *q, const struct eth_vhost_qstats *b)
  * the guest cannot take on a Tx queue; errors of the queue either way) and
  * guest notifications. */
 static __rte_always_inline void
-lib_counters(struct eth_vhost_queue *q, struct eth_vhost_qstats *b)
+lib_counters(struct eth_vhost_queue *q, struct burst_sum *b)
 {
-	struct vhu_vring_counters c;
+	uint64_t drops = __atomic_load_n(&q->lib_ctr->drops, __ATOMIC_RELAXED);
+	uint64_t calls = __atomic_load_n(&q->lib_ctr->calls, __ATOMIC_RELAXED);
 
-	vhu_vring_counters(q->vid, q->vring, &c);
-	b->errors += c.drops - q->lib_drops_seen;
-	b->notifications += c.calls - q->lib_calls_seen;
-	q->lib_drops_seen = c.drops;
-	q->lib_calls_seen = c.calls;
+	b->errors += drops - q->lib_drops_seen;
+	b->notifications += calls - q->lib_calls_seen;
+	q->lib_drops_seen = drops;
+	q->lib_calls_seen = calls;
 }
 
 uint16_t
 eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct eth_vhost_queue *q = rxq;
-	struct eth_vhost_qstats b = { 0 };
+	struct burst_sum b = { 0 };
 	uint16_t nb_rx = 0;
 	uint16_t i;
 
@@ -120,7 +133,7 @@ eth_vhost_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		/* No tag: a no-op. Too short for one: not looked at. */
 		if (q->vlan_strip && m->data_len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr))
 			rte_vlan_strip(m);
-		burst_count(&b, m);
+		burst_count(&q->st, &b, m);
 	}
 	b.pkts = nb_rx;
 	burst_commit(&q->st, &b);
@@ -184,7 +197,7 @@ uint16_t
 eth_vhost_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct eth_vhost_queue *q = txq;
-	struct eth_vhost_qstats b = { 0 };
+	struct burst_sum b = { 0 };
 	uint16_t nb_tx = 0, sent_ok = 0, i;
 
 	if (likely(eth_vhost_queue_enter(q))) {
@@ -203,7 +216,7 @@ eth_vhost_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			sent = vhu_enqueue_burst(q->vid, q->vring,
 					&pkts[nb_tx], ready);
 			for (i = 0; i < sent; i++)
-				burst_count(&b, pkts[nb_tx + i]);
+				burst_count(&q->st, &b, pkts[nb_tx + i]);
 			rte_pktmbuf_free_bulk(&pkts[nb_tx], sent);
 			nb_tx += sent;
 			sent_ok += sent;
