@@ -356,15 +356,6 @@ vring_report(struct vhu_dev *dev, uint32_t i)
 }
 
 static void
-dev_quiesce_all(struct vhu_dev *dev)
-{
-	uint32_t i;
-
-	for (i = 0; i < dev->nr_vring; i++)
-		vhu_vring_quiesce(&dev->vrings[i]);
-}
-
-static void
 dev_start(struct vhu_dev *dev)
 {
 	uint32_t i;
@@ -379,7 +370,7 @@ dev_start(struct vhu_dev *dev)
 	if (dev->sock->ops.new_device != NULL &&
 	    dev->sock->ops.new_device(dev->vid) != 0) {
 		VHU_LOG(ERR, "%s: application refused device %d", dev->ifname, dev->vid);
-		dev_quiesce_all(dev);
+		vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 		dev->running = false;
 		return;
 	}
@@ -436,7 +427,7 @@ vhu_dev_update_ready(struct vhu_dev *dev)
 void
 vhu_dev_stop(struct vhu_dev *dev)
 {
-	dev_quiesce_all(dev);
+	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	memset(slot_of(dev)->reported, 0, sizeof(slot_of(dev)->reported));
 	if (!dev->running)
 		return;

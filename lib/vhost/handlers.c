@@ -189,15 +189,6 @@ h_get_queue_num(struct vhu_dev *dev, struct vhu_msg *msg)
 	return reply_u64(msg, dev->sock->max_queue_pairs);
 }
 
-static void
-vrings_quiesce(struct vhu_dev *dev)
-{
-	uint32_t i;
-
-	for (i = 0; i < dev->nr_vring; i++)
-		vhu_vring_quiesce(&dev->vrings[i]);
-}
-
 static int
 h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 {
@@ -218,7 +209,7 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 		msg->fds[i] = -1;
 
 	/* The data path keeps running on the old table until here. */
-	vrings_quiesce(dev);
+	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	dev->mem = new;
 	if (old != NULL)
 		vhu_mem_unmap(old);
@@ -526,7 +517,7 @@ mem_swap(struct vhu_dev *dev, struct vhu_mem *new)
 {
 	struct vhu_mem *old = dev->mem;
 
-	vrings_quiesce(dev);
+	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	dev->mem = new->nregions > 0 ? new : NULL;
 	return old;
 }

@@ -138,11 +138,10 @@ vhu_vring_notify(int vid, uint16_t vring, int enable)
 VHU_API void
 vhu_vring_counters(int vid, uint16_t vring, struct vhu_vring_counters *c)
 {
-	struct vhu_dev *dev;
-	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
+	const struct vhu_vring_counters *ref = vhu_vring_counters_ref(vid, vring);
 
-	c->drops = vq == NULL ? 0 : __atomic_load_n(&vq->ctr.drops, __ATOMIC_RELAXED);
-	c->calls = vq == NULL ? 0 : __atomic_load_n(&vq->ctr.calls, __ATOMIC_RELAXED);
+	c->drops = __atomic_load_n(&ref->drops, __ATOMIC_RELAXED);
+	c->calls = __atomic_load_n(&ref->calls, __ATOMIC_RELAXED);
 }
 
 VHU_API const struct vhu_vring_counters *
@@ -158,10 +157,5 @@ vhu_vring_counters_ref(int vid, uint16_t vring)
 VHU_API uint64_t
 vhu_vring_drops(int vid, uint16_t vring)
 {
-	struct vhu_dev *dev;
-	struct vhu_vring *vq = vring_lookup(vid, vring, &dev);
-
-	if (vq == NULL)
-		return 0;
-	return __atomic_load_n(&vq->ctr.drops, __ATOMIC_RELAXED);
+	return __atomic_load_n(&vhu_vring_counters_ref(vid, vring)->drops, __ATOMIC_RELAXED);
 }

@@ -239,13 +239,24 @@ vhu_vring_leave(struct vhu_vring *vq)
 	__atomic_store_n(&vq->busy, 0, __ATOMIC_RELEASE);
 }
 
+/* vhu_vring_quiesce() of n vrings, with one heavy fence for them all. */
+static inline void
+vhu_vrings_quiesce(struct vhu_vring *vqs, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&vqs[i].ready, 0, __ATOMIC_RELAXED);
+	vhu_fence_heavy();
+	for (i = 0; i < n; i++)
+		while (__atomic_load_n(&vqs[i].busy, __ATOMIC_ACQUIRE))
+			rte_pause();
+}
+
 static inline void
 vhu_vring_quiesce(struct vhu_vring *vq)
 {
-	__atomic_store_n(&vq->ready, 0, __ATOMIC_RELAXED);
-	vhu_fence_heavy();
-	while (__atomic_load_n(&vq->busy, __ATOMIC_ACQUIRE))
-		rte_pause();
+	vhu_vrings_quiesce(vq, 1);
 }
 
 static inline void

@@ -44,35 +44,45 @@ eth_vhost_internal_get(uint16_t port_id)
 
 /* The vid a burst uses is only written while bursts are kept out. */
 static void
-queue_update(struct eth_vhost_queue *q, bool allow, int vid)
+queue_open(struct eth_vhost_queue *q, int vid)
 {
-	if (q == NULL)
-		return;
-	if (allow) {
-		/* The library counts drops per guest vring, from 0 for a new
-		 * connection on a reused vid: restart from its count now. */
-		q->lib_ctr = vhu_vring_counters_ref(vid, q->vring);
-		q->lib_drops_seen = __atomic_load_n(&q->lib_ctr->drops, __ATOMIC_RELAXED);
-		q->lib_calls_seen = __atomic_load_n(&q->lib_ctr->calls, __ATOMIC_RELAXED);
-		q->vid = vid;
-		eth_vhost_queue_allow(q);
-	} else {
-		eth_vhost_queue_block(q);
-		q->vid = vid;
-	}
+	/* The library counts drops per guest vring, from 0 for a new
+	 * connection on a reused vid: restart from its count now. */
+	q->lib_ctr = vhu_vring_counters_ref(vid, q->vring);
+	q->lib_drops_seen = __atomic_load_n(&q->lib_ctr->drops, __ATOMIC_RELAXED);
+	q->lib_calls_seen = __atomic_load_n(&q->lib_ctr->calls, __ATOMIC_RELAXED);
+	q->vid = vid;
+	eth_vhost_queue_allow(q);
 }
 
 /* Open or close every queue for the bursts, as the port state says.
- * Called with internal->lock held. Closing waits for bursts to leave. */
+ * Called with internal->lock held. Closing waits for bursts to leave:
+ * all queues are shut first, so that one heavy fence (fence.c) serves
+ * them all. */
 static void
 queues_update(struct pmd_internal *internal)
 {
 	bool allow = internal->started && internal->attached;
-	unsigned int i;
+	struct eth_vhost_queue *qs[2 * ETH_VHOST_MAX_QUEUES];
+	unsigned int i, n = 0;
 
 	for (i = 0; i < ETH_VHOST_MAX_QUEUES; i++) {
-		queue_update(internal->rxqs[i], allow, internal->vid);
-		queue_update(internal->txqs[i], allow, internal->vid);
+		if (internal->rxqs[i] != NULL)
+			qs[n++] = internal->rxqs[i];
+		if (internal->txqs[i] != NULL)
+			qs[n++] = internal->txqs[i];
+	}
+	if (allow) {
+		for (i = 0; i < n; i++)
+			queue_open(qs[i], internal->vid);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		eth_vhost_queue_shut(qs[i]);
+	vhu_fence_heavy();
+	for (i = 0; i < n; i++) {
+		eth_vhost_queue_wait(qs[i]);
+		qs[i]->vid = internal->vid;
 	}
 }
 
