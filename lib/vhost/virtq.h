@@ -133,6 +133,14 @@ iov_copy_out(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
 	*off = o;
 }
 
+/* Prefetch a line we are about to store to (prefetchw where the build
+ * allows it, meson.build). */
+static __rte_always_inline void
+vhu_prefetch_write(const void *p)
+{
+	__builtin_prefetch(p, 1, 3);
+}
+
 /* virtio 1.2 2.7.7.2: does the other side want a notification now that its
  * event index event was crossed moving from old to new? */
 static __rte_always_inline bool

@@ -37,7 +37,8 @@
 #
 # Environment: BENCH_SECS (traffic seconds per run), BENCH_ROUNDS,
 # BENCH_WORKLOADS (space-separated DIR:RING:MRG:INORDER:SIZE:QUEUES),
-# BENCH_NO_PERF=1, BENCH_DOC=0 (do not write the doc files).
+# BENCH_NO_PERF=1, BENCH_PERF_WORKLOADS (one per direction), BENCH_DOC=0
+# (do not write the doc files).
 set -euo pipefail
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=app/test-vhost-pmd/lib/common.sh
@@ -73,7 +74,7 @@ else
 	PERF=$((1 - ${BENCH_NO_PERF:-0}))
 	BARE_N=20000000
 fi
-PERF_WORKLOADS="rx:split:0:0:64:1 tx:split:0:0:64:1 pvp:split:0:0:64:1"
+PERF_WORKLOADS=${BENCH_PERF_WORKLOADS:-"rx:split:0:0:64:1 tx:split:0:0:64:1 pvp:split:0:0:64:1"}
 DOC_MD=$VPT_TOP/doc/guides/nics/vhost-bench.md
 DOC_PNG=$VPT_TOP/doc/guides/nics/vhost-bench.png
 BARE=$VPT_BUILD/app/test-vhost-pmd/bench/vhost-bare
