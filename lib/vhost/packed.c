@@ -215,69 +215,34 @@ chain_fetch(const struct vhu_pring *r, struct pcur cur, uint16_t write,
 }
 
 /*
- * Chains of one plain descriptor, read ahead of their use with their
- * buffers prefetched: the copy of a packet otherwise waits for its
- * guest buffer (written by the other CPU) to arrive, one miss after the
- * other. Nothing is consumed by reading ahead: entries are the chains at
- * r->avail, r->avail + 1, ... in order, and dropping them leaves the
- * slow path (chain_fetch()) to read the same descriptors again.
- */
-#define PCACHE_SIZE	8
-
-struct pcache {
-	uint16_t n, next;
-	uint16_t id[PCACHE_SIZE];
-	struct vhu_iov iov[PCACHE_SIZE];
-};
-
-/*
- * Read ahead up to max (and PCACHE_SIZE) chains at r->avail that are one
- * available descriptor each, direction write, no NEXT or INDIRECT, len in
- * [min, max_len] (min >= 1) and in one memory region. Stops at the first
- * other one; the slow path deals with it. Each buffer is prefetched at its
- * start and at data (the vnet header often ends a cache line of its own),
- * for writing on Rx: a store to a line the other CPU holds stalls too.
+ * Read ahead (virtq.h) up to max chains at r->avail that are one available
+ * descriptor each, direction write, no NEXT or INDIRECT, len in [min,
+ * max_len]. Stops at the first other one; the slow path deals with it.
  */
 static __rte_always_inline void
-pcache_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max_len,
-	    uint16_t data, uint16_t max, struct pcache *pc)
+ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max_len,
+	   uint16_t data, uint16_t max, struct vhu_ahead *a)
 {
 	const uint16_t mask = VHU_DESC_F_AVAIL | VHU_DESC_F_USED | VHU_DESC_F_NEXT |
 			      VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
 	struct pcur cur = r->avail;
 	uint16_t n;
 
-	max = RTE_MIN(RTE_MIN(max, PCACHE_SIZE), r->size);
+	max = RTE_MIN(RTE_MIN(max, VHU_AHEAD), r->size);
 	for (n = 0; n < max; n++) {
 		const struct vhu_pdesc *d = &r->desc[cur.idx];
 		uint16_t want = write | (cur.wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED);
 		struct vhu_pdesc b;
-		uint64_t len;
-		void *p;
 
 		if ((desc_flags(d) & mask) != want)
 			break;
 		desc_body(&b, d);
-		len = b.len;
-		if (unlikely(b.len < min || b.len > max_len))
+		if (!ahead_take(r->mem, a, n, b.id, b.addr, b.len, min, max_len, write, data))
 			break;
-		p = vhu_gpa_to_hva(r->mem, b.addr, &len);
-		if (unlikely(p == NULL || len != b.len))
-			break;
-		if (write) {
-			vhu_prefetch_write(p);
-			vhu_prefetch_write((uint8_t *)p + data);
-		} else {
-			rte_prefetch0(p);
-			rte_prefetch0((uint8_t *)p + data);
-		}
-		pc->id[n] = b.id;
-		pc->iov[n].base = p;
-		pc->iov[n].len = b.len;
 		cur_advance(&cur, 1, r->size);
 	}
-	pc->n = n;
-	pc->next = 0;
+	a->n = n;
+	a->next = 0;
 }
 
 /* Return a chain: its used descriptor at our used slot, then skip it. */
@@ -445,7 +410,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 {
 	struct vhu_prx_chains chains;
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct pcache pc = { .n = 0, .next = 0 };
+	struct vhu_ahead ah = { .n = 0, .next = 0 };
 	bool ahead = true;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
@@ -473,21 +438,20 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (pc.next == pc.n && ahead)
-			pcache_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				    count - sent, &pc);
-		if (likely(pc.next < pc.n && pc.iov[pc.next].len >= left)) {
-			v.nr = 1;
-			v.iov[0] = pc.iov[pc.next];
+		if (ah.next == ah.n && ahead)
+			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
+				   count - sent, &ah);
+		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
+			uint16_t id = ahead_pop(&ah, &v);
+
 			rx_copy(&v, m, &rh, hdr_len, 1);
-			used_write(&r, pc.id[pc.next], left, 1, VHU_DESC_F_WRITE);
+			used_write(&r, id, left, 1, VHU_DESC_F_WRITE);
 			cur_advance(&r.avail, 1, r.size);
-			pc.next++;
 			continue;
 		}
 		/* Chains the cache does not take, or a packet too big for the
 		 * next buffer: likely so for the rest of the burst too. */
-		pc.n = pc.next = 0;
+		ah.n = ah.next = 0;
 		ahead = false;
 		res = rx_collect(&r, mrg, left, &chains, &v);
 		if (unlikely(res != RX_OK)) {
@@ -552,7 +516,7 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		   struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct pcache pc = { .n = 0, .next = 0 };
+	struct vhu_ahead ah = { .n = 0, .next = 0 };
 	bool ahead = true;
 	struct vhu_iovec v;
 	struct vhu_pring r;
@@ -578,16 +542,13 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		struct pchain ch;
 		int ret;
 
-		if (pc.next == pc.n && ahead)
-			pcache_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
-				    hdr_len, nb - i, &pc);
-		if (likely(pc.next < pc.n)) {
-			v.nr = 1;
-			v.iov[0] = pc.iov[pc.next];
-			ch.id = pc.id[pc.next];
+		if (ah.next == ah.n && ahead)
+			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
+				   hdr_len, nb - i, &ah);
+		if (likely(ah.next < ah.n)) {
+			ch.len = ah.iov[ah.next].len;
+			ch.id = ahead_pop(&ah, &v);
 			ch.slots = 1;
-			ch.len = pc.iov[pc.next].len;
-			pc.next++;
 			ret = 0;
 		} else {
 			ahead = false;	/* chains it does not take: likely more */

@@ -160,6 +160,34 @@ chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
 }
 
 /*
+ * Read ahead (virtq.h) up to max chains at r->last_avail_idx that are one
+ * descriptor each, direction write, no NEXT or INDIRECT, len in [min,
+ * max_len]. Stops at the first other one; the slow path deals with it.
+ */
+static __rte_always_inline void
+ahead_fill(const struct vhu_ring *r, uint16_t write, uint32_t min, uint32_t max_len,
+	   uint16_t data, uint16_t max, struct vhu_ahead *a)
+{
+	const uint16_t mask = VHU_DESC_F_NEXT | VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
+	uint16_t n;
+
+	max = RTE_MIN(RTE_MIN(max, VHU_AHEAD), (uint16_t)(r->avail_idx - r->last_avail_idx));
+	for (n = 0; n < max; n++) {
+		uint16_t head = avail_head(r, r->last_avail_idx + n);
+		struct vhu_desc d;
+
+		if (unlikely(head >= r->size))
+			break;
+		desc_read(&d, &r->desc[head]);
+		if ((d.flags & mask) != write ||
+		    !ahead_take(r->mem, a, n, head, d.addr, d.len, min, max_len, write, data))
+			break;
+	}
+	a->n = n;
+	a->next = 0;
+}
+
+/*
  * Publish the used entries of a burst, then call the guest if it wants.
  * With EVENT_IDX the guest says so with used_event (after avail->ring[]),
  * and we tell it with avail_event (after used->ring[]) not to kick us: we
@@ -297,6 +325,8 @@ uint16_t
 vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
 {
 	int vid = dev->vid;
+	struct vhu_ahead ah = { .n = 0, .next = 0 };
+	bool ahead = true;
 	struct vhu_rx_chains chains;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
@@ -329,6 +359,21 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
+		if (ah.next == ah.n && ahead)
+			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
+				   count - sent, &ah);
+		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
+			uint16_t head = ahead_pop(&ah, &v);
+
+			rx_copy(&v, m, &rh, hdr_len, 1);
+			used_push(&r, head, left);
+			r.last_avail_idx++;
+			continue;
+		}
+		/* Chains the read-ahead does not take, or a packet too big for
+		 * the next buffer: likely so for the rest of the burst too. */
+		ah.n = ah.next = 0;
+		ahead = false;
 		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
@@ -361,6 +406,8 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		  struct rte_mbuf **pkts, uint16_t count)
 {
 	int vid = dev->vid;
+	struct vhu_ahead ah = { .n = 0, .next = 0 };
+	bool ahead = true;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
@@ -382,14 +429,25 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	heads_load(&r, RTE_MIN(nb, VHU_SPLIT_BATCH));
 
 	for (i = 0; i < nb; i++) {
-		uint16_t head = avail_head(&r, r.last_avail_idx);
 		enum tx_fill fill;
 		uint64_t total;
+		uint16_t head;
 		int ret;
 
-		v.nr = 0;
-		ret = chain_fetch(&r, head, 0, &v, UINT64_MAX,
-				  VHU_MAX_TX_PKT_LEN + hdr_len, &total);
+		if (ah.next == ah.n && ahead)
+			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
+				   hdr_len, nb - i, &ah);
+		if (likely(ah.next < ah.n)) {
+			total = ah.iov[ah.next].len;
+			head = ahead_pop(&ah, &v);
+			ret = 0;
+		} else {
+			ahead = false;	/* chains it does not take: likely more */
+			head = avail_head(&r, r.last_avail_idx);
+			v.nr = 0;
+			ret = chain_fetch(&r, head, 0, &v, UINT64_MAX,
+					  VHU_MAX_TX_PKT_LEN + hdr_len, &total);
+		}
 		if (unlikely(ret < 0 || total <= hdr_len)) {
 			vhu_ring_error(vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
 				   "Tx descriptor chain with no payload after the vnet header");

@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
+#include <rte_prefetch.h>
 
 #include "vhu_dev.h"
 #include "net_hdr.h"
@@ -139,6 +140,64 @@ static __rte_always_inline void
 vhu_prefetch_write(const void *p)
 {
 	__builtin_prefetch(p, 1, 3);
+}
+
+/*
+ * Chains of one plain descriptor, read ahead of their use with their
+ * buffers prefetched: the copy of a packet otherwise waits for its guest
+ * buffer (written by the other CPU) to arrive, one miss after the other.
+ * Nothing is consumed by reading ahead: entries are the next chains of the
+ * ring in order, and dropping them leaves the slow path (chain_fetch() of
+ * split.c, packed.c) to read the same descriptors again. Each ring walker
+ * fills it with its own ahead_fill().
+ */
+#define VHU_AHEAD	8
+
+struct vhu_ahead {
+	uint16_t n, next;
+	uint16_t id[VHU_AHEAD];
+	struct vhu_iov iov[VHU_AHEAD];
+};
+
+/*
+ * Make buffer [gpa, gpa + len) entry n (< VHU_AHEAD) of a, with chain id:
+ * only if len is in [min, max] (min >= 1) and the buffer in one memory
+ * region. It is prefetched at its start and at byte data (the vnet header
+ * often ends a cache line of its own), for writing on Rx: a store to a line
+ * the other CPU holds stalls too.
+ */
+static __rte_always_inline bool
+ahead_take(const struct vhu_mem *mem, struct vhu_ahead *a, uint16_t n, uint16_t id,
+	   uint64_t gpa, uint32_t len, uint32_t min, uint32_t max, bool rx, uint16_t data)
+{
+	uint64_t l = len;
+	uint8_t *p;
+
+	if (unlikely(len < min || len > max))
+		return false;
+	p = vhu_gpa_to_hva(mem, gpa, &l);
+	if (unlikely(p == NULL || l != len))
+		return false;
+	if (rx) {
+		vhu_prefetch_write(p);
+		vhu_prefetch_write(p + data);
+	} else {
+		rte_prefetch0(p);
+		rte_prefetch0(p + data);
+	}
+	a->id[n] = id;
+	a->iov[n].base = p;
+	a->iov[n].len = len;
+	return true;
+}
+
+/* The next read-ahead chain as the one-piece vector v. */
+static __rte_always_inline uint16_t
+ahead_pop(struct vhu_ahead *a, struct vhu_iovec *v)
+{
+	v->nr = 1;
+	v->iov[0] = a->iov[a->next];
+	return a->id[a->next++];
 }
 
 /* virtio 1.2 2.7.7.2: does the other side want a notification now that its

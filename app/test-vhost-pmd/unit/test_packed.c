@@ -246,108 +246,6 @@ fail:
 static int test_packed_deq(void) { return deq_layouts(FP_BASE); }
 static int test_packed_deq_mrg(void) { return deq_layouts(FP_MRG); }
 
-/* ---------------------------------------------------------- read-ahead */
-
-/*
- * packed.c reads up to 8 one-descriptor chains ahead of their use. Over a
- * ring of 16, laps of 12 chains: a full burst, chains that stop the read
- * ahead in its middle (two pieces, outside guest memory), the read ahead
- * crossing the end of the ring. Every packet's bytes and every used entry
- * in order.
- */
-static int
-test_packed_read_ahead_tx(void)
-{
-	static const uint32_t hdr_apart[] = { 12, 0 };
-	struct rte_mbuf *rx[32] = { 0 };
-	int heads[12], round, i, got;
-	struct t t;
-
-	if (pt_start(&t, FP_BASE, 16) < 0)
-		goto fail;
-	for (round = 0; round < 6; round++) {
-		int bad = 3 + round % 5, chain = 9;
-
-		for (i = 0; i < 12; i++)
-			CHECK((heads[i] = tx_post(&t, 60 + i, 10 * round + i,
-						  i == chain ? hdr_apart : NULL, false)) >= 0);
-		t.s.vq[FE_TX_VQ].pdesc[fe_chain_slot(&t.s, FE_TX_VQ, heads[bad], 0)].addr =
-			fe_gpa_end(&t.s) - 8;
-		got = vhu_dequeue_burst(t.vid, 1, mp, rx, RTE_DIM(rx));
-		if (got != 11)
-			FAIL("round %d: %d packets taken, 11 expected", round, got);
-		for (i = 0; i < 12; i++) {
-			int k = i - (i > bad);
-
-			if (i != bad && tx_check(rx[k], 60 + i, 10 * round + i, 0) < 0)
-				FAIL("round %d: packet %d", round, i);
-			if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
-				FAIL("round %d: used entry %d", round, i);
-		}
-		free_pkts(rx, got);
-		memset(rx, 0, sizeof(rx));
-	}
-	t_end(&t);
-	return 0;
-fail:
-	free_pkts(rx, RTE_DIM(rx));
-	t_end(&t);
-	return -1;
-}
-
-/* The same on Rx, mergeable: in even rounds a buffer too small for its
- * packet (the read ahead is dropped, the packet takes two buffers), in all
- * a buffer outside guest memory (returned unused, the burst ends there; the
- * buffers after it take the next packets). */
-static int
-test_packed_read_ahead_rx(void)
-{
-	struct rte_mbuf *p[12] = { 0 };
-	int ids[12], round, i, bad, small, before, after;
-	struct fe_vq *vq;
-	struct t t;
-
-	if (pt_start(&t, FP_MRG, 16) < 0)
-		goto fail;
-	vq = &t.s.vq[FE_RX_VQ];
-	for (round = 0; round < 6; round++) {
-		bad = 8 + round % 3;
-		small = round % 2 ? -1 : 2 + round % 4;
-		for (i = 0; i < 12; i++) {
-			uint16_t slot = vq->avail_idx;
-
-			CHECK((ids[i] = post_rx_chain(&t, 1, i == small ? 100 : 2048,
-						      false)) >= 0);
-			if (i == bad)
-				vq->pdesc[slot].addr = fe_gpa_end(&t.s) - 8;
-			p[i] = mk_pkt1(i == small ? 1000 : 64 + 50 * i, 100 * round + i);
-			CHECK(p[i] != NULL);
-		}
-		before = bad - (small >= 0);
-		after = 11 - bad;
-		if (vhu_enqueue_burst(t.vid, 0, p, 12) != before)
-			FAIL("round %d: packets sent, %d expected", round, before);
-		for (i = 0; i < before; i++)
-			if (rx_check(&t, p[i], i == small ? 2 : 1) < 0)
-				FAIL("round %d: packet %d", round, i);
-		if (used_pop_check(&t, FE_RX_VQ, ids[bad], 0) < 0)
-			FAIL("round %d: the bad buffer", round);
-		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], 12 - before), after);
-		for (i = before; i < before + after; i++)
-			if (rx_check(&t, p[i], 1) < 0)
-				FAIL("round %d: packet %d after the bad buffer", round, i);
-		CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
-		free_pkts(p, 12);
-		memset(p, 0, sizeof(p));
-	}
-	t_end(&t);
-	return 0;
-fail:
-	free_pkts(p, 12);
-	t_end(&t);
-	return -1;
-}
-
 /* --------------------------------------------------------------- laps */
 
 /*
@@ -1114,8 +1012,6 @@ static const struct unit_case packed_cases[] = {
 	{ "packed_enq_mrg_small", test_packed_enq_mrg_small },
 	{ "packed_deq", test_packed_deq },
 	{ "packed_deq_mrg", test_packed_deq_mrg },
-	{ "packed_read_ahead_tx", test_packed_read_ahead_tx },
-	{ "packed_read_ahead_rx", test_packed_read_ahead_rx },
 	{ "packed_laps8", test_packed_laps8 },
 	{ "packed_laps7", test_packed_laps7 },
 	{ "packed_laps3", test_packed_laps3 },

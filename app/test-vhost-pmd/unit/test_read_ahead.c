@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * The read-ahead of both ring walkers (virtq.h, vhu_ahead): split.c and
+ * packed.c read up to 8 chains of one descriptor ahead of their use. Over
+ * a ring of 16, laps of 12 chains: full bursts, chains that stop the read
+ * ahead in its middle (two pieces, a buffer outside guest memory, a buffer
+ * too small for its packet), the read ahead crossing the end of the ring.
+ * Every packet's bytes and every used entry in order.
+ */
+#include <string.h>
+
+#include "unit.h"
+
+#define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
+
+static int
+ra_start(struct t *t, uint64_t features)
+{
+	if (t_register(t, 0) < 0)
+		return -1;
+	if (t_connect_sized(t, features, 1, 16) < 0)
+		return -1;
+	CHECK_EQ(fe_is_packed(&t->s), !!(features & F_PACKED));
+	return 0;
+fail:
+	return -1;
+}
+
+/* Point the first descriptor of posted chain id of q outside guest memory. */
+static void
+chain_break(struct t *t, int q, uint16_t id)
+{
+	struct fe_vq *vq = &t->s.vq[q];
+	uint16_t slot = fe_chain_slot(&t->s, q, id, 0);
+	uint64_t addr = fe_gpa_end(&t->s) - 8;
+
+	if (vq->packed)
+		vq->pdesc[slot].addr = addr;
+	else
+		vq->desc[slot].addr = addr;
+}
+
+/* Tx: in each lap a chain of two pieces and one outside guest memory
+ * (returned unused); the others taken, in order. */
+static int
+read_ahead_tx(uint64_t features)
+{
+	static const uint32_t hdr_apart[] = { 12, 0 };
+	struct rte_mbuf *rx[32] = { 0 };
+	int heads[12], round, i, got;
+	struct t t;
+
+	if (ra_start(&t, features) < 0)
+		goto fail;
+	for (round = 0; round < 6; round++) {
+		int bad = 3 + round % 5, chain = 9;
+
+		for (i = 0; i < 12; i++)
+			CHECK((heads[i] = tx_post(&t, 60 + i, 10 * round + i,
+						  i == chain ? hdr_apart : NULL, false)) >= 0);
+		chain_break(&t, FE_TX_VQ, heads[bad]);
+		got = vhu_dequeue_burst(t.vid, 1, mp, rx, RTE_DIM(rx));
+		if (got != 11)
+			FAIL("round %d: %d packets taken, 11 expected", round, got);
+		for (i = 0; i < 12; i++) {
+			int k = i - (i > bad);
+
+			if (i != bad && tx_check(rx[k], 60 + i, 10 * round + i, 0) < 0)
+				FAIL("round %d: packet %d", round, i);
+			if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
+				FAIL("round %d: used entry %d", round, i);
+		}
+		free_pkts(rx, got);
+		memset(rx, 0, sizeof(rx));
+	}
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(rx, RTE_DIM(rx));
+	t_end(&t);
+	return -1;
+}
+
+/*
+ * Rx, mergeable: in even laps a buffer too small for its packet (the read
+ * ahead is dropped, the packet takes two buffers), in all one outside guest
+ * memory (returned unused, the burst ends there; the buffers after it take
+ * the next packets).
+ */
+static int
+read_ahead_rx(uint64_t features)
+{
+	struct rte_mbuf *p[12] = { 0 };
+	int ids[12], round, i, bad, small, before, after;
+	struct t t;
+
+	if (ra_start(&t, features) < 0)
+		goto fail;
+	for (round = 0; round < 6; round++) {
+		bad = 8 + round % 3;
+		small = round % 2 ? -1 : 2 + round % 4;
+		for (i = 0; i < 12; i++) {
+			struct fe_buf b = { .len = i == small ? 100 : 2048 };
+
+			b.gpa = fe_alloc(&t.s, b.len, 64);
+			CHECK(b.gpa != 0);
+			CHECK((ids[i] = fe_post(&t.s, FE_RX_VQ, &b, 1, true, false)) >= 0);
+			if (i == bad)
+				chain_break(&t, FE_RX_VQ, ids[i]);
+			p[i] = mk_pkt1(i == small ? 1000 : 64 + 50 * i, 100 * round + i);
+			CHECK(p[i] != NULL);
+		}
+		before = bad - (small >= 0);
+		after = 11 - bad;
+		if (vhu_enqueue_burst(t.vid, 0, p, 12) != before)
+			FAIL("round %d: packets sent, %d expected", round, before);
+		for (i = 0; i < before; i++)
+			if (rx_check(&t, p[i], i == small ? 2 : 1) < 0)
+				FAIL("round %d: packet %d", round, i);
+		if (used_pop_check(&t, FE_RX_VQ, ids[bad], 0) < 0)
+			FAIL("round %d: the bad buffer", round);
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], 12 - before), after);
+		for (i = before; i < before + after; i++)
+			if (rx_check(&t, p[i], 1) < 0)
+				FAIL("round %d: packet %d after the bad buffer", round, i);
+		CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
+		free_pkts(p, 12);
+		memset(p, 0, sizeof(p));
+	}
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(p, 12);
+	t_end(&t);
+	return -1;
+}
+
+static int test_read_ahead_tx_split(void) { return read_ahead_tx(F_BASE); }
+static int test_read_ahead_tx_packed(void) { return read_ahead_tx(F_BASE | F_PACKED); }
+static int test_read_ahead_rx_split(void) { return read_ahead_rx(F_MRG); }
+static int test_read_ahead_rx_packed(void) { return read_ahead_rx(F_MRG | F_PACKED); }
+
+static const struct unit_case read_ahead_cases[] = {
+	{ "read_ahead_tx_split", test_read_ahead_tx_split },
+	{ "read_ahead_tx_packed", test_read_ahead_tx_packed },
+	{ "read_ahead_rx_split", test_read_ahead_rx_split },
+	{ "read_ahead_rx_packed", test_read_ahead_rx_packed },
+};
+UNIT_CASES(read_ahead_cases);
