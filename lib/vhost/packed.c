@@ -54,6 +54,8 @@ struct vhu_pring {
 	struct pcur avail;	/* next slot we read */
 	struct pcur used;	/* next slot we write a used descriptor to */
 	uint32_t produced;	/* slots returned in this burst */
+	struct vhu_pdesc *first;	/* the burst's first used descriptor */
+	uint16_t first_flags;	/* its flags, stored by ring_finish() */
 };
 
 /* One fetched chain. */
@@ -245,7 +247,12 @@ ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max
 	a->next = 0;
 }
 
-/* Return a chain: its used descriptor at our used slot, then skip it. */
+/*
+ * Return a chain: its used descriptor at our used slot, then skip it. The
+ * flags of the burst's first one wait for ring_finish(): the driver reads
+ * used descriptors in ring order, so it sees none of the burst until then,
+ * and does not pull the lines we are writing back and forth meanwhile.
+ */
 static __rte_always_inline void
 used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots, uint16_t write)
 {
@@ -254,7 +261,12 @@ used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots, uint1
 
 	d->id = id;
 	d->len = len;
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	if (r->produced == 0) {
+		r->first = d;
+		r->first_flags = flags;
+	} else {
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	}
 	cur_advance(&r->used, slots, r->size);
 	r->produced += slots;
 }
@@ -303,6 +315,7 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r
 		return;
 	vq->last_used_idx = r->used.idx;
 	vq->used_wrap = r->used.wrap;
+	__atomic_store_n(&r->first->flags, r->first_flags, __ATOMIC_RELEASE);
 
 	/* The used descriptors are out (release stores); the guest's wish
 	 * must be read after they are visible, or we miss a change to "call

@@ -38,7 +38,8 @@
 # Environment: BENCH_SECS (traffic seconds per run), BENCH_ROUNDS,
 # BENCH_WORKLOADS (space-separated DIR:RING:MRG:INORDER:SIZE:QUEUES),
 # BENCH_NO_PERF=1, BENCH_PERF_WORKLOADS (one per direction), BENCH_DOC=0
-# (do not write the doc files).
+# (do not write the doc files), BENCH_VS=PLUGIN.so (development: compare
+# with another build of ours, run in the "dpdk" column; implies BENCH_DOC=0).
 set -euo pipefail
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=app/test-vhost-pmd/lib/common.sh
@@ -164,7 +165,17 @@ bench_run() {
 		esac
 		case $drv in
 		ours) role=ours ;;
-		dpdk) role=reference ;;
+		dpdk)
+			if [ -n "${BENCH_VS:-}" ]; then
+				# Development: another build of ours in DPDK's place.
+				role=ours
+				VPT_PLUGIN=$VPT_DIR/alt/librte_net_vhost.so
+				mkdir -m 700 "$VPT_DIR/alt"
+				install -m 644 "$BENCH_VS" "$VPT_PLUGIN"
+			else
+				role=reference
+			fi
+			;;
 		esac
 		sock=$VPT_DIR/vhost.sock
 		peer_args=(--nb-cores=1 "--rxq=$q" "--txq=$q" "--forward-mode=$peer_mode"
@@ -382,7 +393,7 @@ if [ "$PERF" = 1 ]; then
 fi
 vpt_say "done in ${ELAPSED}s"
 
-[ "${BENCH_DOC:-1}" = 1 ] || exit 0
+[ "${BENCH_DOC:-1}" = 1 ] && [ -z "${BENCH_VS:-}" ] || exit 0
 
 # The plot: one bar pair per workload, DPDK/ours, line at 1.
 awk -F'|' '$7 != "-" { print $1, $7 }' "$BENCH_DIR/table.txt" >"$BENCH_DIR/ratio.dat"
