@@ -448,7 +448,12 @@ tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_
 	uint32_t idx = 0, off = 0;
 	int ret;
 
-	tx_hdr_read(v, &idx, &off, hdr_len, &hdr);
+	if (likely(v->nr == 1)) {	/* one piece (read-ahead): no walk */
+		memcpy(&hdr, v->iov[0].base, sizeof(hdr));
+		off = hdr_len;
+	} else {
+		tx_hdr_read(v, &idx, &off, hdr_len, &hdr);
+	}
 	ret = tx_copy(v, idx, off, m, mp, len - hdr_len, dev->tx_buf_mode);
 	if (unlikely(ret == -ENOMEM))
 		return TX_FILL_NOMEM;
