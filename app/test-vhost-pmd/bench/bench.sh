@@ -258,6 +258,8 @@ bench_packages() {
 
 bench_packages
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+# Before the doc files are rewritten: they would make the tree dirty.
+OURS_REV=$(git -C "$VPT_TOP" describe --always --dirty 2>/dev/null || echo '?')
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$SECONDS
 read -ra WL <<<"$(tr -s ' \t\n' ' ' <<<"$WORKLOADS")"
@@ -423,7 +425,7 @@ fi
 	echo
 	echo "- Date: $START_DATE, ${ELAPSED}s"
 	echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs ($(lscpu | sed -n 's/^Hypervisor vendor: *//p') guest), TSC $TSC_MHZ MHz, Linux $(uname -r)"
-	echo "- DPDK: Debian $(dpkg-query -W -f='${Version}' dpdk) (testpmd and the reference net_vhost from $(vpt_pmd_dir)); ours: $(git -C "$VPT_TOP" describe --always --dirty 2>/dev/null || echo '?')"
+	echo "- DPDK: Debian $(dpkg-query -W -f='${Version}' dpdk) (testpmd and the reference net_vhost from $(vpt_pmd_dir)); ours: $OURS_REV"
 	echo "- Command: \`./run bench$([ "$QUICK" = 1 ] && echo " --quick")\`: $ROUNDS rounds per workload, ours and DPDK's interleaved, ${SECS}s of traffic per run"
 	echo "- Load average at start / end: $START_LOAD / $END_LOAD. The machine has 2 CPUs shared with other"
 	echo "  jobs (builds and test suites of other work trees ran at the same time), so absolute rates"
