@@ -423,8 +423,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 {
 	struct vhu_prx_chains chains;
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct vhu_ahead ah = { .n = 0, .next = 0 };
-	bool ahead = true;
+	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
 	struct vhu_pring r;
@@ -451,7 +450,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (ah.next == ah.n && ahead)
+		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
@@ -462,10 +461,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 			cur_advance(&r.avail, 1, r.size);
 			continue;
 		}
-		/* Chains the cache does not take, or a packet too big for the
-		 * next buffer: likely so for the rest of the burst too. */
-		ah.n = ah.next = 0;
-		ahead = false;
+		ahead_stop(&ah);
 		res = rx_collect(&r, mrg, left, &chains, &v);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
@@ -529,8 +525,7 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		   struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct vhu_ahead ah = { .n = 0, .next = 0 };
-	bool ahead = true;
+	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
 	struct vhu_iovec v;
 	struct vhu_pring r;
 	uint16_t hdr_len, nb, got = 0, i;
@@ -555,7 +550,7 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		struct pchain ch;
 		int ret;
 
-		if (ah.next == ah.n && ahead)
+		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, nb - i, &ah);
 		if (likely(ah.next < ah.n)) {
@@ -564,7 +559,7 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			ch.slots = 1;
 			ret = 0;
 		} else {
-			ahead = false;	/* chains it does not take: likely more */
+			ahead_stop(&ah);
 			v.nr = 0;
 			ret = chain_fetch(&r, r.avail, 0, &v, UINT64_MAX,
 					  VHU_MAX_TX_PKT_LEN + hdr_len, &ch);

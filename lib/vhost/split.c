@@ -325,8 +325,7 @@ uint16_t
 vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
 {
 	int vid = dev->vid;
-	struct vhu_ahead ah = { .n = 0, .next = 0 };
-	bool ahead = true;
+	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
 	struct vhu_rx_chains chains;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
@@ -359,7 +358,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (ah.next == ah.n && ahead)
+		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
@@ -370,10 +369,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 			r.last_avail_idx++;
 			continue;
 		}
-		/* Chains the read-ahead does not take, or a packet too big for
-		 * the next buffer: likely so for the rest of the burst too. */
-		ah.n = ah.next = 0;
-		ahead = false;
+		ahead_stop(&ah);
 		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
@@ -406,8 +402,7 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		  struct rte_mbuf **pkts, uint16_t count)
 {
 	int vid = dev->vid;
-	struct vhu_ahead ah = { .n = 0, .next = 0 };
-	bool ahead = true;
+	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
@@ -434,7 +429,7 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		uint16_t head;
 		int ret;
 
-		if (ah.next == ah.n && ahead)
+		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, nb - i, &ah);
 		if (likely(ah.next < ah.n)) {
@@ -442,7 +437,7 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			head = ahead_pop(&ah, &v);
 			ret = 0;
 		} else {
-			ahead = false;	/* chains it does not take: likely more */
+			ahead_stop(&ah);
 			head = avail_head(&r, r.last_avail_idx);
 			v.nr = 0;
 			ret = chain_fetch(&r, head, 0, &v, UINT64_MAX,

@@ -155,9 +155,27 @@ vhu_prefetch_write(const void *p)
 
 struct vhu_ahead {
 	uint16_t n, next;
+	bool off;		/* ahead_stop() was called in this burst */
 	uint16_t id[VHU_AHEAD];
 	struct vhu_iov iov[VHU_AHEAD];
 };
+
+/* All entries used, and reading more is still worth it. */
+static __rte_always_inline bool
+ahead_wants_fill(const struct vhu_ahead *a)
+{
+	return a->next == a->n && !a->off;
+}
+
+/* The slow path runs: drop what is left, and read no more ahead in this
+ * burst (chains the read-ahead does not take, or packets too big for one
+ * buffer, are likely so for the rest of the burst too). */
+static __rte_always_inline void
+ahead_stop(struct vhu_ahead *a)
+{
+	a->n = a->next = 0;
+	a->off = true;
+}
 
 /*
  * Make buffer [gpa, gpa + len) entry n (< VHU_AHEAD) of a, with chain id:
