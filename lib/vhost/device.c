@@ -195,6 +195,7 @@ vhu_dev_alloc(struct vhu_socket *sock, int connfd)
 	dev->net_ol = 0;
 	dev->tx_buf_mode = vhu_tx_buf_mode(sock->flags);
 	dev->packed = false;
+	dev->in_order = false;
 	dev->features = 0;
 	dev->protocol_features = 0;
 	dev->features_set = false;

@@ -114,6 +114,7 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->mrg_rxbuf = f & VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF);
 	dev->event_idx = (f & VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) != 0;
 	dev->packed = (f & VHU_BIT(VHU_VIRTIO_F_RING_PACKED)) != 0;
+	dev->in_order = (f & VHU_BIT(VHU_VIRTIO_F_IN_ORDER)) != 0;
 	dev->vnet_hdr_len = (f & (VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) |
 				  VHU_BIT(VHU_VIRTIO_F_VERSION_1))) ?
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);

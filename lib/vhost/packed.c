@@ -14,7 +14,8 @@
  * descriptor available by setting AVAIL to its wrap counter and USED to the
  * opposite; we return a chain with one used descriptor (AVAIL = USED = our
  * used wrap counter) at the slot of its first descriptor, carrying the
- * buffer id of its last one, and skip the chain's other slots. Every chain
+ * buffer id of its last one, and skip the chain's other slots (on Tx with
+ * IN_ORDER, one used descriptor returns the whole burst). Every chain
  * is returned in the order it was made available, in the burst that
  * consumed it (broken ones included, with length 0): the used slot is then
  * always the avail slot of the chain, IN_ORDER holds, and nothing is ever
@@ -56,6 +57,7 @@ struct vhu_pring {
 	uint32_t produced;	/* slots returned in this burst */
 	struct vhu_pdesc *first;	/* the burst's first used descriptor */
 	uint16_t first_flags;	/* its flags, stored by ring_finish() */
+	uint16_t last_id;	/* Tx with IN_ORDER: id of the burst's last chain */
 };
 
 /* One fetched chain. */
@@ -269,6 +271,41 @@ used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots, uint1
 	}
 	cur_advance(&r->used, slots, r->size);
 	r->produced += slots;
+}
+
+/*
+ * Return a Tx chain (used length 0). With IN_ORDER one used descriptor
+ * returns the whole burst (virtio 1.2, packed ring, "In-order use of
+ * descriptors"): at the first chain's slot, carrying the buffer id of the
+ * last one (tx_batch_close()); the driver walks its own chains up to that
+ * id. The other slots are skipped unwritten, and their lines stay with the
+ * driver's core. Rx cannot do this: each of its buffers has its length.
+ */
+static __rte_always_inline void
+tx_used(struct vhu_pring *r, uint16_t id, uint16_t slots, bool in_order)
+{
+	if (!in_order) {
+		used_write(r, id, 0, slots, 0);
+		return;
+	}
+	if (r->produced == 0) {
+		r->first = &r->desc[r->used.idx];
+		r->first_flags = r->used.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0;
+	}
+	r->last_id = id;
+	cur_advance(&r->used, slots, r->size);
+	r->produced += slots;
+}
+
+/* The one used descriptor of an IN_ORDER Tx burst, but its flags
+ * (ring_finish() stores them). */
+static __rte_always_inline void
+tx_batch_close(struct vhu_pring *r, bool in_order)
+{
+	if (in_order && r->produced != 0) {
+		r->first->id = r->last_id;
+		r->first->len = 0;
+	}
 }
 
 /* Ring position -> 0 .. 2 * size - 1, counting laps of either wrap. */
@@ -520,9 +557,9 @@ avail_chains(const struct vhu_pring *r, uint16_t max)
 	return n;
 }
 
-uint16_t
-vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
-		   struct rte_mbuf **pkts, uint16_t count)
+static __rte_always_inline uint16_t
+packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
+	       struct rte_mbuf **pkts, uint16_t count, bool in_order)
 {
 	struct vhu_vring *vq = &dev->vrings[vring];
 	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
@@ -570,21 +607,31 @@ vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			vhu_ring_error(dev->vid, vring, ret < 0 ?
 				"broken or oversized packed Tx descriptor chain" :
 				"packed Tx descriptor chain with no payload after the vnet header");
-			used_write(&r, ch.id, 0, ch.slots, 0);
+			tx_used(&r, ch.id, ch.slots, in_order);
 			cur_advance(&r.avail, ch.slots, r.size);
 			continue;
 		}
 		fill = tx_fill(dev, vq, vring, ol, &v, ch.len, pkts[got], mp);
 		if (unlikely(fill == TX_FILL_NOMEM))
 			break;
-		used_write(&r, ch.id, 0, ch.slots, 0);
+		tx_used(&r, ch.id, ch.slots, in_order);
 		cur_advance(&r.avail, ch.slots, r.size);
 		got += fill == TX_FILL_OK;
 	}
 
 	if (got < nb)
 		rte_pktmbuf_free_bulk(&pkts[got], nb - got);
+	tx_batch_close(&r, in_order);
 	ring_finish(dev, vq, &r);
 	vhu_vring_leave(vq);
 	return got;
+}
+
+uint16_t
+vhu_packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
+		   struct rte_mbuf **pkts, uint16_t count)
+{
+	if (dev->in_order)
+		return packed_dequeue(dev, vring, mp, pkts, count, true);
+	return packed_dequeue(dev, vring, mp, pkts, count, false);
 }

@@ -43,6 +43,7 @@ struct vhu_ring {
 	uint16_t last_used_idx;
 	uint16_t heads_pos;		/* avail position of heads[0] */
 	uint16_t nheads;		/* entries in heads[] (see avail_head()) */
+	uint16_t last_head;		/* Tx with IN_ORDER: the burst's last chain */
 	uint16_t heads[VHU_SPLIT_BATCH];
 };
 
@@ -102,6 +103,38 @@ used_push(struct vhu_ring *r, uint16_t id, uint32_t len)
 	e->id = id;
 	e->len = len;
 	r->last_used_idx++;
+}
+
+/*
+ * Return a Tx chain (used length 0). With IN_ORDER one used entry returns
+ * the whole burst (virtio 1.2, split ring, "In-order use of descriptors"):
+ * at the burst's first position, carrying the head of its last chain
+ * (tx_batch_close()), and used->idx moves by the burst's size; the driver
+ * walks its own chains up to that head. The lines of the other entries
+ * stay with the driver's core. Rx cannot do this: each of its buffers has
+ * its length.
+ */
+static __rte_always_inline void
+tx_used(struct vhu_ring *r, uint16_t head, bool in_order)
+{
+	if (!in_order) {
+		used_push(r, head, 0);
+		return;
+	}
+	r->last_head = head;
+	r->last_used_idx++;
+}
+
+static __rte_always_inline void
+tx_batch_close(struct vhu_ring *r, const struct vhu_vring *vq, bool in_order)
+{
+	struct vhu_used_elem *e;
+
+	if (in_order && r->last_used_idx != vq->last_used_idx) {
+		e = &r->used->ring[vq->last_used_idx & r->mask];
+		e->id = r->last_head;
+		e->len = 0;
+	}
 }
 
 /*
@@ -258,6 +291,7 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 		return -1;
 	r->avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	r->nheads = 0;
+	r->last_head = 0;
 	entries = r->avail_idx - r->last_avail_idx;
 	if (unlikely(entries > r->size)) {
 		vhu_ring_error(dev->vid, vring, "avail index moved by more than the ring size");
@@ -397,9 +431,9 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 
 /* ------------------------------------------------------------------ Tx */
 
-uint16_t
-vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
-		  struct rte_mbuf **pkts, uint16_t count)
+static __rte_always_inline uint16_t
+split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
+	      struct rte_mbuf **pkts, uint16_t count, bool in_order)
 {
 	int vid = dev->vid;
 	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
@@ -446,21 +480,31 @@ vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		if (unlikely(ret < 0 || total <= hdr_len)) {
 			vhu_ring_error(vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
 				   "Tx descriptor chain with no payload after the vnet header");
-			used_push(&r, head, 0);
+			tx_used(&r, head, in_order);
 			r.last_avail_idx++;
 			continue;
 		}
 		fill = tx_fill(dev, vq, vring, ol, &v, total, pkts[got], mp);
 		if (unlikely(fill == TX_FILL_NOMEM))
 			break;
-		used_push(&r, head, 0);
+		tx_used(&r, head, in_order);
 		r.last_avail_idx++;
 		got += fill == TX_FILL_OK;
 	}
 
 	if (got < nb)
 		rte_pktmbuf_free_bulk(&pkts[got], nb - got);
+	tx_batch_close(&r, vq, in_order);
 	ring_finish(dev, vq, &r);
 	vhu_vring_leave(vq);
 	return got;
+}
+
+uint16_t
+vhu_split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
+		  struct rte_mbuf **pkts, uint16_t count)
+{
+	if (dev->in_order)
+		return split_dequeue(dev, vring, mp, pkts, count, true);
+	return split_dequeue(dev, vring, mp, pkts, count, false);
 }

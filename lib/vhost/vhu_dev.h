@@ -33,7 +33,8 @@ extern int vhu_logtype;
  * IN_ORDER costs nothing: split.c consumes avail entries and returns them
  * in used strictly in avail order on every path (broken chains included),
  * and a partial burst leaves the rest unconsumed. packed.c does the same
- * for packed rings (RING_PACKED).
+ * for packed rings (RING_PACKED). Negotiated, it lets both return a Tx
+ * burst with one used entry (dev->in_order).
  */
 #define VHU_SUPPORTED_FEATURES ( \
 	VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) | \
@@ -300,6 +301,7 @@ struct vhu_dev {
 	uint32_t net_ol;		/* VHU_OL_* (net_hdr.h), from features + socket flags */
 	uint8_t tx_buf_mode;		/* VHU_TX_BUF_*: from VHU_REG_* at connect */
 	bool packed;			/* VIRTIO_F_RING_PACKED negotiated (handlers.c) */
+	bool in_order;			/* VIRTIO_F_IN_ORDER negotiated (handlers.c) */
 
 	/* Control path. */
 	uint64_t features;		/* negotiated (SET_FEATURES) */

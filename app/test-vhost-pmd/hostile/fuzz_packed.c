@@ -29,7 +29,8 @@
  * descriptors it wrote are, in order, one per chain the driver had made
  * available from the old position (AVAIL = USED = the used wrap counter,
  * the buffer id of the chain's last descriptor, skipping the chain's
- * slots, one lap at most); Tx lengths are 0, Rx lengths within the packet;
+ * slots, one lap at most; Tx with IN_ORDER: one for the whole burst, at
+ * its first slot, with the id of its last chain); Tx lengths are 0, Rx lengths within the packet;
  * each Rx packet's payload bytes are in the buffers of its chains (every
  * byte no other packet also wrote; not checked when a buffer overlaps the
  * ring or a table); Tx mbufs are well formed; no mbuf leaks.
@@ -176,9 +177,27 @@ rx_expect_chain(struct pos p, uint16_t size, uint16_t slots, struct fuzz_rx_stre
 	FUZZ_CHECK(len == 0, "Rx used len beyond its chain (%u bytes left)", len);
 }
 
+/* The buffer id of the last chain among the left slots from p. */
+static uint16_t
+last_chain_id(struct pos p, uint32_t left, uint16_t size)
+{
+	uint16_t id = 0, slots;
+
+	while (left > 0) {
+		slots = chain_at(p, size, &id);
+		if (slots > left)
+			break;
+		pos_advance(&p, slots, size);
+		left -= slots;
+	}
+	return id;
+}
+
 /*
- * The used descriptors from old to new: one per available chain, in order.
- * For Rx also where the payload must be.
+ * The used descriptors from old to new: one per available chain, in order;
+ * Tx with IN_ORDER, one for the burst, at old, with the id of its last
+ * chain, and the other chains' slots as the driver left them. For Rx also
+ * where the payload must be.
  */
 static void
 check_used(const struct vhu_dev *dev, uint16_t size, struct pos old, struct pos new,
@@ -187,16 +206,29 @@ check_used(const struct vhu_dev *dev, uint16_t size, struct pos old, struct pos 
 	const struct vhu_pdesc *used = (const void *)(fuzz_after + FUZZ_DESC_GPA);
 	uint32_t left = (pos_linear(new, size) + 2u * size - pos_linear(old, size)) % (2u * size);
 	uint32_t hdr_len = dev->vnet_hdr_len;
+	bool batch = tx && dev->in_order;
 	struct fuzz_rx_stream rx;
-	uint16_t want_flags;
+	uint16_t want_flags, batch_id = 0;
 	struct pos p = old;
 
 	FUZZ_CHECK(left <= size, "%u slots returned on a ring of %u", left, size);
+	if (batch)
+		batch_id = last_chain_id(old, left, size);
 	fuzz_rx_begin(&rx, hdr_len, pkt_len);
 	while (left > 0) {
 		struct vhu_pdesc u = used[p.idx];
 		uint16_t id, slots = chain_at(p, size, &id);
 
+		if (batch && (p.idx != old.idx || p.wrap != old.wrap)) {
+			FUZZ_CHECK(memcmp(&u, &ring_before()[p.idx], sizeof(u)) == 0,
+				   "IN_ORDER Tx burst wrote slot %u, not its first", p.idx);
+			FUZZ_CHECK(slots <= left, "chain of %u slots, %u returned", slots, left);
+			pos_advance(&p, slots, size);
+			left -= slots;
+			continue;
+		}
+		if (batch)
+			id = batch_id;
 		want_flags = (p.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0) |
 			(tx ? 0 : VHU_DESC_F_WRITE);
 		FUZZ_CHECK(u.flags == want_flags, "used flags 0x%x at slot %u, want 0x%x",

@@ -76,6 +76,7 @@ vq_free(struct fe_vq *vq)
 		close(vq->callfd);
 	free(vq->free);
 	free(vq->chains);
+	free(vq->slot_id);
 	memset(vq, 0, sizeof(*vq));
 	vq->kickfd = vq->callfd = -1;
 }
@@ -505,7 +506,9 @@ pvq_alloc(struct fe_sim *s, struct fe_vq *vq, uint16_t size)
 	vq->used_gpa = fe_alloc(s, 4, 4);
 	vq->free = calloc(size, sizeof(*vq->free));
 	vq->chains = calloc(size, sizeof(*vq->chains));
-	if (!vq->desc_gpa || !vq->avail_gpa || !vq->used_gpa || !vq->free || !vq->chains)
+	vq->slot_id = calloc(size, sizeof(*vq->slot_id));
+	if (!vq->desc_gpa || !vq->avail_gpa || !vq->used_gpa || !vq->free || !vq->chains ||
+	    !vq->slot_id)
 		return -ENOMEM;
 	vq->set_up = true;
 	vq_rebase(s, vq);
@@ -518,6 +521,7 @@ pvq_alloc(struct fe_sim *s, struct fe_vq *vq, uint16_t size)
 	vq->nr_free = size;
 	vq->avail_idx = vq->used_idx = 0;
 	vq->avail_wrap = vq->used_wrap = 1;
+	vq->batch = false;
 	return 0;
 }
 
@@ -556,6 +560,7 @@ fe_vq_setup(struct fe_sim *s, int q, uint16_t size)
 		vq->free[i] = size - 1 - i;
 	vq->nr_free = size;
 	vq->avail_idx = vq->used_idx = 0;
+	vq->batch = false;
 send:
 	if (q >= s->nr_vq)
 		s->nr_vq = q + 1;
@@ -742,6 +747,7 @@ fe_avail_push(struct fe_sim *s, int q, uint16_t head)
 	if (vq->packed) {
 		const struct fe_chain *c = &vq->chains[head];
 
+		vq->slot_id[c->desc[0]] = head;
 		__atomic_store_n(&vq->pdesc[c->desc[0]].flags, c->head_flags,
 				 __ATOMIC_RELEASE);
 		return;
@@ -832,6 +838,49 @@ pused_advance(struct fe_vq *vq, uint16_t *idx, uint8_t *wrap, uint16_t n)
 	*idx = i;
 }
 
+/*
+ * IN_ORDER: the chain that comes back next is cur, the next one made
+ * available; the used entry (entry_id, entry_len), read when no batch is
+ * open, names the batch's last chain. Returns cur's used length.
+ */
+static uint32_t
+in_order_take(struct fe_vq *vq, uint32_t cur, uint32_t entry_id, uint32_t entry_len)
+{
+	if (!vq->batch) {
+		vq->batch = true;
+		vq->batch_id = entry_id;
+		vq->batch_len = entry_len;
+	}
+	if (cur != vq->batch_id)
+		return 0;
+	vq->batch = false;
+	return vq->batch_len;
+}
+
+static int
+pused_pop_in_order(struct fe_vq *vq, uint32_t *id, uint32_t *len)
+{
+	struct vhu_pdesc *d = &vq->pdesc[vq->used_idx];
+	uint16_t flags, slots;
+
+	if (!vq->batch) {
+		flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		if (!pdesc_is_used(flags, vq->used_wrap))
+			return 0;
+		vq->last_used_flags = flags;
+	}
+	*id = vq->slot_id[vq->used_idx];
+	*len = in_order_take(vq, *id, d->id, d->len);
+	slots = pchain_slots(vq, *id);
+	if (vq->chains[*id].posted) {
+		vq->chains[*id].posted = false;
+		vq->free[vq->nr_ids++] = *id;
+		vq->nr_free += slots;
+	}
+	pused_advance(vq, &vq->used_idx, &vq->used_wrap, slots);
+	return 1;
+}
+
 static int
 pused_pop(struct fe_vq *vq, uint32_t *id, uint32_t *len)
 {
@@ -857,6 +906,9 @@ uint16_t
 fe_used_count(struct fe_sim *s, int q)
 {
 	struct fe_vq *vq = &s->vq[q];
+	bool in_order = s->features & VHU_BIT(VHU_VIRTIO_F_IN_ORDER);
+	bool batch = vq->batch;
+	uint32_t last = vq->batch_id, id;
 	uint16_t idx = vq->used_idx, n = 0;
 	uint8_t wrap = vq->used_wrap;
 
@@ -865,10 +917,17 @@ fe_used_count(struct fe_sim *s, int q)
 	while (n < vq->size) {
 		struct vhu_pdesc *d = &vq->pdesc[idx];
 
-		if (!pdesc_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
-			break;
+		if (!batch) {	/* as fe_used_pop() */
+			if (!pdesc_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
+				break;
+			last = d->id;
+			batch = in_order;
+		}
+		id = in_order ? vq->slot_id[idx] : d->id;
+		if (id == last)
+			batch = false;
 		n++;
-		pused_advance(vq, &idx, &wrap, pchain_slots(vq, d->id));
+		pused_advance(vq, &idx, &wrap, pchain_slots(vq, id));
 	}
 	return n;
 }
@@ -896,11 +955,18 @@ fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len)
 	struct fe_chain *c;
 	int i;
 
+	bool in_order = s->features & VHU_BIT(VHU_VIRTIO_F_IN_ORDER);
+
 	if (vq->packed)
-		return pused_pop(vq, id, len);
+		return in_order ? pused_pop_in_order(vq, id, len) : pused_pop(vq, id, len);
 	if (__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) == vq->used_idx)
 		return 0;
 	e = vq->used->ring[vq->used_idx & (vq->size - 1)];
+	if (in_order) {
+		e.id = vq->avail->ring[vq->used_idx & (vq->size - 1)];
+		e.len = in_order_take(vq, e.id, vq->used->ring[vq->used_idx & (vq->size - 1)].id,
+				      e.len);
+	}
 	vq->used_idx++;
 	*id = e.id;
 	*len = e.len;

@@ -64,6 +64,11 @@ struct fe_vq {
 	uint8_t avail_wrap, used_wrap;
 	uint16_t nr_ids;			/* free buffer ids in free[] */
 	uint16_t last_used_flags;		/* of the last fe_used_pop() */
+	uint16_t *slot_id;			/* packed: id of the chain posted at a slot */
+	/* IN_ORDER: one used entry may return a batch of chains, up to the one
+	 * it names (fe_used_pop()). */
+	bool batch;
+	uint32_t batch_id, batch_len;
 };
 
 struct fe_sim {
@@ -160,7 +165,11 @@ int fe_post_rx(struct fe_sim *s, uint16_t len);
 int fe_post_tx(struct fe_sim *s, const void *data, uint32_t len, uint16_t hdr_len,
 	       const uint32_t *pieces, bool indirect);
 
-/* Take the next used entry of q: 1 (id/len set, chain freed), 0 if none. */
+/* Take the next used entry of q: 1 (id/len set, chain freed), 0 if none.
+ * With IN_ORDER, as a driver does (virtio 1.2, "In-order use of
+ * descriptors"): the used entry at the driver's position names the last
+ * chain of a batch; the chains before it, in the order they were made
+ * available, are used too (length 0), the last one has the entry's length. */
 int fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len);
 /* Copy up to len bytes out of the buffers of the chain posted at head. */
 uint32_t fe_chain_read(struct fe_sim *s, int q, uint16_t head, void *out, uint32_t len);

@@ -377,8 +377,32 @@ fail:
 
 /* ------------------------------------------------------------ IN_ORDER */
 
-/* Used descriptors come back in the order the chains were made available,
- * one per chain, skipping the chain's slots. */
+/* The n chains heads[] of one IN_ORDER Tx burst: one used descriptor, at
+ * the first one's slot, names the last; the others' head slots still hold
+ * the flags the driver wrote. */
+static int
+tx_batch_check(struct t *t, const int *heads, int n)
+{
+	struct fe_vq *vq = &t->s.vq[FE_TX_VQ];
+	const struct vhu_pdesc *d = &vq->pdesc[fe_chain_slot(&t->s, FE_TX_VQ, heads[0], 0)];
+	int i;
+
+	CHECK_EQ(d->id, heads[n - 1]);
+	CHECK_EQ(d->len, 0);
+	CHECK(d->flags != vq->chains[heads[0]].head_flags);
+	for (i = 1; i < n; i++) {
+		d = &vq->pdesc[fe_chain_slot(&t->s, FE_TX_VQ, heads[i], 0)];
+		CHECK_EQ(d->flags, vq->chains[heads[i]].head_flags);
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+/* Tx chains come back in the order they were made available, a burst in
+ * one used descriptor at its first chain's slot with the id of its last
+ * chain (the other slots are left as the driver wrote them); Rx buffers one
+ * used descriptor each, skipping the chain's slots. */
 static int
 test_packed_in_order(void)
 {
@@ -395,7 +419,9 @@ test_packed_in_order(void)
 	for (i = 0; i < 8; i++)
 		CHECK((heads[i] = tx_post(&t, 200 + i, 40 + i, pieces[i % 4], i == 5)) >= 0);
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 3), 3);
+	CHECK_EQ(tx_batch_check(&t, heads, 3), 0);
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx + 3, 8), 5);
+	CHECK_EQ(tx_batch_check(&t, heads + 3, 5), 0);
 	for (i = 0; i < 8; i++) {
 		if (tx_check(rx[i], 200 + i, 40 + i, 0) < 0)
 			FAIL("packet %d", i);

@@ -1448,6 +1448,17 @@ used_peek_id(struct t *t, int q, uint16_t k)
 	return vq->used->ring[(uint16_t)(vq->used_idx + k) & (vq->size - 1)].id;
 }
 
+/* An id no chain has, in the used entry k after the driver's position. */
+#define USED_MARK 0xbeef
+
+static void
+used_entry_mark(struct t *t, int q, uint16_t k)
+{
+	struct fe_vq *vq = &t->s.vq[q];
+
+	vq->used->ring[(uint16_t)(vq->used_idx + k) & (vq->size - 1)].id = USED_MARK;
+}
+
 /*
  * VIRTIO_F_IN_ORDER: buffers are used in the order they were made
  * available, also when heads are not in table order, when a mergeable
@@ -1496,10 +1507,14 @@ test_in_order(void)
 		goto fail;
 
 	/* Tx: packets 0..3 built in order, made available as 2, 0, broken,
-	 * 3, 1: received and used in that order. */
+	 * 3, 1: received in that order, and the burst returned with one used
+	 * entry, at its first position, naming its last chain (the others are
+	 * not written: marked here beforehand). */
 	for (i = 0; i < 4; i++)
 		CHECK((h[i] = tx_chain_add(&t, 100 + 10 * i, 80 + i)) >= 0);
 	CHECK((bad = fe_chain_add(&t.s, FE_TX_VQ, &oob, 1, false, false)) >= 0);
+	for (i = 0; i < 5; i++)
+		used_entry_mark(&t, FE_TX_VQ, i);
 	fe_avail_push(&t.s, FE_TX_VQ, h[2]);
 	fe_avail_push(&t.s, FE_TX_VQ, h[0]);
 	fe_avail_push(&t.s, FE_TX_VQ, bad);
@@ -1507,14 +1522,20 @@ test_in_order(void)
 	fe_avail_push(&t.s, FE_TX_VQ, h[1]);
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 8), 4);
 	CHECK_EQ(used_pending(&t, FE_TX_VQ), 5);
-	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 0), h[2]);
-	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 1), h[0]);
-	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 2), bad);
-	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 3), h[3]);
-	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 4), h[1]);
+	CHECK_EQ(used_peek_id(&t, FE_TX_VQ, 0), h[1]);
+	for (i = 1; i < 5; i++)
+		CHECK_EQ(used_peek_id(&t, FE_TX_VQ, i), USED_MARK);
 	for (i = 0; i < 4; i++)
 		if (tx_check(rx[i], 100 + 10 * tx_order[i], 80 + tx_order[i], 1) < 0)
 			FAIL("packet %d", i);
+	/* The driver's view: every chain used, in avail order. */
+	if (used_pop_check(&t, FE_TX_VQ, h[2], 0) < 0 ||
+	    used_pop_check(&t, FE_TX_VQ, h[0], 0) < 0 ||
+	    used_pop_check(&t, FE_TX_VQ, bad, 0) < 0 ||
+	    used_pop_check(&t, FE_TX_VQ, h[3], 0) < 0 ||
+	    used_pop_check(&t, FE_TX_VQ, h[1], 0) < 0)
+		goto fail;
+	CHECK_EQ(fe_used_pop(&t.s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 0);
 	free_pkts(p, 3);
 	free_pkts(rx, 8);
 	t_end(&t);
