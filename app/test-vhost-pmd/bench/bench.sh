@@ -3,9 +3,10 @@
 # ./run bench [--quick]: our net_vhost against Debian's DPDK 22.11 net_vhost,
 # side by side, measurement only.
 #
-# Each workload runs on ours and on Debian's in turn (A, B, A, B, ...: the
-# load of this shared machine drifts, interleaving spreads the drift over
-# both), with the same virtio_user peer. The figure we steer by is the CPU
+# Each workload runs on ours and on Debian's in turn (A, B, B, A, A, B,
+# ...: the load of this shared machine drifts, interleaving spreads the
+# drift over both, and alternating which goes first spreads the first
+# run's luck), with the same virtio_user peer. The figure we steer by is the CPU
 # cycles per packet of the vhost forwarding core (testpmd
 # --record-core-cycles: busy cycles of the polls that moved packets, per
 # packet; printed in testpmd's forward statistics when it stops on SIGTERM,
@@ -275,7 +276,12 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 	wl=${WL[w]}
 	for drv in ours dpdk; do CPP[$drv]="" MPPS[$drv]="" REFUSED[$drv]="" FAILS[$drv]=0; done
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for drv in ours dpdk; do
+		# Odd rounds run ours first, even rounds DPDK's: whatever the
+		# first run of a pair gains or loses (two runs of one build
+		# came out 1.3x apart, the first ahead) falls on both.
+		order="ours dpdk"
+		((r % 2)) || order="dpdk ours"
+		for drv in $order; do
 			res=$BENCH_DIR/w$w-r$r-$drv
 			if bench_run "$drv" "$wl" "$res" >"$VHOST_PMD_LOGDIR/w$w-r$r-$drv.out" 2>&1; then
 				read -r cpp mpps refused ring mrg io <"$res"
@@ -426,7 +432,7 @@ fi
 	echo "- Date: $START_DATE, ${ELAPSED}s"
 	echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs ($(lscpu | sed -n 's/^Hypervisor vendor: *//p') guest), TSC $TSC_MHZ MHz, Linux $(uname -r)"
 	echo "- DPDK: Debian $(dpkg-query -W -f='${Version}' dpdk) (testpmd and the reference net_vhost from $(vpt_pmd_dir)); ours: $OURS_REV"
-	echo "- Command: \`./run bench$([ "$QUICK" = 1 ] && echo " --quick")\`: $ROUNDS rounds per workload, ours and DPDK's interleaved, ${SECS}s of traffic per run"
+	echo "- Command: \`./run bench$([ "$QUICK" = 1 ] && echo " --quick")\`: $ROUNDS rounds per workload, ours and DPDK's interleaved (odd rounds ours first, even rounds DPDK's), ${SECS}s of traffic per run"
 	echo "- Load average at start / end: $START_LOAD / $END_LOAD. The machine has 2 CPUs shared with other"
 	echo "  jobs (builds and test suites of other work trees ran at the same time), so absolute rates"
 	echo "  swing; cycles per packet of the busy polls and the interleaved medians are the robust figures."
@@ -513,7 +519,7 @@ fi
 	echo
 	echo "## Raw data"
 	echo
-	echo "Cycles per packet and Mpps of every run, in run order (round: ours, DPDK)."
+	echo "Cycles per packet and Mpps of every run, by round (odd rounds ran ours first, even rounds DPDK's)."
 	echo
 	echo "| Workload | Round | ours cyc/pkt | ours Mpps | ours refused % | DPDK cyc/pkt | DPDK Mpps | DPDK refused % |"
 	echo "|----------|------:|-------------:|----------:|---------------:|-------------:|----------:|---------------:|"
