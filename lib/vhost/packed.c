@@ -284,28 +284,23 @@ used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots, uint1
 static __rte_always_inline void
 tx_used(struct vhu_pring *r, uint16_t id, uint16_t slots, bool in_order)
 {
-	if (!in_order) {
+	if (in_order)
+		r->last_id = id;
+	if (!in_order || r->produced == 0) {
 		used_write(r, id, 0, slots, 0);
 		return;
 	}
-	if (r->produced == 0) {
-		r->first = &r->desc[r->used.idx];
-		r->first_flags = r->used.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0;
-	}
-	r->last_id = id;
 	cur_advance(&r->used, slots, r->size);
 	r->produced += slots;
 }
 
-/* The one used descriptor of an IN_ORDER Tx burst, but its flags
- * (ring_finish() stores them). */
+/* The one used descriptor of an IN_ORDER Tx burst gets the last chain's id
+ * (its flags wait for ring_finish()). */
 static __rte_always_inline void
 tx_batch_close(struct vhu_pring *r, bool in_order)
 {
-	if (in_order && r->produced != 0) {
+	if (in_order && r->produced != 0)
 		r->first->id = r->last_id;
-		r->first->len = 0;
-	}
 }
 
 /* Ring position -> 0 .. 2 * size - 1, counting laps of either wrap. */

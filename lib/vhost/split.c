@@ -291,7 +291,6 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 		return -1;
 	r->avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	r->nheads = 0;
-	r->last_head = 0;
 	entries = r->avail_idx - r->last_avail_idx;
 	if (unlikely(entries > r->size)) {
 		vhu_ring_error(dev->vid, vring, "avail index moved by more than the ring size");
@@ -455,6 +454,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	}
 	hdr_len = dev->vnet_hdr_len;
 	ol = dev->net_ol;
+	r.last_head = 0;	/* read by tx_batch_close() only after a tx_used() */
 	heads_load(&r, RTE_MIN(nb, VHU_SPLIT_BATCH));
 
 	for (i = 0; i < nb; i++) {

@@ -30,7 +30,8 @@
  * available from the old position (AVAIL = USED = the used wrap counter,
  * the buffer id of the chain's last descriptor, skipping the chain's
  * slots, one lap at most; Tx with IN_ORDER: one for the whole burst, at
- * its first slot, with the id of its last chain); Tx lengths are 0, Rx lengths within the packet;
+ * its first slot, with the id of its last chain); Tx lengths are 0, Rx
+ * lengths within the packet;
  * each Rx packet's payload bytes are in the buffers of its chains (every
  * byte no other packet also wrote; not checked when a buffer overlaps the
  * ring or a table); Tx mbufs are well formed; no mbuf leaks.
@@ -219,10 +220,10 @@ check_used(const struct vhu_dev *dev, uint16_t size, struct pos old, struct pos 
 		struct vhu_pdesc u = used[p.idx];
 		uint16_t id, slots = chain_at(p, size, &id);
 
+		FUZZ_CHECK(slots <= left, "chain of %u slots, %u returned", slots, left);
 		if (batch && (p.idx != old.idx || p.wrap != old.wrap)) {
 			FUZZ_CHECK(memcmp(&u, &ring_before()[p.idx], sizeof(u)) == 0,
 				   "IN_ORDER Tx burst wrote slot %u, not its first", p.idx);
-			FUZZ_CHECK(slots <= left, "chain of %u slots, %u returned", slots, left);
 			pos_advance(&p, slots, size);
 			left -= slots;
 			continue;
@@ -234,7 +235,6 @@ check_used(const struct vhu_dev *dev, uint16_t size, struct pos old, struct pos 
 		FUZZ_CHECK(u.flags == want_flags, "used flags 0x%x at slot %u, want 0x%x",
 			   u.flags, p.idx, want_flags);
 		FUZZ_CHECK(u.id == id, "used id %u at slot %u, the chain had %u", u.id, p.idx, id);
-		FUZZ_CHECK(slots <= left, "chain of %u slots, %u returned", slots, left);
 		if (tx) {
 			FUZZ_CHECK(u.len == 0, "Tx used len %u", u.len);
 		} else {

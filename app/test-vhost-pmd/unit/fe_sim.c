@@ -857,6 +857,17 @@ in_order_take(struct fe_vq *vq, uint32_t cur, uint32_t entry_id, uint32_t entry_
 	return vq->batch_len;
 }
 
+/* The driver got chain id (of slots ring slots) back: its id and slots are free. */
+static void
+pchain_free(struct fe_vq *vq, uint32_t id, uint16_t slots)
+{
+	if (id < vq->size && vq->chains[id].posted) {
+		vq->chains[id].posted = false;
+		vq->free[vq->nr_ids++] = id;
+		vq->nr_free += slots;
+	}
+}
+
 static int
 pused_pop_in_order(struct fe_vq *vq, uint32_t *id, uint32_t *len)
 {
@@ -872,11 +883,7 @@ pused_pop_in_order(struct fe_vq *vq, uint32_t *id, uint32_t *len)
 	*id = vq->slot_id[vq->used_idx];
 	*len = in_order_take(vq, *id, d->id, d->len);
 	slots = pchain_slots(vq, *id);
-	if (vq->chains[*id].posted) {
-		vq->chains[*id].posted = false;
-		vq->free[vq->nr_ids++] = *id;
-		vq->nr_free += slots;
-	}
+	pchain_free(vq, *id, slots);
 	pused_advance(vq, &vq->used_idx, &vq->used_wrap, slots);
 	return 1;
 }
@@ -893,11 +900,7 @@ pused_pop(struct fe_vq *vq, uint32_t *id, uint32_t *len)
 	*len = d->len;
 	vq->last_used_flags = flags;
 	slots = pchain_slots(vq, *id);
-	if (*id < vq->size && vq->chains[*id].posted) {
-		vq->chains[*id].posted = false;
-		vq->free[vq->nr_ids++] = *id;
-		vq->nr_free += slots;
-	}
+	pchain_free(vq, *id, slots);
 	pused_advance(vq, &vq->used_idx, &vq->used_wrap, slots);
 	return 1;
 }
@@ -952,10 +955,9 @@ fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len)
 {
 	struct fe_vq *vq = &s->vq[q];
 	struct vhu_used_elem e;
+	bool in_order = s->features & VHU_BIT(VHU_VIRTIO_F_IN_ORDER);
 	struct fe_chain *c;
 	int i;
-
-	bool in_order = s->features & VHU_BIT(VHU_VIRTIO_F_IN_ORDER);
 
 	if (vq->packed)
 		return in_order ? pused_pop_in_order(vq, id, len) : pused_pop(vq, id, len);
@@ -963,9 +965,10 @@ fe_used_pop(struct fe_sim *s, int q, uint32_t *id, uint32_t *len)
 		return 0;
 	e = vq->used->ring[vq->used_idx & (vq->size - 1)];
 	if (in_order) {
-		e.id = vq->avail->ring[vq->used_idx & (vq->size - 1)];
-		e.len = in_order_take(vq, e.id, vq->used->ring[vq->used_idx & (vq->size - 1)].id,
-				      e.len);
+		uint32_t cur = vq->avail->ring[vq->used_idx & (vq->size - 1)];
+
+		e.len = in_order_take(vq, cur, e.id, e.len);
+		e.id = cur;
 	}
 	vq->used_idx++;
 	*id = e.id;
