@@ -455,7 +455,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 {
 	struct vhu_prx_chains chains;
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
+	struct vhu_ahead ah;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
 	struct vhu_pring r;
@@ -469,6 +469,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 		vhu_vring_leave(vq);
 		return 0;
 	}
+	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	mrg = dev->mrg_rxbuf;
 	ol = dev->net_ol;
@@ -484,7 +485,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 			continue;	/* taken, not copied */
 		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   count - sent, &ah);
+				   RTE_MIN(count - sent, VHU_AHEAD_RX), &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
@@ -557,7 +558,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	       struct rte_mbuf **pkts, uint16_t count, bool in_order)
 {
 	struct vhu_vring *vq = &dev->vrings[vring];
-	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
+	struct vhu_ahead ah;
 	struct vhu_iovec v;
 	struct vhu_pring r;
 	uint16_t hdr_len, nb, got = 0, i;
@@ -574,6 +575,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		vhu_vring_leave(vq);
 		return 0;
 	}
+	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	ol = dev->net_ol;
 

@@ -358,7 +358,7 @@ uint16_t
 vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
 {
 	int vid = dev->vid;
-	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
+	struct vhu_ahead ah;
 	struct vhu_rx_chains chains;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
@@ -378,6 +378,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 		return 0;
 	}
 	heads_load(&r, RTE_MIN((uint16_t)entries, RTE_MIN(count, VHU_SPLIT_BATCH)));
+	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	mrg = dev->mrg_rxbuf;
 	ol = dev->net_ol;
@@ -393,7 +394,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 			continue;	/* taken, not copied */
 		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   count - sent, &ah);
+				   RTE_MIN(count - sent, VHU_AHEAD_RX), &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
 			uint16_t head = ahead_pop(&ah, &v);
 
@@ -435,7 +436,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	      struct rte_mbuf **pkts, uint16_t count, bool in_order)
 {
 	int vid = dev->vid;
-	struct vhu_ahead ah = { .n = 0, .next = 0, .off = false };
+	struct vhu_ahead ah;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
@@ -452,6 +453,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		vhu_vring_leave(vq);
 		return 0;
 	}
+	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	ol = dev->net_ol;
 	r.last_head = 0;	/* read by tx_batch_close() only after a tx_used() */

@@ -2,24 +2,28 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * The read-ahead of both ring walkers (virtq.h, vhu_ahead): split.c and
- * packed.c read up to 8 chains of one descriptor ahead of their use. Over
- * a ring of 16, laps of 12 chains: full bursts, chains that stop the read
- * ahead in its middle (two pieces, a buffer outside guest memory, a buffer
- * too small for its packet), the read ahead crossing the end of the ring.
- * Every packet's bytes and every used entry in order.
+ * packed.c read up to VHU_AHEAD (16) chains of one descriptor ahead of
+ * their use. Over a ring of 32, laps of 24 chains: full bursts, chains that
+ * stop the read ahead in its middle (two pieces, a buffer outside guest
+ * memory, a buffer too small for its packet) or after it was filled again
+ * (odd laps: the first such chain after 16 plain ones), the read ahead
+ * crossing the end of the ring. Every packet's bytes and every used entry
+ * in order.
  */
 #include <string.h>
 
 #include "unit.h"
 
 #define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
+#define RA_RING		32
+#define RA_LAP		24	/* chains per lap; > VHU_AHEAD + 4 */
 
 static int
 ra_start(struct t *t, uint64_t features)
 {
 	if (t_register(t, 0) < 0)
 		return -1;
-	if (t_connect_sized(t, features, 1, 16) < 0)
+	if (t_connect_sized(t, features, 1, RA_RING) < 0)
 		return -1;
 	CHECK_EQ(fe_is_packed(&t->s), !!(features & F_PACKED));
 	return 0;
@@ -42,28 +46,30 @@ chain_break(struct t *t, int q, uint16_t id)
 }
 
 /* Tx: in each lap a chain of two pieces and one outside guest memory
- * (returned unused); the others taken, in order. */
+ * (returned unused); the others taken, in order. Odd laps have both after
+ * the first 16 chains. */
 static int
 read_ahead_tx(uint64_t features)
 {
 	static const uint32_t hdr_apart[] = { 12, 0 };
 	struct rte_mbuf *rx[32] = { 0 };
-	int heads[12], round, i, got;
+	int heads[RA_LAP], round, i, got;
 	struct t t;
 
 	if (ra_start(&t, features) < 0)
 		goto fail;
 	for (round = 0; round < 6; round++) {
-		int bad = 3 + round % 5, chain = 9;
+		int bad = round % 2 ? 17 + round % 4 : 3 + round % 5;
+		int chain = round % 2 ? 22 : 9;
 
-		for (i = 0; i < 12; i++)
+		for (i = 0; i < RA_LAP; i++)
 			CHECK((heads[i] = tx_post(&t, 60 + i, 10 * round + i,
 						  i == chain ? hdr_apart : NULL, false)) >= 0);
 		chain_break(&t, FE_TX_VQ, heads[bad]);
 		got = vhu_dequeue_burst(t.vid, 1, mp, rx, RTE_DIM(rx));
-		if (got != 11)
-			FAIL("round %d: %d packets taken, 11 expected", round, got);
-		for (i = 0; i < 12; i++) {
+		if (got != RA_LAP - 1)
+			FAIL("round %d: %d packets taken, %d expected", round, got, RA_LAP - 1);
+		for (i = 0; i < RA_LAP; i++) {
 			int k = i - (i > bad);
 
 			if (i != bad && tx_check(rx[k], 60 + i, 10 * round + i, 0) < 0)
@@ -86,21 +92,21 @@ fail:
  * Rx, mergeable: in even laps a buffer too small for its packet (the read
  * ahead is dropped, the packet takes two buffers), in all one outside guest
  * memory (returned unused, the burst ends there; the buffers after it take
- * the next packets).
+ * the next packets): in odd laps after the first 16 buffers.
  */
 static int
 read_ahead_rx(uint64_t features)
 {
-	struct rte_mbuf *p[12] = { 0 };
-	int ids[12], round, i, bad, small, before, after;
+	struct rte_mbuf *p[RA_LAP] = { 0 };
+	int ids[RA_LAP], round, i, bad, small, before, after;
 	struct t t;
 
 	if (ra_start(&t, features) < 0)
 		goto fail;
 	for (round = 0; round < 6; round++) {
-		bad = 8 + round % 3;
+		bad = round % 2 ? 17 + round % 3 : 8 + round % 3;
 		small = round % 2 ? -1 : 2 + round % 4;
-		for (i = 0; i < 12; i++) {
+		for (i = 0; i < RA_LAP; i++) {
 			struct fe_buf b = { .len = i == small ? 100 : 2048 };
 
 			b.gpa = fe_alloc(&t.s, b.len, 64);
@@ -112,26 +118,26 @@ read_ahead_rx(uint64_t features)
 			CHECK(p[i] != NULL);
 		}
 		before = bad - (small >= 0);
-		after = 11 - bad;
-		if (vhu_enqueue_burst(t.vid, 0, p, 12) != before)
+		after = RA_LAP - 1 - bad;
+		if (vhu_enqueue_burst(t.vid, 0, p, RA_LAP) != before)
 			FAIL("round %d: packets sent, %d expected", round, before);
 		for (i = 0; i < before; i++)
 			if (rx_check(&t, p[i], i == small ? 2 : 1) < 0)
 				FAIL("round %d: packet %d", round, i);
 		if (used_pop_check(&t, FE_RX_VQ, ids[bad], 0) < 0)
 			FAIL("round %d: the bad buffer", round);
-		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], 12 - before), after);
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], RA_LAP - before), after);
 		for (i = before; i < before + after; i++)
 			if (rx_check(&t, p[i], 1) < 0)
 				FAIL("round %d: packet %d after the bad buffer", round, i);
 		CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
-		free_pkts(p, 12);
+		free_pkts(p, RA_LAP);
 		memset(p, 0, sizeof(p));
 	}
 	t_end(&t);
 	return 0;
 fail:
-	free_pkts(p, 12);
+	free_pkts(p, RA_LAP);
 	t_end(&t);
 	return -1;
 }
