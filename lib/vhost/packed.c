@@ -232,7 +232,7 @@ ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max
 	struct pcur cur = r->avail;
 	uint16_t n;
 
-	max = RTE_MIN(RTE_MIN(max, VHU_AHEAD), r->size);
+	max = RTE_MIN(RTE_MIN(max, ahead_depth(write)), r->size);
 	for (n = 0; n < max; n++) {
 		const struct vhu_pdesc *d = &r->desc[cur.idx];
 		uint16_t want = write | (cur.wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED);
@@ -485,7 +485,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 			continue;	/* taken, not copied */
 		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   RTE_MIN(count - sent, VHU_AHEAD_RX), &ah);
+				   count - sent, &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 

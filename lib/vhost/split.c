@@ -204,7 +204,8 @@ ahead_fill(const struct vhu_ring *r, uint16_t write, uint32_t min, uint32_t max_
 	const uint16_t mask = VHU_DESC_F_NEXT | VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
 	uint16_t n;
 
-	max = RTE_MIN(RTE_MIN(max, VHU_AHEAD), (uint16_t)(r->avail_idx - r->last_avail_idx));
+	max = RTE_MIN(RTE_MIN(max, ahead_depth(write)),
+		      (uint16_t)(r->avail_idx - r->last_avail_idx));
 	for (n = 0; n < max; n++) {
 		uint16_t head = avail_head(r, r->last_avail_idx + n);
 		struct vhu_desc d;
@@ -394,7 +395,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 			continue;	/* taken, not copied */
 		if (ahead_wants_fill(&ah))
 			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   RTE_MIN(count - sent, VHU_AHEAD_RX), &ah);
+				   count - sent, &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
 			uint16_t head = ahead_pop(&ah, &v);
 

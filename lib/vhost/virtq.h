@@ -164,6 +164,14 @@ struct vhu_ahead {
 	struct vhu_iov iov[VHU_AHEAD];
 };
 
+/* How many chains ahead_fill() reads at most, by direction (write:
+ * VHU_DESC_F_WRITE for Rx, 0 for Tx; a constant in every caller). */
+static __rte_always_inline uint16_t
+ahead_depth(uint16_t write)
+{
+	return write ? VHU_AHEAD_RX : VHU_AHEAD;
+}
+
 /* Empty, before a burst. Not an initialiser: that would zero the arrays
  * too, some 300 bytes per burst (2 % of a packed dequeue in perf). */
 static __rte_always_inline void

@@ -2,8 +2,8 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * The read-ahead of both ring walkers (virtq.h, vhu_ahead): split.c and
- * packed.c read up to VHU_AHEAD (16) chains of one descriptor ahead of
- * their use. Over a ring of 32, laps of 24 chains: full bursts, chains that
+ * packed.c read up to 16 (Tx) or 8 (Rx) chains of one descriptor ahead of
+ * their use (virtq.h, ahead_depth()). Over a ring of 32, laps of 24 chains: full bursts, chains that
  * stop the read ahead in its middle (two pieces, a buffer outside guest
  * memory, a buffer too small for its packet) or after it was filled again
  * (odd laps: the first such chain after 16 plain ones), the read ahead
