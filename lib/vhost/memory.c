@@ -176,6 +176,7 @@ region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
 	r->mmap_size = len;
 	r->fd = fd;
 	r->extra_refs = 0;
+	r->guard = vhu_guard_add(addr, len);
 	VHU_LOG(INFO, "memory region %u: gpa 0x%" PRIx64 " uva 0x%" PRIx64
 		" size 0x%" PRIx64 " off 0x%" PRIx64 " mapped at %p len 0x%" PRIx64,
 		idx, r->gpa, r->uva, r->size, rd->mmap_offset, addr, len);
@@ -185,8 +186,10 @@ region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
 static void
 region_unmap(struct vhu_mem_region *r, bool close_fd)
 {
-	if (r->mmap_addr != NULL)
+	if (r->mmap_addr != NULL) {
+		vhu_guard_del(r->guard);
 		munmap(r->mmap_addr, r->mmap_size);
+	}
 	if (close_fd && r->fd >= 0)
 		close(r->fd);
 	memset(r, 0, sizeof(*r));
@@ -273,6 +276,17 @@ vhu_mem_forget(struct vhu_mem *mem)
 		mem->regions[i].fd = -1;
 	}
 	mem->nregions = 0;
+}
+
+bool
+vhu_mem_faulted(const struct vhu_mem *mem)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++)
+		if (vhu_guard_hit(mem->regions[i].guard))
+			return true;
+	return false;
 }
 
 void

@@ -291,6 +291,25 @@ conn_readable(struct vhu_sock_entry *e)
 		conn_drop(e, ret);
 }
 
+/* Drop every frontend whose guest memory faulted (guard.c): its mappings
+ * hold zero pages now, and nothing it says about its memory can be true. */
+static void
+drop_faulted(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < vhu_socks_hwm; i++) {
+		struct vhu_sock_entry *e = &vhu_socks[i];
+
+		if (!e->s.in_use || e->s.dev == NULL || e->s.dev->mem == NULL ||
+		    !vhu_mem_faulted(e->s.dev->mem))
+			continue;
+		VHU_LOG(ERR, "%s: the frontend shrank the file behind its guest memory (SIGBUS)",
+			e->s.path);
+		conn_drop(e, -EFAULT);
+	}
+}
+
 static void
 handle_event(const struct epoll_event *ev)
 {
@@ -303,6 +322,8 @@ handle_event(const struct epoll_event *ev)
 	if (kind == EV_WAKE) {
 		if (read(vhu_wakefd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 			VHU_LOG(DEBUG, "wake eventfd: %s", strerror(errno));
+		if (vhu_guard_take_pending())
+			drop_faulted();
 		return;
 	}
 	if (idx >= VHU_MAX_SOCKETS)
@@ -404,6 +425,9 @@ ctl_start_locked(void)
 			return ret;
 		}
 	}
+	ret = vhu_guard_init(vhu_wakefd);
+	if (ret < 0)
+		VHU_LOG(WARNING, "no SIGBUS guard of guest memory: %s", strerror(-ret));
 	ret = rte_ctrl_thread_create(&vhu_ctl_tid, "vhu-ctl", NULL, ctl_main, NULL);
 	if (ret != 0) {
 		VHU_LOG(ERR, "cannot start the control thread: %s", strerror(ret));

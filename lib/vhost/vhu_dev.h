@@ -94,6 +94,7 @@ struct vhu_mem_region {
 	 * REM_MEM_REG (control path only): QEMU adds every region once per
 	 * queue pair with multiqueue and CONFIGURE_MEM_SLOTS. */
 	uint32_t extra_refs;
+	uint32_t guard;		/* vhu_guard_add() of the mapping; 0: none */
 };
 
 /*
@@ -110,6 +111,23 @@ struct vhu_mem {
 	uint32_t nregions;
 	struct vhu_mem_region regions[VHU_MAX_MEM_SLOTS];
 };
+
+/*
+ * SIGBUS guard of guest memory mappings (guard.c): a frontend that shrinks
+ * the file behind a region gets dropped instead of killing the process.
+ * vhu_guard_init() installs the handler, which writes wakefd on a hit.
+ */
+VHU_INTERNAL int vhu_guard_init(int wakefd);
+/* Register a mapping; returns its slot (0: not guarded, all slots in use). */
+VHU_INTERNAL uint32_t vhu_guard_add(void *addr, size_t len);
+/* Before munmap: the slot's mapping is the caller's again. */
+VHU_INTERNAL void vhu_guard_del(uint32_t slot);
+/* Did the slot's mapping fault (it holds zero pages now)? */
+VHU_INTERNAL bool vhu_guard_hit(uint32_t slot);
+/* Has any mapping faulted since the last call? (control thread) */
+VHU_INTERNAL bool vhu_guard_take_pending(void);
+/* Has a region of mem faulted (vhu_guard_hit())? */
+VHU_INTERNAL bool vhu_mem_faulted(const struct vhu_mem *mem);
 
 /* Binary search of a sorted table with more than VHU_MEM_LINEAR_MAX regions. */
 VHU_INTERNAL void *vhu_gpa_to_hva_many(const struct vhu_mem *mem, uint64_t gpa,

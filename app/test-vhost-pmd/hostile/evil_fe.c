@@ -1083,6 +1083,27 @@ DESC_CASE(c_ind_entry_outside, B_IND_ENTRY_OUTSIDE)
 DESC_CASE(c_ind_huge, B_IND_HUGE)
 DESC_CASE(c_head_range, B_HEAD_RANGE)
 
+/*
+ * The file behind the guest memory shrinks to nothing after the memory
+ * table was accepted: the host's next poll of the rings raises SIGBUS
+ * (guard.c). The host drops us; we touch our own mapping no more either.
+ */
+static int
+c_mem_shrink(void)
+{
+	struct evil e;
+
+	TRY(ev_open(&e, 1));
+	TRY(ev_start(&e, F_BASE));
+	if (echo_check(&e, 8) < 0)
+		return fail("before: %s", fail_why);
+	EXPECT(ftruncate(e.s.memfd, 0) == 0, "ftruncate: %s", strerror(errno));
+	kick(&e, FE_TX_VQ);
+	EXPECT(closed(&e), "the host kept a frontend whose memory is gone");
+	ev_close(&e);
+	return 0;
+}
+
 /* avail->idx far ahead of what the ring holds. */
 static int
 c_avail_jump(void)
@@ -1475,6 +1496,7 @@ static const struct evil_case cases[] = {
 	{ "ind-huge", c_ind_huge, true },
 	{ "head-range", c_head_range, true },
 	{ "avail-jump", c_avail_jump, true },
+	{ "mem-shrink", c_mem_shrink, true },
 	{ "vnet-hdr", c_vnet_hdr, true },
 	{ "out-of-order", c_out_of_order, true },
 	{ "repeat", c_repeat, true },
