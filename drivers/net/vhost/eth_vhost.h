@@ -69,12 +69,17 @@ struct eth_vhost_events {
 	rte_spinlock_t lock;
 	uint32_t head;		/* next to pop */
 	uint32_t count;
+	bool overflow;		/* dropping since the FIFO was last not full */
+	uint64_t dropped;	/* events dropped, ever */
 	struct rte_eth_vhost_queue_event ring[ETH_VHOST_EVENT_RING_SIZE];
 };
 
 ETH_VHOST_INTERNAL void eth_vhost_events_init(struct eth_vhost_events *ev);
 ETH_VHOST_INTERNAL void eth_vhost_events_push(struct eth_vhost_events *ev,
 		uint16_t queue_id, bool rx, bool enable);
+/* The oldest event into *out: 0, or -1 if there is none. */
+ETH_VHOST_INTERNAL int eth_vhost_events_pop(struct eth_vhost_events *ev,
+		struct rte_eth_vhost_queue_event *out);
 
 /* ------------------------------------------------------------------ queues */
 

@@ -3,6 +3,8 @@
  *
  * Queue state events (a FIFO per port) and the public rte_eth_vhost_* API.
  */
+#include <inttypes.h>
+
 #include "eth_vhost.h"
 
 void
@@ -11,12 +13,16 @@ eth_vhost_events_init(struct eth_vhost_events *ev)
 	rte_spinlock_init(&ev->lock);
 	ev->head = 0;
 	ev->count = 0;
+	ev->overflow = false;
+	ev->dropped = 0;
 }
 
 /*
  * Called on the library's control thread. When the application does not
  * drain the FIFO the oldest event is dropped: the newest ones carry the
- * current queue state, which is what a late reader needs.
+ * current queue state, which is what a late reader needs. A guest that
+ * toggles its queues in a loop would make that one warning per message:
+ * it is logged once until the application reads the FIFO again.
  */
 void
 eth_vhost_events_push(struct eth_vhost_events *ev, uint16_t queue_id,
@@ -28,7 +34,11 @@ eth_vhost_events_push(struct eth_vhost_events *ev, uint16_t queue_id,
 	if (ev->count == ETH_VHOST_EVENT_RING_SIZE) {
 		ev->head = (ev->head + 1) % ETH_VHOST_EVENT_RING_SIZE;
 		ev->count--;
-		VHOST_LOG(WARNING, "queue event FIFO full: oldest event dropped");
+		ev->dropped++;
+		if (!ev->overflow)
+			VHOST_LOG(WARNING, "queue event FIFO full (%u events): dropping the oldest until the application reads them (%" PRIu64 " dropped so far)",
+				  ETH_VHOST_EVENT_RING_SIZE, ev->dropped);
+		ev->overflow = true;
 	}
 	slot = &ev->ring[(ev->head + ev->count) % ETH_VHOST_EVENT_RING_SIZE];
 	slot->queue_id = queue_id;
@@ -38,8 +48,8 @@ eth_vhost_events_push(struct eth_vhost_events *ev, uint16_t queue_id,
 	rte_spinlock_unlock(&ev->lock);
 }
 
-static int
-events_pop(struct eth_vhost_events *ev, struct rte_eth_vhost_queue_event *out)
+int
+eth_vhost_events_pop(struct eth_vhost_events *ev, struct rte_eth_vhost_queue_event *out)
 {
 	int ret = -1;
 
@@ -48,6 +58,7 @@ events_pop(struct eth_vhost_events *ev, struct rte_eth_vhost_queue_event *out)
 		*out = ev->ring[ev->head];
 		ev->head = (ev->head + 1) % ETH_VHOST_EVENT_RING_SIZE;
 		ev->count--;
+		ev->overflow = false;
 		ret = 0;
 	}
 	rte_spinlock_unlock(&ev->lock);
@@ -62,7 +73,7 @@ rte_eth_vhost_get_queue_event(uint16_t port_id,
 
 	if (internal == NULL || event == NULL)
 		return -1;
-	return events_pop(&internal->events, event);
+	return eth_vhost_events_pop(&internal->events, event);
 }
 
 int
