@@ -288,6 +288,7 @@ vring_translate_packed(struct vhu_dev *dev, uint32_t idx)
 	vq->pdesc = desc;
 	vq->driver_event = drv;
 	vq->device_event = devev;
+	vhu_log_vring_setup(dev, vq);
 }
 
 /* Point desc/avail/used at our mapping of the ring, or leave them NULL. */
@@ -332,6 +333,7 @@ vring_translate(struct vhu_dev *dev, uint32_t idx)
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
+	vhu_log_vring_setup(dev, vq);
 	vring_resync(dev, idx);
 }
 
@@ -520,6 +522,7 @@ vhu_dev_proto_reset(struct vhu_dev *dev)
 {
 	dev->status = 0;
 	dev->mtu = 0;
+	vhu_log_unmap(dev);
 	if (dev->backend_fd >= 0)
 		close(dev->backend_fd);
 	dev->backend_fd = -1;

@@ -52,13 +52,16 @@ vrings_notify_setup(struct vhu_dev *dev)
 
 		if (!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->used == NULL)
 			continue;
-		if (dev->packed)
+		if (dev->packed) {
 			__atomic_store_n(&vq->device_event->flags, vq->guest_notify ?
 					 VHU_RING_EVENT_F_ENABLE : VHU_RING_EVENT_F_DISABLE,
 					 __ATOMIC_RELAXED);
-		else
+			vhu_log_gpa(dev, vq->log_event_gpa, vq->log_event_len);
+		} else {
 			__atomic_store_n(&vq->used->flags, vq->guest_notify ? 0 : flags,
 					 __ATOMIC_RELAXED);
+			vhu_log_gpa(dev, vq->log_ring_gpa, sizeof(vq->used->flags));
+		}
 	}
 }
 
@@ -105,6 +108,14 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	}
 	if (vhu_net_features_check(dev, f) < 0)
 		return VHU_HANDLED_ERR;
+	/* A migrating frontend turns the dirty log on and off on a running
+	 * device: that changes nothing else, and must not stop the port. */
+	if (dev->running && (f ^ dev->features) == VHU_BIT(VHU_VHOST_F_LOG_ALL)) {
+		dev->features = f;
+		if (vhu_log_features_changed(dev))
+			ready_update(dev);
+		return VHU_HANDLED_OK;
+	}
 	/* The data path reads the header length: stop it before changing. */
 	if (dev->running && f != dev->features) {
 		vhu_dev_stop(dev);
@@ -120,11 +131,31 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);
 	dev->net_ol = vhu_net_ol_flags(f, dev->sock->flags);
 	dev->features_set = true;
+	if (vhu_log_features_changed(dev))
+		restart = true;
 	VHU_LOG(INFO, "%s: features 0x%" PRIx64 ", virtio-net header %u bytes",
 		dev->ifname, f, dev->vnet_hdr_len);
 	if (restart)
 		ready_update(dev);
 	return VHU_HANDLED_OK;
+}
+
+/*
+ * The dirty page log (log.c). QEMU waits for a reply without payload
+ * (vhost-user.rst leaves it open; DPDK's vhost does the same).
+ */
+static int
+h_set_log_base(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_log_desc desc = msg->payload.log;
+	int ret = vhu_log_map(dev, &desc, msg->fds[0]);
+
+	vhu_msg_close_fds(msg);
+	msg->hdr.size = 0;
+	if (ret < 0)
+		return VHU_HANDLED_ERR;
+	ready_update(dev);
+	return VHU_HANDLED_REPLY;
 }
 
 static int
@@ -582,6 +613,7 @@ h_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 static const vhu_handler_t vhu_handlers[VHU_REQ_MAX] = {
 	[VHU_REQ_GET_FEATURES] = h_get_features,
 	[VHU_REQ_SET_FEATURES] = h_set_features,
+	[VHU_REQ_SET_LOG_BASE] = h_set_log_base,
 	[VHU_REQ_SET_OWNER] = h_set_owner,
 	[VHU_REQ_RESET_OWNER] = h_reset_owner,
 	[VHU_REQ_SET_MEM_TABLE] = h_set_mem_table,

@@ -37,6 +37,23 @@ vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 	return NULL;
 }
 
+int
+vhu_uva_to_gpa(const struct vhu_mem *mem, uint64_t uva, uint64_t len, uint64_t *gpa)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+		uint64_t off = uva - r->uva;
+
+		if (uva >= r->uva && off < r->size && len <= r->size - off) {
+			*gpa = r->gpa + off;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* The region holding gpa in a sorted table, or NULL. */
 static const struct vhu_mem_region *
 region_bsearch(const struct vhu_mem *mem, uint64_t gpa)

@@ -57,7 +57,9 @@ static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
 	[VHU_REQ_SET_OWNER] = { "SET_OWNER", 0, FDS_NONE, 0 },
 	[VHU_REQ_RESET_OWNER] = { "RESET_OWNER", 0, FDS_NONE, 0 },
 	[VHU_REQ_SET_MEM_TABLE] = { "SET_MEM_TABLE", SIZE_MEM_TABLE, FDS_MEM, 0 },
-	[VHU_REQ_SET_LOG_BASE] = { "SET_LOG_BASE", SIZE_ANY, FDS_ANY, 0 },
+	/* Its reply: request_has_reply(). */
+	[VHU_REQ_SET_LOG_BASE] = { "SET_LOG_BASE", sizeof(struct vhu_log_desc), FDS_ONE,
+		PF(LOG_SHMFD) },
 	[VHU_REQ_SET_LOG_FD] = { "SET_LOG_FD", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_SET_VRING_NUM] = { "SET_VRING_NUM", STATE, FDS_NONE, 0 },
 	[VHU_REQ_SET_VRING_ADDR] = { "SET_VRING_ADDR", ADDR, FDS_NONE, 0 },
@@ -400,11 +402,14 @@ expected_fds(const struct vhu_msg_spec *spec, const struct vhu_msg *msg)
 	}
 }
 
+/* SET_LOG_BASE has a reply only with LOG_SHMFD: QEMU reads one then. */
 static bool
-request_has_reply(uint32_t request)
+request_has_reply(const struct vhu_dev *dev, uint32_t request)
 {
 	const struct vhu_msg_spec *spec = msg_spec(request);
 
+	if (request == VHU_REQ_SET_LOG_BASE)
+		return dev->protocol_features & VHU_BIT(VHU_PROTOCOL_F_LOG_SHMFD);
 	return spec != NULL && spec->reply;
 }
 
@@ -465,7 +470,7 @@ vhu_msg_handle(struct vhu_dev *dev, struct vhu_msg *msg)
 	/* A refused request with a reply of its own still gets one, or the
 	 * frontend would wait forever: empty, which no frontend accepts as
 	 * an answer. */
-	if (ret != VHU_HANDLED_REPLY && request_has_reply(msg->hdr.request)) {
+	if (ret != VHU_HANDLED_REPLY && request_has_reply(dev, msg->hdr.request)) {
 		VHU_LOG(ERR, "%s: request %u refused: empty reply", dev->ifname,
 			msg->hdr.request);
 		msg->hdr.size = 0;

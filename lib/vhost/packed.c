@@ -348,6 +348,8 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r
 	vq->last_used_idx = r->used.idx;
 	vq->used_wrap = r->used.wrap;
 	__atomic_store_n(&r->first->flags, r->first_flags, __ATOMIC_RELEASE);
+	if (unlikely(dev->log_base != NULL))
+		vhu_log_gpa(dev, vq->log_ring_gpa, vq->log_ring_len);
 
 	/* The used descriptors are out (release stores); the guest's wish
 	 * must be read after they are visible, or we miss a change to "call
@@ -450,25 +452,22 @@ rx_collect(const struct vhu_pring *r, bool mrg, uint64_t need,
 	return RX_OK;
 }
 
-uint16_t
-vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+/*
+ * The packets of an Rx burst into the ring r. log: the dirty page log is on
+ * (log.c), every buffer written is logged; a constant in both callers.
+ */
+static __rte_always_inline uint16_t
+rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pring *r,
+	 struct rte_mbuf **pkts, uint16_t count, bool log)
 {
 	struct vhu_prx_chains chains;
-	struct vhu_vring *vq = &dev->vrings[vring];
 	struct vhu_ahead ah;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
-	struct vhu_pring r;
 	uint16_t hdr_len, sent, i;
 	uint32_t ol;
 	bool mrg;
 
-	if (unlikely(!vhu_vring_enter(vq)))
-		return 0;
-	if (unlikely(ring_start(dev, vq, &r) < 0)) {
-		vhu_vring_leave(vq);
-		return 0;
-	}
 	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	mrg = dev->mrg_rxbuf;
@@ -484,38 +483,63 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
 		if (ahead_wants_fill(&ah))
-			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
+			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
 			rx_copy(&v, m, &rh, hdr_len, 1);
-			used_write(&r, id, left, 1, VHU_DESC_F_WRITE);
-			cur_advance(&r.avail, 1, r.size);
+			if (log)
+				vhu_log_iov(dev, &v, left);
+			used_write(r, id, left, 1, VHU_DESC_F_WRITE);
+			cur_advance(&r->avail, 1, r->size);
 			continue;
 		}
 		ahead_stop(&ah);
-		res = rx_collect(&r, mrg, left, &chains, &v);
+		res = rx_collect(r, mrg, left, &chains, &v);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
 				vhu_ring_error(dev->vid, vring, "broken packed Rx descriptor chain");
 				for (i = 0; i < chains.nr; i++)
-					used_write(&r, chains.id[i], 0, chains.slots[i],
+					used_write(r, chains.id[i], 0, chains.slots[i],
 						   VHU_DESC_F_WRITE);
-				r.avail = chains.end;
+				r->avail = chains.end;
 			}
 			break;
 		}
 		rx_copy(&v, m, &rh, hdr_len, chains.nr);
+		if (log)
+			vhu_log_iov(dev, &v, left);
 		for (i = 0; i < chains.nr; i++) {
 			uint32_t n = RTE_MIN(left, chains.len[i]);
 
-			used_write(&r, chains.id[i], n, chains.slots[i], VHU_DESC_F_WRITE);
+			used_write(r, chains.id[i], n, chains.slots[i], VHU_DESC_F_WRITE);
 			left -= n;
 		}
-		r.avail = chains.end;
+		r->avail = chains.end;
 	}
 
+	return sent;
+}
+
+uint16_t
+vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_vring *vq = &dev->vrings[vring];
+	struct vhu_pring r;
+	uint16_t sent;
+
+	if (unlikely(!vhu_vring_enter(vq)))
+		return 0;
+	if (unlikely(ring_start(dev, vq, &r) < 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	/* Read inside the vring: the control path changes it quiesced. */
+	if (unlikely(dev->log_base != NULL))
+		sent = rx_burst(dev, vring, vq, &r, pkts, count, true);
+	else
+		sent = rx_burst(dev, vring, vq, &r, pkts, count, false);
 	ring_finish(dev, vq, &r);
 	vhu_vring_leave(vq);
 	return sent;

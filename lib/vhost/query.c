@@ -112,6 +112,7 @@ vhu_vring_notify(int vid, uint16_t vring, int enable)
 		/* ENABLE: kick on every descriptor made available. */
 		__atomic_store_n(&vq->device_event->flags, on ? VHU_RING_EVENT_F_ENABLE :
 				 VHU_RING_EVENT_F_DISABLE, __ATOMIC_RELAXED);
+		vhu_log_gpa(dev, vq->log_event_gpa, vq->log_event_len);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		on = on && pdesc_avail(vq, last, vq->avail_wrap);
 		vhu_vring_leave(vq);
@@ -127,6 +128,7 @@ vhu_vring_notify(int vid, uint16_t vring, int enable)
 		__atomic_store_n(&vq->used->flags, on ? 0 : VHU_USED_F_NO_NOTIFY,
 				 __ATOMIC_RELAXED);
 	}
+	vhu_log_gpa(dev, vq->log_ring_gpa, vq->log_ring_len);
 	/* The guest may have posted before it could see the change: then it
 	 * did not kick, and the caller must look at the ring once more. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -291,8 +291,9 @@ conn_readable(struct vhu_sock_entry *e)
 		conn_drop(e, ret);
 }
 
-/* Drop every frontend whose guest memory faulted (guard.c): its mappings
- * hold zero pages now, and nothing it says about its memory can be true. */
+/* Drop every frontend whose guest memory or dirty log faulted (guard.c):
+ * those mappings hold zero pages now, and nothing it says about its memory
+ * can be true. */
 static void
 drop_faulted(void)
 {
@@ -300,9 +301,11 @@ drop_faulted(void)
 
 	for (i = 0; i < vhu_socks_hwm; i++) {
 		struct vhu_sock_entry *e = &vhu_socks[i];
+		const struct vhu_dev *dev = e->s.dev;
 
-		if (!e->s.in_use || e->s.dev == NULL || e->s.dev->mem == NULL ||
-		    !vhu_mem_faulted(e->s.dev->mem))
+		if (!e->s.in_use || dev == NULL ||
+		    !((dev->mem != NULL && vhu_mem_faulted(dev->mem)) ||
+		      vhu_guard_hit(dev->log_guard)))
 			continue;
 		VHU_LOG(ERR, "%s: the frontend shrank the file behind its guest memory (SIGBUS)",
 			e->s.path);

@@ -259,6 +259,8 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_ring *r)
 		call = !(__atomic_load_n(&r->avail->flags, __ATOMIC_RELAXED) &
 			 VHU_AVAIL_F_NO_INTERRUPT);
 	}
+	if (unlikely(dev->log_base != NULL))
+		vhu_log_gpa(dev, vq->log_ring_gpa, vq->log_ring_len);
 	callfd = vq->callfd;
 	if (call && callfd >= 0) {
 		eventfd_write(callfd, 1);
@@ -355,30 +357,23 @@ rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
 	return RX_OK;
 }
 
-uint16_t
-vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+/*
+ * The packets of an Rx burst into the ring r. log: the dirty page log is on
+ * (log.c), every buffer written is logged; a constant in both callers.
+ */
+static __rte_always_inline uint16_t
+rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_ring *r,
+	 struct rte_mbuf **pkts, uint16_t count, bool log)
 {
 	int vid = dev->vid;
 	struct vhu_ahead ah;
 	struct vhu_rx_chains chains;
 	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
-	struct vhu_vring *vq;
-	struct vhu_ring r;
 	uint16_t hdr_len, sent, consumed, i;
 	uint32_t ol;
-	int entries;
 	bool mrg;
 
-	vq = &dev->vrings[vring];
-	if (unlikely(!vhu_vring_enter(vq)))
-		return 0;
-	entries = ring_start(dev, vq, &r, vring);
-	if (unlikely(entries <= 0)) {
-		vhu_vring_leave(vq);
-		return 0;
-	}
-	heads_load(&r, RTE_MIN((uint16_t)entries, RTE_MIN(count, VHU_SPLIT_BATCH)));
 	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	mrg = dev->mrg_rxbuf;
@@ -394,37 +389,64 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
 		if (ahead_wants_fill(&ah))
-			ahead_fill(&r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
+			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
 		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
 			uint16_t head = ahead_pop(&ah, &v);
 
 			rx_copy(&v, m, &rh, hdr_len, 1);
-			used_push(&r, head, left);
-			r.last_avail_idx++;
+			if (log)
+				vhu_log_iov(dev, &v, left);
+			used_push(r, head, left);
+			r->last_avail_idx++;
 			continue;
 		}
 		ahead_stop(&ah);
-		res = rx_collect(&r, mrg, left, &chains, &v, &consumed);
+		res = rx_collect(r, mrg, left, &chains, &v, &consumed);
 		if (unlikely(res != RX_OK)) {
 			if (res == RX_BROKEN) {
 				vhu_ring_error(vid, vring, "broken Rx descriptor chain");
 				for (i = 0; i < chains.nr; i++)
-					used_push(&r, chains.head[i], 0);
-				r.last_avail_idx += consumed;
+					used_push(r, chains.head[i], 0);
+				r->last_avail_idx += consumed;
 			}
 			break;
 		}
 		rx_copy(&v, m, &rh, hdr_len, chains.nr);
+		if (log)
+			vhu_log_iov(dev, &v, left);
 		for (i = 0; i < chains.nr; i++) {
 			uint32_t n = RTE_MIN(left, chains.len[i]);
 
-			used_push(&r, chains.head[i], n);
+			used_push(r, chains.head[i], n);
 			left -= n;
 		}
-		r.last_avail_idx += consumed;
+		r->last_avail_idx += consumed;
 	}
+	return sent;
+}
 
+uint16_t
+vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_vring *vq = &dev->vrings[vring];
+	struct vhu_ring r;
+	uint16_t sent;
+	int entries;
+
+	if (unlikely(!vhu_vring_enter(vq)))
+		return 0;
+	entries = ring_start(dev, vq, &r, vring);
+	if (unlikely(entries <= 0)) {
+		vhu_vring_leave(vq);
+		return 0;
+	}
+	heads_load(&r, RTE_MIN((uint16_t)entries, RTE_MIN(count, VHU_SPLIT_BATCH)));
+	/* Read inside the vring: the control path changes it quiesced. */
+	if (unlikely(dev->log_base != NULL))
+		sent = rx_burst(dev, vring, vq, &r, pkts, count, true);
+	else
+		sent = rx_burst(dev, vring, vq, &r, pkts, count, false);
 	ring_finish(dev, vq, &r);
 	vhu_vring_leave(vq);
 	return sent;

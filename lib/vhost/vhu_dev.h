@@ -40,6 +40,7 @@ extern int vhu_logtype;
 	VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) | \
 	VHU_BIT(VHU_VIRTIO_NET_F_MQ) | \
 	VHU_BIT(VHU_VIRTIO_F_ANY_LAYOUT) | \
+	VHU_BIT(VHU_VHOST_F_LOG_ALL) | \
 	VHU_BIT(VHU_VIRTIO_RING_F_INDIRECT_DESC) | \
 	VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX) | \
 	VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES) | \
@@ -61,6 +62,7 @@ extern int vhu_logtype;
 /* What each one means for us: doc/guides/nics/vhost.rst, "vhost-user protocol". */
 #define VHU_SUPPORTED_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHU_PROTOCOL_F_MQ) | \
+	VHU_BIT(VHU_PROTOCOL_F_LOG_SHMFD) | \
 	VHU_BIT(VHU_PROTOCOL_F_RARP) | \
 	VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK) | \
 	VHU_BIT(VHU_PROTOCOL_F_NET_MTU) | \
@@ -161,6 +163,9 @@ vhu_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
 
 /* Frontend virtual address range -> our pointer, only if wholly mapped. */
 VHU_INTERNAL void *vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len);
+/* The guest physical address of [uva, uva + len), wholly in one region: 0, or -ENOENT. */
+VHU_INTERNAL int vhu_uva_to_gpa(const struct vhu_mem *mem, uint64_t uva, uint64_t len,
+		uint64_t *gpa);
 /* Guest physical range -> our pointer, only if wholly inside one region. */
 VHU_INTERNAL void *vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len);
 /* Build a table from a SET_MEM_TABLE payload and its fds (fds are consumed
@@ -231,6 +236,13 @@ struct vhu_vring {
 	uint64_t avail_uaddr;
 	uint64_t used_uaddr;
 	uint64_t log_guest_addr;
+	/* What a burst writes besides packet buffers, for the dirty log
+	 * (log.c): split, the used ring; packed, the descriptor ring and the
+	 * device event area. Set when the vring is translated. */
+	uint64_t log_ring_gpa;
+	uint64_t log_event_gpa;
+	uint32_t log_ring_len;
+	uint32_t log_event_len;
 } __rte_cache_aligned;
 
 /*
@@ -320,8 +332,15 @@ struct vhu_dev {
 	uint8_t tx_buf_mode;		/* VHU_TX_BUF_*: from VHU_REG_* at connect */
 	bool packed;			/* VIRTIO_F_RING_PACKED negotiated (handlers.c) */
 	bool in_order;			/* VIRTIO_F_IN_ORDER negotiated (handlers.c) */
+	uint8_t *log_base;		/* dirty page log while LOG_ALL is on, else NULL (log.c) */
+	uint64_t log_size;		/* its bytes */
 
 	/* Control path. */
+	void *log_map;			/* SET_LOG_BASE mapping, NULL: none */
+	size_t log_map_len;
+	uint8_t *log_addr;		/* the log in it (mmap_offset applied) */
+	uint64_t log_len;
+	uint32_t log_guard;		/* vhu_guard_add() slot of log_map */
 	uint64_t features;		/* negotiated (SET_FEATURES) */
 	uint64_t protocol_features;
 	bool features_set;
@@ -370,6 +389,16 @@ VHU_INTERNAL void vhu_vring_reset(struct vhu_vring *vq);
 VHU_INTERNAL void vhu_vring_signal_err(struct vhu_dev *dev, uint16_t vring) __rte_cold;
 /* Forget per-connection protocol state (MTU, status, RARP, backend fd). */
 VHU_INTERNAL void vhu_dev_proto_reset(struct vhu_dev *dev);
+/* log.c: the dirty page log (live migration). */
+VHU_INTERNAL int vhu_log_map(struct vhu_dev *dev, const struct vhu_log_desc *desc, int fd);
+VHU_INTERNAL void vhu_log_unmap(struct vhu_dev *dev);
+/* LOG_ALL may have changed: true if the log was turned on or off (the
+ * vrings were quiesced then: make them ready again). */
+VHU_INTERNAL bool vhu_log_features_changed(struct vhu_dev *dev);
+/* The guest physical ranges a burst on vq writes besides buffers. */
+VHU_INTERNAL void vhu_log_vring_setup(struct vhu_dev *dev, struct vhu_vring *vq);
+/* Data path, only while dev->log_base is set: [gpa, gpa + len) was written. */
+VHU_INTERNAL void vhu_log_gpa(const struct vhu_dev *dev, uint64_t gpa, uint64_t len);
 /* SEND_RARP: remember mac for vhu_get_rarp_mac(). */
 VHU_INTERNAL void vhu_rarp_request(struct vhu_dev *dev, const uint8_t mac[6]);
 

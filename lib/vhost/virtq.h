@@ -419,6 +419,10 @@ tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
 	return 0;
 }
 
+/* Dirty page log (log.c): the first len bytes of v were written. */
+VHU_INTERNAL void vhu_log_iov(const struct vhu_dev *dev, const struct vhu_iovec *v,
+		uint64_t len);
+
 /* Data-path counter (single writer; whole-word store for readers). */
 static __rte_always_inline void
 vhu_stat_inc(uint64_t *counter)

@@ -143,8 +143,8 @@ hung_up(int fd, unsigned int ms)
 static int
 test_ctrl_protocol_features(void)
 {
-	static const uint64_t want = PF(MQ) | PF(RARP) | PF(REPLY_ACK) | PF(NET_MTU) |
-		PF(BACKEND_REQ) | PF(CONFIGURE_MEM_SLOTS) | PF(STATUS);
+	static const uint64_t want = PF(MQ) | PF(LOG_SHMFD) | PF(RARP) | PF(REPLY_ACK) |
+		PF(NET_MTU) | PF(BACKEND_REQ) | PF(CONFIGURE_MEM_SLOTS) | PF(STATUS);
 	uint64_t f, pf;
 	struct t t;
 
@@ -154,7 +154,7 @@ test_ctrl_protocol_features(void)
 	CHECK(f & VHU_BIT(VHU_USER_F_PROTOCOL_FEATURES));
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, f & F_BASE), 0);
 	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_PROTOCOL_FEATURES, &pf), 0);
-	/* Exactly what we implement: no LOG_SHMFD, CONFIG, INFLIGHT, ... */
+	/* Exactly what we implement: no CONFIG, INFLIGHT, PAGEFAULT, ... */
 	CHECK_EQ(pf, want);
 	CHECK_EQ(fe_set_u64(&t.s, VHU_REQ_SET_PROTOCOL_FEATURES, PF(REPLY_ACK)), 0);
 	t.s.reply_ack = true;
@@ -941,7 +941,6 @@ test_ctrl_unknown(void)
 	/* Known but not supported, an fd with them closed unused. */
 	efd = eventfd(0, EFD_CLOEXEC);
 	CHECK(efd >= 0);
-	CHECK(nacked(&t, VHU_REQ_SET_LOG_BASE, buf, 16, &efd, 1));
 	CHECK(nacked(&t, VHU_REQ_SET_LOG_FD, NULL, 0, &efd, 1));
 	CHECK(nacked(&t, VHU_REQ_SET_INFLIGHT_FD, buf, 32, &efd, 1));
 	CHECK(nacked(&t, VHU_REQ_IOTLB_MSG, buf, 64, NULL, 0));

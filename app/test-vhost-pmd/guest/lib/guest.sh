@@ -28,6 +28,10 @@
 #                      (net_tap in DPDK 22.11 refuses frames above 1522 bytes)
 #   VPG_HOST_MTU       MTU of the host's interface (tap or veth pair)
 #   VPG_TESTPMD_ARGS   more testpmd arguments (array)
+#   VPG_FWD_MODE       testpmd's forwarding mode (default io)
+#   VPG_MONITOR        QEMU's HMP monitor on the pipes \$VPG_MONITOR.in/.out
+#                      (vpg_hmp); empty: none
+#   VPG_QEMU_EXTRA     more QEMU arguments (array, e.g. -incoming ...)
 #   VPG_DEV_OPTS       more virtio-net-pci properties (",mrg_rxbuf=off")
 #   VPG_NETDEV_OPTS    more vhost-user netdev options (",queues=2")
 #   VPG_CHARDEV_OPTS   more socket chardev options (",server=on,wait=off")
@@ -54,6 +58,9 @@ VPG_VETH=""
 VPG_HOST_MTU=1500
 VPG_HOST_IF=""	# the interface with the host's address
 VPG_TESTPMD_ARGS=()
+VPG_FWD_MODE=io
+VPG_MONITOR=""
+VPG_QEMU_EXTRA=()
 VPG_DEV_OPTS=${VPG_DEV_OPTS:-}
 VPG_NETDEV_OPTS=""
 VPG_CHARDEV_OPTS=""
@@ -132,10 +139,10 @@ vpg_start_testpmd() {
 	fi
 	export VPG_NETNS VPG_TAP VPG_EXTRA_VDEV
 	vpt_launch testpmd ours "--lcores 0@0,1@0" "$vdev" \
-		"$VPG_LIB/testpmd-ns" --forward-mode=io --nb-cores=1 \
+		"$VPG_LIB/testpmd-ns" --forward-mode="$VPG_FWD_MODE" --nb-cores=1 \
 		--rxq="$VPG_QUEUES" --txq="$VPG_QUEUES" \
 		--stats-period 5 --total-num-mbufs=8192 "${VPG_TESTPMD_ARGS[@]}"
-	vpt_wait_log testpmd "Press enter to exit|^io packet forwarding - ports=" 30
+	vpt_wait_log testpmd "Press enter to exit|^$VPG_FWD_MODE packet forwarding - ports=" 30
 	vpt_assert_ours testpmd
 	VPG_PORT=$(vpg_port net_vhost0)
 	[ -n "$VPG_HOST_IF" ] || return 0
@@ -197,8 +204,10 @@ vpg_initramfs() {
 
 # The QEMU command line (one argument a line in the log, for the record).
 vpg_qemu_cmd() {
-	local test=$1 initrd=$2 reboot=(-no-reboot)
+	local test=$1 initrd=$2 reboot=(-no-reboot) monitor=(-monitor none)
 	[ "$VPG_REBOOT" = 1 ] && reboot=()
+	[ -z "$VPG_MONITOR" ] ||
+		monitor=(-chardev "pipe,id=mon0,path=$VPG_MONITOR" -mon chardev=mon0,mode=readline)
 	# shellcheck disable=SC2054  # commas: QEMU option values
 	VPG_QEMU=(qemu-system-x86_64 -name "$VPT_TAG-$VPT_NAME-$$-$VPG_GUEST"
 		-accel tcg -nodefaults "${reboot[@]}"
@@ -206,10 +215,24 @@ vpg_qemu_cmd() {
 		-object "memory-backend-memfd,id=mem,size=${VPG_MEM}M,share=on"
 		-kernel "$VPG_KERNEL_DIR/vmlinuz" -initrd "$initrd"
 		-append "console=ttyS0 quiet panic=-1 vpt.test=$test vpt.ip=$VPG_GUEST_IP vpt.peer=$VPG_HOST_IP $VPG_APPEND"
-		-display none -monitor none -serial stdio
+		-display none "${monitor[@]}" -serial stdio
 		-chardev "socket,id=c0,path=$VPG_SOCK$VPG_CHARDEV_OPTS"
 		-netdev "vhost-user,id=n0,chardev=c0$VPG_NETDEV_OPTS"
-		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0$VPG_DEV_OPTS")
+		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0$VPG_DEV_OPTS"
+		"${VPG_QEMU_EXTRA[@]}")
+}
+
+# The HMP monitor pipes of VPG_MONITOR (QEMU opens both read-write: no
+# open blocks), with a reader that appends QEMU's output to its log.
+vpg_monitor_make() {
+	local name=$1
+	mkfifo "$VPG_MONITOR.in" "$VPG_MONITOR.out" || vpt_fail "mkfifo $VPG_MONITOR"
+	vpg_spawn "$name" cat "$VPG_MONITOR.out"
+}
+
+# vpg_hmp MONITOR CMD: one HMP command on a monitor of vpg_monitor_make.
+vpg_hmp() {
+	printf '%s\n' "$2" >"$1.in" || vpt_fail "HMP $2: cannot write $1.in"
 }
 
 # Boot the guest on scenario TEST; its console is the log "guest".

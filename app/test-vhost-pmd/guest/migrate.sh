@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Live migration of a Linux guest between two QEMUs on one host, each on its
+# own port of our net_vhost in one testpmd (net_vhost0: source, net_vhost1:
+# destination). testpmd answers ARP and ping on each port itself
+# (icmpecho, port topology loop). The guest pings all along ("alive"
+# scenario: a ping a second, and an adaptive ping stream besides, so its
+# Rx ring and buffers are written by us throughout the migration).
+#
+# QEMU refuses to migrate a vhost-user device whose backend lacks LOG_ALL
+# and LOG_SHMFD. With them, it hands us a dirty log (SET_LOG_BASE), turns
+# LOG_ALL on on the running device and sends again every page we log
+# (lib/vhost/log.c). Checks: the migration completes, the source port
+# logged the dirty log on and stayed up until its QEMU stopped it, and
+# after the switch the guest, now served by net_vhost1, gets its ping
+# replies again: its Rx ring (whose used entries we wrote during the
+# migration) is consistent on the destination.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/lib/guest.sh"
+
+vpg_init guest-migrate
+SOCK_SRC=$VPG_SOCK
+SOCK_DST=$(vpt_sock vhost1)
+VPG_TAP=""
+VPG_EXTRA_VDEV="net_vhost1,iface=$SOCK_DST,queues=1"
+VPG_FWD_MODE=icmpecho
+VPG_TESTPMD_ARGS=(--port-topology=loop)
+vpg_start_testpmd
+PORT_SRC=$(vpg_port net_vhost0)
+PORT_DST=$(vpg_port net_vhost1)
+MIG=$VPT_DIR/migrate.sock
+
+VPG_GUEST=src VPG_MONITOR=$VPT_DIR/mon-src vpg_monitor_make hmp-src
+VPG_GUEST=src VPG_MONITOR=$VPT_DIR/mon-src vpg_start_guest alive
+VPG_GUEST=src vpg_wait_guest 'ALIVE [0-9]+ received=1' 180 >/dev/null
+vpt_wait_log testpmd 'net_vhost0: guest attached' 10
+vpt_ok "the guest pings through net_vhost0"
+
+# The destination: the same machine, on net_vhost1, waiting for the state.
+VPG_QEMU_EXTRA=(-incoming "unix:$MIG")
+VPG_GUEST=dst VPG_SOCK=$SOCK_DST vpg_start_guest alive
+VPG_QEMU_EXTRA=()
+vpt_wait_log testpmd "$SOCK_DST: frontend connected" 60
+for ((i = 0; i < 300; i++)); do
+	[ ! -S "$MIG" ] || break
+	vpt_alive dst || vpt_fail "the destination QEMU exited: $(head -n 3 "${VPT_LOG[dst]}")"
+	sleep 0.1
+done
+[ -S "$MIG" ] || vpt_fail "the destination QEMU does not listen on $MIG"
+
+from_src=$(vpt_lines testpmd)
+vpg_hmp "$VPT_DIR/mon-src" "migrate_set_parameter max-bandwidth 1073741824"
+vpg_hmp "$VPT_DIR/mon-src" "migrate -d unix:$MIG"
+done_=0
+for ((i = 0; i < 240; i++)); do
+	vpg_hmp "$VPT_DIR/mon-src" "info migrate"
+	sleep 0.5
+	if grep -aq '^Migration status: completed' "${VPT_LOG[hmp-src]}"; then
+		done_=1
+		break
+	fi
+	if grep -aqE '^Migration status: (failed|cancelled)|[Mm]igration (is )?(disabled|blocked)' \
+		"${VPT_LOG[hmp-src]}"; then
+		vpt_fail "migration failed: $(grep -aE '^Migration status|[Mm]igration (is )?(disabled|blocked)' \
+			"${VPT_LOG[hmp-src]}" | tail -n 1)"
+	fi
+done
+[ "$done_" = 1 ] || vpt_fail "migration did not complete in 120 s: $(grep -a '^Migration status' \
+	"${VPT_LOG[hmp-src]}" | tail -n 1)"
+vpt_ok "migration completed ($(grep -a '^total time' "${VPT_LOG[hmp-src]}" | tail -n 1 | tr -s ' '))"
+# Our source port had the dirty log on, and was not stopped to turn it on
+# (QEMU stops it only at the switch).
+vpt_wait_log testpmd "$SOCK_SRC: dirty page log: [0-9]+ bytes" 10 "$from_src"
+vpt_wait_log testpmd "$SOCK_SRC: dirty page log on" 10 "$from_src"
+vpt_expect_eq "net_vhost0 detaches before its dirty log was on" "$(
+	tail -n "+$((from_src + 1))" "${VPT_LOG[testpmd]}" |
+		awk -v on="$SOCK_SRC: dirty page log on" 'index($0, on) { exit }
+			/net_vhost0: guest detached/ { n++ } END { print n + 0 }')" 0
+
+# The source is paused for good now; the guest runs on the destination.
+vpg_hmp "$VPT_DIR/mon-src" "quit"
+vpt_wait_exit src 30
+vpt_wait_log testpmd 'net_vhost1: guest attached' 60
+from_dst=$(vpt_lines dst)
+# Replies through net_vhost1: ten more pings answered after the switch.
+VPG_GUEST=dst vpg_wait_guest 'ALIVE [0-9]+ received=1' 60 "$from_dst" >/dev/null
+n=0
+for ((i = 0; i < 60 && n < 10; i++)); do
+	sleep 1
+	n=$(tail -n "+$((from_dst + 1))" "${VPT_LOG[dst]}" | grep -ac 'ALIVE [0-9]* received=1' || true)
+done
+vpg_expect_min "pings answered on the destination" "$n" 10
+VPG_GUEST=dst vpg_expect_no_error
+kill -TERM "${VPT_PID[dst]}" 2>/dev/null || true
+vpt_wait_exit dst 30
+vpt_stop testpmd
+vpt_expect_rc testpmd 0
+vpg_expect_min "net_vhost1 RX-packets (the migrated guest)" "$(vpg_fwd "$PORT_DST" RX-packets)" 10
+vpg_expect_min "net_vhost0 RX-packets (before the switch)" "$(vpg_fwd "$PORT_SRC" RX-packets)" 10
