@@ -93,6 +93,8 @@ for ((i = 0; i < 60 && n < 10; i++)); do
 done
 vpg_expect_min "pings answered on the destination" "$n" 10
 VPG_GUEST=dst vpg_expect_no_error
+# (the destination's device: the last one to become ready)
+[ -z "${VPG_WANT_PACKED:-}" ] || vpg_expect_feature RING_PACKED 34 "$VPG_WANT_PACKED"
 kill -TERM "${VPT_PID[dst]}" 2>/dev/null || true
 vpt_wait_exit dst 30
 vpt_stop testpmd
