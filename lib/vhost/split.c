@@ -338,6 +338,10 @@ rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
 		pos++;
 		ret = chain_fetch(r, c->head[c->nr], VHU_DESC_F_WRITE, v,
 				  need - cap, UINT64_MAX, &got);
+		/* No room at all: no packet can ever use it. Waiting would
+		 * stop the ring for good; return it like a broken one. */
+		if (unlikely(ret == 0 && got == 0))
+			ret = CHAIN_BROKEN;
 		c->len[c->nr] = got;
 		c->nr++;
 		/* Too many pieces for this packet. Only the guest is to blame

@@ -1036,13 +1036,11 @@ descriptors(enum chain_bad b)
 			kick(&e, FE_TX_VQ);
 		}
 		/* Let the host walk it; then the ring state is rebuilt if the
-		 * case destroyed it, else traffic continues on the same rings. */
+		 * case destroyed it, else traffic continues on the same rings
+		 * (an Rx chain with no room at all included: it is returned
+		 * unused, split.c). */
 		usleep(200 * 1000);
-		/* An Rx chain with no room at all can never take a packet: like
-		 * any too small buffer it stops the guest's own Rx ring (split.c
-		 * leaves it for a smaller packet) until the guest resets it. */
-		if (b == B_RING_CYCLE || b == B_HEAD_RANGE || b == B_NEXT_RANGE ||
-		    (b == B_ALL_ZERO && q == FE_RX_VQ)) {
+		if (b == B_RING_CYCLE || b == B_HEAD_RANGE || b == B_NEXT_RANGE) {
 			ev_close(&e);
 			continue;
 		}

@@ -716,6 +716,59 @@ fail:
 	return -1;
 }
 
+/*
+ * Rx chains with no room at all (one or two descriptors of length 0): no
+ * packet can ever use one. Each comes back unused (length 0) and the packet
+ * goes into the next buffer, alone (num_buffers 1 when mergeable), instead
+ * of the guest's ring stopping for good (split.c). Packed rings refuse
+ * every empty descriptor anyway (packed.c, buf_take()): the same outcome.
+ */
+static int
+rx_no_room(uint64_t features)
+{
+	struct rte_mbuf *p = NULL;
+	struct fe_buf z[2];
+	int empty, good, n;
+	struct t t;
+
+	if (t_start(&t, features, 1) < 0)
+		goto fail;
+	CHECK_EQ(fe_is_packed(&t.s), !!(features & VHU_BIT(VHU_VIRTIO_F_RING_PACKED)));
+	p = mk_pkt1(1000, 5);
+	CHECK(p != NULL);
+	for (n = 1; n <= 2; n++) {
+		z[0].gpa = z[1].gpa = fe_alloc(&t.s, 64, 64);
+		z[0].len = z[1].len = 0;
+		CHECK((empty = fe_post(&t.s, FE_RX_VQ, z, n, true, false)) >= 0);
+		CHECK((good = fe_post_rx(&t.s, 2048)) >= 0);
+		/* The burst that finds it returns it and stops there. */
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+		if (used_pop_check(&t, FE_RX_VQ, empty, 0) < 0)
+			FAIL("%d empty descriptors: chain not returned unused", n);
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
+		if (rx_check(&t, p, 1) < 0)
+			FAIL("%d empty descriptors: the packet after it", n);
+	}
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return -1;
+}
+
+static int test_rx_no_room(void) { return rx_no_room(F_BASE); }
+static int test_rx_no_room_mrg(void) { return rx_no_room(F_MRG); }
+static int test_rx_no_room_packed(void)
+{
+	return rx_no_room(F_BASE | VHU_BIT(VHU_VIRTIO_F_RING_PACKED));
+}
+static int test_rx_no_room_packed_mrg(void)
+{
+	return rx_no_room(F_MRG | VHU_BIT(VHU_VIRTIO_F_RING_PACKED));
+}
+
 /* Every corruption on the Tx ring, all posted at once between good
  * packets: each broken chain is dropped, the good ones come through. */
 static int
@@ -1565,6 +1618,10 @@ static const struct unit_case core_cases[] = {
 	{ "deq_no_mbufs", test_deq_no_mbufs },
 	{ "hostile_rx", test_hostile_rx },
 	{ "hostile_rx_mrg", test_hostile_rx_mrg },
+	{ "rx_no_room", test_rx_no_room },
+	{ "rx_no_room_mrg", test_rx_no_room_mrg },
+	{ "rx_no_room_packed", test_rx_no_room_packed },
+	{ "rx_no_room_packed_mrg", test_rx_no_room_packed_mrg },
 	{ "hostile_tx", test_hostile_tx },
 	{ "hostile_avail_jump", test_hostile_avail_jump },
 	{ "burst_args", test_burst_args },
