@@ -20,11 +20,19 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/lib/guest.sh"
 
+# VPT_MIGRATE_QUEUES=N: N queue pairs (mq=on, N vCPUs).
+VPG_QUEUES=${VPT_MIGRATE_QUEUES:-1}
+if [ "$VPG_QUEUES" -gt 1 ]; then
+	VPG_SMP=$VPG_QUEUES
+	VPG_NETDEV_OPTS=",queues=$VPG_QUEUES"
+	VPG_DEV_OPTS+=",mq=on"
+fi
+
 vpg_init guest-migrate
 SOCK_SRC=$VPG_SOCK
 SOCK_DST=$(vpt_sock vhost1)
 VPG_TAP=""
-VPG_EXTRA_VDEV="net_vhost1,iface=$SOCK_DST,queues=1"
+VPG_EXTRA_VDEV="net_vhost1,iface=$SOCK_DST,queues=$VPG_QUEUES"
 VPG_FWD_MODE=icmpecho
 VPG_TESTPMD_ARGS=(--port-topology=loop)
 vpg_start_testpmd

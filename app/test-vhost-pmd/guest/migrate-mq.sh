@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The live migration of migrate.sh with 2 queue pairs on both ports
+# (mq=on, 2 vCPUs): the dirty log is turned on across all four vrings of
+# the source, and the destination comes up on its own two queue pairs.
+VPT_MIGRATE_QUEUES=2 exec bash "$(dirname "$0")/migrate.sh"
