@@ -36,6 +36,13 @@
 #        the 256 entries of a ring, so nothing is dropped, and no generator
 #        runs on either side
 #
+# Placement: on a virtual machine the two vCPUs may sit on near or distant
+# physical cores, and the hypervisor moves them (on one machine here the
+# CPU 0 <-> 1 round trip switched between ~110 and ~420 ns, and the same
+# build's cycles per packet between ~50 and ~100 with it). xcpu-probe
+# measures it beside every run (0.5 % of each CPU); the report gives it
+# per run and the medians of the runs of the same (near) placement.
+#
 # Environment: BENCH_SECS (traffic seconds per run), BENCH_ROUNDS,
 # BENCH_WORKLOADS (space-separated DIR:RING:MRG:INORDER:SIZE:QUEUES),
 # BENCH_NO_PERF=1, BENCH_PERF_WORKLOADS (one per direction), BENCH_DOC=0
@@ -80,6 +87,7 @@ PERF_WORKLOADS=${BENCH_PERF_WORKLOADS:-"rx:split:0:0:64:1 tx:split:0:0:64:1 pvp:
 DOC_MD=$VPT_TOP/doc/guides/nics/vhost-bench.md
 DOC_PNG=$VPT_TOP/doc/guides/nics/vhost-bench.png
 BARE=$VPT_BUILD/app/test-vhost-pmd/bench/vhost-bare
+XCPU=$VPT_BUILD/app/test-vhost-pmd/bench/xcpu-probe
 BIT_MRG=15
 BIT_PACKED=34
 BIT_IN_ORDER=35
@@ -92,6 +100,7 @@ rm -rf "$VHOST_PMD_LOGDIR" && mkdir -p "$VHOST_PMD_LOGDIR"
 vpt_init bench
 BENCH_DIR=$VPT_DIR
 [ -x "$BARE" ] || vpt_fail "$BARE not built (./run build)"
+[ -x "$XCPU" ] || vpt_fail "$XCPU not built (./run build)"
 
 # "rx:split:0:1:64:2" -> "rx split mrg0 io1 64B q2"
 wl_label() {
@@ -103,6 +112,39 @@ wl_label() {
 median() { sort -g | awk '{v[NR] = $1} END {
 	if (NR == 0) { print "-"; exit }
 	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# near_runs W: the runs of workload W whose vCPUs were near (x-CPU round
+# trip under twice the smallest of the workload's runs, both drivers):
+# "threshold n_ours n_dpdk cyc_ours cyc_dpdk ratio" (medians; - if none).
+# Cross-core misses cost in proportion to that round trip, so only runs
+# of the same placement compare like with like.
+near_runs() {
+	awk -v w="$1" '$1 == w && $4 != "fail" && $10 ~ /^[0-9]+$/ {
+		n++; d[n] = $2; c[n] = $4; x[n] = $10
+		if (min == "" || $10 < min) min = $10
+	} END {
+		if (n == 0) { print "- 0 0 - - -"; exit }
+		for (i = 1; i <= n; i++) if (x[i] < 2 * min) print d[i], c[i]
+		print "T", 2 * min
+	}' "$BENCH_DIR/raw.txt" | {
+		local t=- o="" p="" drv cpp mo md no np
+		while read -r drv cpp; do
+			case $drv in
+			T) t=$cpp ;;
+			ours) o+="$cpp " ;;
+			dpdk) p+="$cpp " ;;
+			esac
+		done
+		no=$(wc -w <<<"$o") np=$(wc -w <<<"$p")
+		mo=$(tr ' ' '\n' <<<"$o" | sed '/^$/d' | median)
+		md=$(tr ' ' '\n' <<<"$p" | sed '/^$/d' | median)
+		if [ "$mo" = - ] || [ "$md" = - ]; then
+			echo "$t $no $np $mo $md -"
+		else
+			echo "$t $no $np $mo $md $(awk -v a="$md" -v b="$mo" 'BEGIN { printf "%.2f", a / b }')"
+		fi
+	}
+}
 
 # testpmd's periodic statistics clear the screen: drop the escapes.
 plain_log() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "${VPT_LOG[$1]}"; }
@@ -221,7 +263,11 @@ bench_run() {
 			perf record -q -g -p "$pid" -o "$perf_data" -- sleep "$SECS" >/dev/null 2>&1 ||
 				vpt_fail "perf record failed"
 		else
+			# The placement of the two vCPUs during the run
+			# (xcpu_probe.c): its median round trip.
+			"$XCPU" "$SECS" >"$VPT_DIR/xcpu.txt" 2>&1 &
 			sleep "$SECS"
+			wait $! || true
 		fi
 		vpt_alive peer || vpt_fail "peer exited during the run"
 		# txonly would count busy cycles on a stopped peer: stop the
@@ -240,7 +286,8 @@ bench_run() {
 		refused=$(plain_log vhost | grep -A 2 'Accumulated forward statistics' |
 			sed -n 's/.*TX-dropped: *\([0-9]*\) *TX-total: *\([0-9]*\).*/\1 \2/p' | tail -n 1 |
 			awk '$2 > 0 { printf "%.0f", 100 * $1 / $2; exit } { print "-" }')
-		echo "$cpp $(awk -v p="$pps" 'BEGIN { printf "%.3f", p / 1e6 }') ${refused:--} $(negotiated)" >"$result"
+		xcpu=$(sed -n 's/.*median_ns=\([0-9]*\).*/\1/p' "$VPT_DIR/xcpu.txt" 2>/dev/null)
+		echo "$cpp $(awk -v p="$pps" 'BEGIN { printf "%.3f", p / 1e6 }') ${refused:--} $(negotiated) ${xcpu:--}" >"$result"
 	)
 }
 
@@ -271,10 +318,10 @@ vpt_say "${#WL[@]} workloads x $ROUNDS rounds x (ours, dpdk), ${SECS}s of traffi
 bare() { sed -n "s/^BARE setting=$1 op=$2 cycles=\([0-9.]*\)/\1/p" "$BENCH_DIR/bare.txt"; }
 TSC_MHZ=$(sed -n 's/^BARE tsc_mhz=//p' "$BENCH_DIR/bare.txt")
 
-declare -A CPP MPPS REFUSED FEAT FAILS
+declare -A CPP MPPS REFUSED FEAT FAILS XCPUS
 for ((w = 0; w < ${#WL[@]}; w++)); do
 	wl=${WL[w]}
-	for drv in ours dpdk; do CPP[$drv]="" MPPS[$drv]="" REFUSED[$drv]="" FAILS[$drv]=0; done
+	for drv in ours dpdk; do CPP[$drv]="" MPPS[$drv]="" REFUSED[$drv]="" FAILS[$drv]=0 XCPUS[$drv]=""; done
 	for ((r = 1; r <= ROUNDS; r++)); do
 		# Odd rounds run ours first, even rounds DPDK's: whatever the
 		# first run of a pair gains or loses (two runs of one build
@@ -284,12 +331,13 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 		for drv in $order; do
 			res=$BENCH_DIR/w$w-r$r-$drv
 			if bench_run "$drv" "$wl" "$res" >"$VHOST_PMD_LOGDIR/w$w-r$r-$drv.out" 2>&1; then
-				read -r cpp mpps refused ring mrg io <"$res"
+				read -r cpp mpps refused ring mrg io xcpu <"$res"
+				XCPUS[$drv]+=" $xcpu"
 				CPP[$drv]+="$cpp "
 				REFUSED[$drv]+="$refused "
 				MPPS[$drv]+="$mpps "
 				FEAT[$w,$drv]="$ring mrg$mrg io$io"
-				echo "$w $drv $r $cpp $mpps $refused $ring $mrg $io" >>"$BENCH_DIR/raw.txt"
+				echo "$w $drv $r $cpp $mpps $refused $ring $mrg $io $xcpu" >>"$BENCH_DIR/raw.txt"
 			else
 				FAILS[$drv]=$((FAILS[$drv] + 1))
 				echo "$w $drv $r fail" >>"$BENCH_DIR/raw.txt"
@@ -309,6 +357,9 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 	echo "$w|$wl|${FEAT[$w,ours]:-?}|${FEAT[$w,dpdk]:-?}|$mo|$md|$ratio|$po|$pd|${FAILS[ours]}|${FAILS[dpdk]}|$ro / $rd" \
 		>>"$BENCH_DIR/table.txt"
 	vpt_say "$(wl_label "$wl"): cycles/pkt ours $mo dpdk $md (DPDK/ours $ratio), Mpps ours $po dpdk $pd"
+	vpt_say "    CPU 0 <-> 1 round trip (ns) per run: ours${XCPUS[ours]}, dpdk${XCPUS[dpdk]}"
+	read -r nt nno nnp nmo nmd nratio <<<"$(near_runs "$w")"
+	vpt_say "    near runs only (round trip < $nt ns): ours $nno, dpdk $nnp: cycles/pkt ours $nmo dpdk $nmd (DPDK/ours $nratio)"
 done
 
 # perf on ours, one workload per direction.
@@ -436,6 +487,10 @@ fi
 	echo "- Load average at start / end: $START_LOAD / $END_LOAD. The machine has 2 CPUs shared with other"
 	echo "  jobs (builds and test suites of other work trees ran at the same time), so absolute rates"
 	echo "  swing; cycles per packet of the busy polls and the interleaved medians are the robust figures."
+	echo "- Placement of the vCPUs: the CPU 0 <-> CPU 1 round trip of every run is in the raw data"
+	echo "  (\`xcpu-probe\`). Where it differs between runs by 2x or more, the vCPUs moved between near and"
+	echo "  distant physical cores, and cross-core misses cost in proportion: read \"Same placement"
+	echo "  only\" then, not the medians of all rounds."
 	echo
 	echo "## Method"
 	echo
@@ -517,17 +572,33 @@ fi
 		done
 	fi
 	echo
+	echo "## Same placement only"
+	echo
+	echo "The runs whose two vCPUs were near (x-CPU round trip, below, under twice the smallest of the"
+	echo "workload's runs), medians. Where both drivers have such runs this compares like with like;"
+	echo "the table at the top mixes placements as the rounds drew them."
+	echo
+	echo "| Workload | near runs ours / DPDK | cyc/pkt ours | cyc/pkt DPDK | DPDK/ours |"
+	echo "|----------|----------------------:|-------------:|-------------:|----------:|"
+	for ((w = 0; w < ${#WL[@]}; w++)); do
+		read -r nt nno nnp nmo nmd nratio <<<"$(near_runs "$w")"
+		echo "| $(wl_label "${WL[w]}") | $nno / $nnp | $nmo | $nmd | $nratio |"
+	done
+	echo
 	echo "## Raw data"
 	echo
 	echo "Cycles per packet and Mpps of every run, by round (odd rounds ran ours first, even rounds DPDK's)."
+	echo "x-CPU: the median CPU 0 <-> CPU 1 cache-line round trip during the run (\`xcpu-probe\`,"
+	echo "\`app/test-vhost-pmd/bench/xcpu_probe.c\`, ns). On a virtual machine it tells how near the"
+	echo "physical cores under the two vCPUs were; every cross-core miss of the run costs in proportion."
 	echo
-	echo "| Workload | Round | ours cyc/pkt | ours Mpps | ours refused % | DPDK cyc/pkt | DPDK Mpps | DPDK refused % |"
-	echo "|----------|------:|-------------:|----------:|---------------:|-------------:|----------:|---------------:|"
+	echo "| Workload | Round | ours cyc/pkt | ours Mpps | ours refused % | ours x-CPU ns | DPDK cyc/pkt | DPDK Mpps | DPDK refused % | DPDK x-CPU ns |"
+	echo "|----------|------:|-------------:|----------:|---------------:|--------------:|-------------:|----------:|---------------:|--------------:|"
 	for ((w = 0; w < ${#WL[@]}; w++)); do
 		for ((r = 1; r <= ROUNDS; r++)); do
-			o=$(awk -v w="$w" -v r="$r" '$1 == w && $2 == "ours" && $3 == r { print ($4 == "fail") ? "fail | fail | -" : $4 " | " $5 " | " $6 }' "$BENCH_DIR/raw.txt")
-			p=$(awk -v w="$w" -v r="$r" '$1 == w && $2 == "dpdk" && $3 == r { print ($4 == "fail") ? "fail | fail | -" : $4 " | " $5 " | " $6 }' "$BENCH_DIR/raw.txt")
-			echo "| $(wl_label "${WL[w]}") | $r | ${o:-- | - | -} | ${p:-- | - | -} |"
+			o=$(awk -v w="$w" -v r="$r" '$1 == w && $2 == "ours" && $3 == r { print ($4 == "fail") ? "fail | fail | - | -" : $4 " | " $5 " | " $6 " | " ($10 == "" ? "-" : $10) }' "$BENCH_DIR/raw.txt")
+			p=$(awk -v w="$w" -v r="$r" '$1 == w && $2 == "dpdk" && $3 == r { print ($4 == "fail") ? "fail | fail | - | -" : $4 " | " $5 " | " $6 " | " ($10 == "" ? "-" : $10) }' "$BENCH_DIR/raw.txt")
+			echo "| $(wl_label "${WL[w]}") | $r | ${o:-- | - | - | -} | ${p:-- | - | - | -} |"
 		done
 	done
 } >"$DOC_MD"
