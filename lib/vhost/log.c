@@ -75,11 +75,18 @@ vhu_log_iov(const struct vhu_dev *dev, const struct vhu_iovec *v, uint64_t len)
 	}
 }
 
-/* The frontend sets LOG_ALL and gives the log in either order. */
+/* The frontend sets LOG_ALL and gives the log in either order: logging is
+ * on once both are there. */
+static bool
+log_wanted(const struct vhu_dev *dev)
+{
+	return dev->log_addr != NULL && (dev->features & VHU_BIT(VHU_VHOST_F_LOG_ALL));
+}
+
 static void
 log_update(struct vhu_dev *dev)
 {
-	bool on = dev->log_addr != NULL && (dev->features & VHU_BIT(VHU_VHOST_F_LOG_ALL));
+	bool on = log_wanted(dev);
 
 	dev->log_base = on ? dev->log_addr : NULL;
 	dev->log_size = on ? dev->log_len : 0;
@@ -88,7 +95,7 @@ log_update(struct vhu_dev *dev)
 bool
 vhu_log_features_changed(struct vhu_dev *dev)
 {
-	bool on = dev->log_addr != NULL && (dev->features & VHU_BIT(VHU_VHOST_F_LOG_ALL));
+	bool on = log_wanted(dev);
 
 	if (on == (dev->log_base != NULL))
 		return false;

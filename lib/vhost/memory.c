@@ -21,8 +21,9 @@
 
 #include "vhu_dev.h"
 
-void *
-vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
+/* The region wholly holding frontend range [uva, uva + len), or NULL. */
+static const struct vhu_mem_region *
+uva_region(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 {
 	uint32_t i;
 
@@ -32,26 +33,28 @@ vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 
 		/* off < size and len <= size - off: no addition can wrap. */
 		if (uva >= r->uva && off < r->size && len <= r->size - off)
-			return (void *)(uintptr_t)(r->hva + off);
+			return r;
 	}
 	return NULL;
+}
+
+void *
+vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
+{
+	const struct vhu_mem_region *r = uva_region(mem, uva, len);
+
+	return r != NULL ? (void *)(uintptr_t)(r->hva + (uva - r->uva)) : NULL;
 }
 
 int
 vhu_uva_to_gpa(const struct vhu_mem *mem, uint64_t uva, uint64_t len, uint64_t *gpa)
 {
-	uint32_t i;
+	const struct vhu_mem_region *r = uva_region(mem, uva, len);
 
-	for (i = 0; i < mem->nregions; i++) {
-		const struct vhu_mem_region *r = &mem->regions[i];
-		uint64_t off = uva - r->uva;
-
-		if (uva >= r->uva && off < r->size && len <= r->size - off) {
-			*gpa = r->gpa + off;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (r == NULL)
+		return -ENOENT;
+	*gpa = r->gpa + (uva - r->uva);
+	return 0;
 }
 
 /* The region holding gpa in a sorted table, or NULL. */
