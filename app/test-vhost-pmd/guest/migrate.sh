@@ -15,6 +15,10 @@
 # after the switch the guest, now served by net_vhost1, gets its ping
 # replies again: its Rx ring (whose used entries we wrote during the
 # migration) is consistent on the destination.
+#
+# VHOST_PMD_REFERENCE=1 runs the same migration on Debian's net_vhost (the
+# checks of our own log lines and port counters are left out): what a
+# failure does there tells QEMU's part from ours.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -36,21 +40,25 @@ VPG_EXTRA_VDEV="net_vhost1,iface=$SOCK_DST,queues=$VPG_QUEUES"
 VPG_FWD_MODE=icmpecho
 VPG_TESTPMD_ARGS=(--port-topology=loop)
 vpg_start_testpmd
-PORT_SRC=$(vpg_port net_vhost0)
-PORT_DST=$(vpg_port net_vhost1)
+# Checks on what our net_vhost logs.
+ours() { [ "$VPT_REFERENCE" != 1 ]; }
+if ours; then
+	PORT_SRC=$(vpg_port net_vhost0)
+	PORT_DST=$(vpg_port net_vhost1)
+fi
 MIG=$VPT_DIR/migrate.sock
 
 VPG_GUEST=src VPG_MONITOR=$VPT_DIR/mon-src vpg_monitor_make hmp-src
 VPG_GUEST=src VPG_MONITOR=$VPT_DIR/mon-src vpg_start_guest alive
 VPG_GUEST=src vpg_wait_guest 'ALIVE [0-9]+ received=1' 180 >/dev/null
-vpt_wait_log testpmd 'net_vhost0: guest attached' 10
+! ours || vpt_wait_log testpmd 'net_vhost0: guest attached' 10
 vpt_ok "the guest pings through net_vhost0"
 
 # The destination: the same machine, on net_vhost1, waiting for the state.
 VPG_QEMU_EXTRA=(-incoming "unix:$MIG")
 VPG_GUEST=dst VPG_SOCK=$SOCK_DST vpg_start_guest alive
 VPG_QEMU_EXTRA=()
-vpt_wait_log testpmd "$SOCK_DST: frontend connected" 60
+! ours || vpt_wait_log testpmd "$SOCK_DST: frontend connected" 60
 for ((i = 0; i < 300; i++)); do
 	[ ! -S "$MIG" ] || break
 	vpt_alive dst || vpt_fail "the destination QEMU exited: $(head -n 3 "${VPT_LOG[dst]}")"
@@ -80,17 +88,19 @@ done
 vpt_ok "migration completed ($(grep -a '^total time' "${VPT_LOG[hmp-src]}" | tail -n 1 | tr -s ' '))"
 # Our source port had the dirty log on, and was not stopped to turn it on
 # (QEMU stops it only at the switch).
-vpt_wait_log testpmd "$SOCK_SRC: dirty page log: [0-9]+ bytes" 10 "$from_src"
-vpt_wait_log testpmd "$SOCK_SRC: dirty page log on" 10 "$from_src"
-vpt_expect_eq "net_vhost0 detaches before its dirty log was on" "$(
-	tail -n "+$((from_src + 1))" "${VPT_LOG[testpmd]}" |
-		awk -v on="$SOCK_SRC: dirty page log on" 'index($0, on) { exit }
-			/net_vhost0: guest detached/ { n++ } END { print n + 0 }')" 0
+if ours; then
+	vpt_wait_log testpmd "$SOCK_SRC: dirty page log: [0-9]+ bytes" 10 "$from_src"
+	vpt_wait_log testpmd "$SOCK_SRC: dirty page log on" 10 "$from_src"
+	vpt_expect_eq "net_vhost0 detaches before its dirty log was on" "$(
+		tail -n "+$((from_src + 1))" "${VPT_LOG[testpmd]}" |
+			awk -v on="$SOCK_SRC: dirty page log on" 'index($0, on) { exit }
+				/net_vhost0: guest detached/ { n++ } END { print n + 0 }')" 0
+fi
 
 # The source is paused for good now; the guest runs on the destination.
 vpg_hmp "$VPT_DIR/mon-src" "quit"
 vpt_wait_exit src 30
-vpt_wait_log testpmd 'net_vhost1: guest attached' 60
+! ours || vpt_wait_log testpmd 'net_vhost1: guest attached' 60
 from_dst=$(vpt_lines dst)
 # Replies through net_vhost1: ten more pings answered after the switch.
 VPG_GUEST=dst vpg_wait_guest 'ALIVE [0-9]+ received=1' 60 "$from_dst" >/dev/null
@@ -102,10 +112,12 @@ done
 vpg_expect_min "pings answered on the destination" "$n" 10
 VPG_GUEST=dst vpg_expect_no_error
 # (the destination's device: the last one to become ready)
-[ -z "${VPG_WANT_PACKED:-}" ] || vpg_expect_feature RING_PACKED 34 "$VPG_WANT_PACKED"
+[ -z "${VPG_WANT_PACKED:-}" ] || ! ours || vpg_expect_feature RING_PACKED 34 "$VPG_WANT_PACKED"
 kill -TERM "${VPT_PID[dst]}" 2>/dev/null || true
 vpt_wait_exit dst 30
 vpt_stop testpmd
 vpt_expect_rc testpmd 0
-vpg_expect_min "net_vhost1 RX-packets (the migrated guest)" "$(vpg_fwd "$PORT_DST" RX-packets)" 10
-vpg_expect_min "net_vhost0 RX-packets (before the switch)" "$(vpg_fwd "$PORT_SRC" RX-packets)" 10
+if ours; then
+	vpg_expect_min "net_vhost1 RX-packets (the migrated guest)" "$(vpg_fwd "$PORT_DST" RX-packets)" 10
+	vpg_expect_min "net_vhost0 RX-packets (before the switch)" "$(vpg_fwd "$PORT_SRC" RX-packets)" 10
+fi

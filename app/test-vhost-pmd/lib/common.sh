@@ -177,6 +177,11 @@ vpt_wait_log() {
 	# when grep -q stops early would fail it under pipefail on long logs)
 	while :; do
 		grep -qE -- "$re" < <(tail -n "+$((from + 1))" "$log") && return 0
+		# VPT_WAIT_ABORT=REGEX: a line that means the wait is over.
+		[ -z "${VPT_WAIT_ABORT:-}" ] ||
+			! grep -qaE -- "$VPT_WAIT_ABORT" < <(tail -n "+$((from + 1))" "$log") ||
+			vpt_fail "$name: $(grep -aE -m 1 -- "$VPT_WAIT_ABORT" < <(tail -n "+$((from + 1))" "$log") |
+				tr -d '\r') (waiting for /$re/)"
 		if ! vpt_alive "$name"; then
 			grep -qE -- "$re" < <(tail -n "+$((from + 1))" "$log") && return 0
 			vpt_fail "$name exited before printing /$re/"

@@ -258,7 +258,8 @@ vpg_spawn() {
 # Wait for a console line "VPT-GUEST <REGEX>" and print it.
 vpg_wait_guest() {
 	local re="^VPT-GUEST $1" secs=${2:-120} from=${3:-0}
-	vpt_wait_log "$VPG_GUEST" "$re" "$secs" "$from"
+	# A guest kernel that panicked prints nothing more: say so at once.
+	VPT_WAIT_ABORT='Kernel panic - ' vpt_wait_log "$VPG_GUEST" "$re" "$secs" "$from"
 	tail -n "+$((from + 1))" "${VPT_LOG[$VPG_GUEST]}" | grep -aE -- "$re" |
 		tail -n 1 | tr -d '\r'
 }
