@@ -808,8 +808,14 @@ static struct rte_vdev_driver eth_vhost_drv = {
 	.remove = eth_vhost_remove,
 };
 
+#ifdef ETH_VHOST_AB_NAME
+/* The benchmark's copy (meson.build): a name of its own, so that one
+ * process can hold it beside Debian's net_vhost (bench/vhost_ab.c). */
+RTE_PMD_REGISTER_VDEV(ETH_VHOST_AB_NAME, eth_vhost_drv);
+#else
 RTE_PMD_REGISTER_VDEV(net_vhost, eth_vhost_drv);
 RTE_PMD_REGISTER_ALIAS(net_vhost, eth_vhost);
+#endif
 RTE_PMD_REGISTER_PARAM_STRING(net_vhost,
 	"iface=<path> "
 	"queues=<1..128> "
