@@ -485,7 +485,7 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_p
 		if (ahead_wants_fill(&ah))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
-		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
+		if (likely(ah.next < ah.n && ah.len[ah.next] >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
 			rx_copy(&v, m, &rh, hdr_len, 1);
@@ -612,7 +612,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, nb - i, &ah);
 		if (likely(ah.next < ah.n)) {
-			ch.len = ah.iov[ah.next].len;
+			ch.len = ah.len[ah.next];
 			ch.id = ahead_pop(&ah, &v);
 			ch.slots = 1;
 			ret = 0;

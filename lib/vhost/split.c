@@ -395,7 +395,7 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_r
 		if (ahead_wants_fill(&ah))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
-		if (likely(ah.next < ah.n && ah.iov[ah.next].len >= left)) {
+		if (likely(ah.next < ah.n && ah.len[ah.next] >= left)) {
 			uint16_t head = ahead_pop(&ah, &v);
 
 			rx_copy(&v, m, &rh, hdr_len, 1);
@@ -496,7 +496,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, nb - i, &ah);
 		if (likely(ah.next < ah.n)) {
-			total = ah.iov[ah.next].len;
+			total = ah.len[ah.next];
 			head = ahead_pop(&ah, &v);
 			ret = 0;
 		} else {
