@@ -47,7 +47,13 @@
 # BENCH_WORKLOADS (space-separated DIR:RING:MRG:INORDER:SIZE:QUEUES),
 # BENCH_NO_PERF=1, BENCH_PERF_WORKLOADS (one per direction), BENCH_DOC=0
 # (do not write the doc files), BENCH_VS=PLUGIN.so (development: compare
-# with another build of ours, run in the "dpdk" column; implies BENCH_DOC=0).
+# with another build of ours, run in the "dpdk" column; implies BENCH_DOC=0
+# and no paired runs), BENCH_PAIR_ROUNDS (0: no paired runs), BENCH_PAIR_SECS.
+#
+# Paired runs (pair_run, vhost_ab.c): besides the separate runs above, each
+# workload runs BENCH_PAIR_ROUNDS times with both drivers in one vhost-ab
+# process, taking turns on one core in 100 ms slices: every placement and
+# load spike falls on both, so each run's ratio compares like with like.
 set -euo pipefail
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=app/test-vhost-pmd/lib/common.sh
@@ -83,11 +89,24 @@ else
 	PERF=$((1 - ${BENCH_NO_PERF:-0}))
 	BARE_N=20000000
 fi
+# Paired runs (vhost-ab): rounds per workload and seconds counted per run.
+if [ "$QUICK" = 1 ]; then
+	PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-1}
+	PAIR_SECS=${BENCH_PAIR_SECS:-2}
+else
+	PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-3}
+	PAIR_SECS=${BENCH_PAIR_SECS:-5}
+fi
+# BENCH_VS puts another build of ours in DPDK's column of the separate runs;
+# the paired runs always compare ours with DPDK's: none then.
+[ -z "${BENCH_VS:-}" ] || PAIR_ROUNDS=0
 PERF_WORKLOADS=${BENCH_PERF_WORKLOADS:-"rx:split:0:0:64:1 tx:split:0:0:64:1 pvp:split:0:0:64:1"}
 DOC_MD=$VPT_TOP/doc/guides/nics/vhost-bench.md
 DOC_PNG=$VPT_TOP/doc/guides/nics/vhost-bench.png
 BARE=$VPT_BUILD/app/test-vhost-pmd/bench/vhost-bare
 XCPU=$VPT_BUILD/app/test-vhost-pmd/bench/xcpu-probe
+AB=$VPT_BUILD/app/test-vhost-pmd/bench/vhost-ab
+AB_PLUGIN=$VPT_BUILD/drivers/net/vhost/librte_net_vhu_ab.so
 BIT_MRG=15
 BIT_PACKED=34
 BIT_IN_ORDER=35
@@ -101,6 +120,7 @@ vpt_init bench
 BENCH_DIR=$VPT_DIR
 [ -x "$BARE" ] || vpt_fail "$BARE not built (./run build)"
 [ -x "$XCPU" ] || vpt_fail "$XCPU not built (./run build)"
+[ -x "$AB" ] && [ -f "$AB_PLUGIN" ] || vpt_fail "$AB or $AB_PLUGIN not built (./run build)"
 
 # "rx:split:0:1:64:2" -> "rx split mrg0 io1 64B q2"
 wl_label() {
@@ -291,6 +311,89 @@ bench_run() {
 	)
 }
 
+#
+# pair_run WORKLOAD ROUND RESULT
+# One vhost-ab run (vhost_ab.c): our driver (the copy registered as
+# net_vhua) and Debian's net_vhost as two ports of one process, polled by
+# one loop on CPU 1 in 100 ms slices, each with a virtio_user port of one
+# peer testpmd on CPU 0 (port topology loop). Odd rounds put ours on port 0
+# (its slices first), even rounds DPDK's. Writes "cpp_all_ours cpp_all_dpdk
+# cpp_drv_ours cpp_drv_dpdk mpps_ours mpps_dpdk xcpu" to RESULT.
+#
+pair_run() {
+	local wl=$1 round=$2 result=$3
+	(
+		local d ring mrg io size q peer_mode ab_mode vo vd po pd pid maps line xcpu xpid sock
+		local -a first second peer
+		IFS=: read -r d ring mrg io size q <<<"$wl"
+		VPT_DIR=$(mktemp -d "$BENCH_DIR/pair.XXXXXX")
+		# shellcheck disable=SC2034
+		VPT_NAME=pair-$(basename "$result")
+		# shellcheck disable=SC2034
+		VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
+		trap vpt_cleanup EXIT
+		trap 'exit 130' INT TERM HUP
+		case $d in
+		rx) peer_mode=txonly ab_mode=rx ;;
+		tx) peer_mode=rxonly ab_mode=tx ;;
+		pvp) peer_mode=io ab_mode=io ;;
+		*) vpt_fail "bad direction $d" ;;
+		esac
+		install -m 644 "$AB_PLUGIN" "$VPT_DIR/librte_net_vhu_ab.so"
+		vo="net_vhua0,iface=$VPT_DIR/ours.sock,queues=$q"
+		vd="net_vhost1,iface=$VPT_DIR/dpdk.sock,queues=$q"
+		po="path=$VPT_DIR/ours.sock,queues=$q,mrg_rxbuf=$mrg,in_order=$io"
+		po+=",packed_vq=$([ "$ring" = packed ] && echo 1 || echo 0)"
+		pd=${po/ours.sock/dpdk.sock}
+		if ((round % 2)); then
+			first=("$vo" "virtio_user0,$po") second=("$vd" "virtio_user1,$pd")
+		else
+			first=("$vd" "virtio_user0,$pd") second=("$vo" "virtio_user1,$po")
+		fi
+		VPT_EXTRA_EAL=(-d "$VPT_DIR/librte_net_vhu_ab.so" --vdev "${second[0]}")
+		vpt_launch vhost reference "-l 1" "${first[0]}" "$AB" --mode "$ab_mode" \
+			--secs "$PAIR_SECS" --slice-ms 100 --txpkts "$size" --queues "$q"
+		for sock in "$VPT_DIR/ours.sock" "$VPT_DIR/dpdk.sock"; do
+			bench_wait_sock vhost
+		done
+		peer=(--nb-cores=1 --port-topology=loop --stats-period 1 --total-num-mbufs=16384
+		      "--forward-mode=$peer_mode" "--rxq=$q" "--txq=$q" "--txpkts=$size")
+		if [ "$d" = pvp ]; then
+			echo "start tx_first 4" >"$VPT_DIR/pvp.cmd"
+			peer+=("--cmdline-file=$VPT_DIR/pvp.cmd")
+		fi
+		VPT_EXTRA_EAL=(--vdev "${second[1]}")
+		vpt_launch peer virtio "-l 0,1 --main-lcore 1" "${first[1]}" "$VPT_TESTPMD" "${peer[@]}"
+		VPT_EXTRA_EAL=()
+		vpt_wait_log vhost '^LINKS up' 60
+		# Both drivers are the ones named: ours from our copy, DPDK's
+		# from Debian's plugin directory.
+		pid=$(vpt_pid vhost)
+		maps=$(cat "/proc/$pid/maps")
+		grep -qF "$VPT_DIR/librte_net_vhu_ab.so" <<<"$maps" || vpt_fail "our plugin is not mapped"
+		grep -qF "$(vpt_pmd_dir)/librte_net_vhost" <<<"$maps" || vpt_fail "Debian's net_vhost is not mapped"
+		grep -q '^READY .*driver=net_vhua name=net_vhua0' "${VPT_LOG[vhost]}" || vpt_fail "no port of ours"
+		grep -q '^READY .*driver=net_vhost name=net_vhost1' "${VPT_LOG[vhost]}" || vpt_fail "no port of DPDK's"
+		"$XCPU" "$((PAIR_SECS + 1))" >"$VPT_DIR/xcpu.txt" 2>&1 &
+		xpid=$!
+		vpt_helper "$xpid"
+		vpt_wait_exit vhost "$((PAIR_SECS + 30))"
+		vpt_expect_rc vhost 0
+		wait "$xpid" || true
+		vpt_stop peer
+		xcpu=$(sed -n 's/.*median_ns=\([0-9]*\).*/\1/p' "$VPT_DIR/xcpu.txt" 2>/dev/null)
+		line=$(awk '/^AB / {
+				for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+				k = (f["driver"] == "net_vhua") ? "o" : "d"
+				all[k] = f["cpp_all"]; drv[k] = f["cpp_drv"]; mpps[k] = f["mpps"]
+			} END {
+				if (!("o" in all) || !("d" in all) || all["o"] == 0 || all["d"] == 0) exit 1
+				print all["o"], all["d"], drv["o"], drv["d"], mpps["o"], mpps["d"]
+			}' "${VPT_LOG[vhost]}") || vpt_fail "no AB line for both drivers: no traffic?"
+		echo "$line ${xcpu:--}" >"$result"
+	)
+}
+
 # Machine set-up the benchmark needs beyond ./run's: perf and gnuplot.
 bench_packages() {
 	local missing=() p
@@ -318,6 +421,7 @@ vpt_say "${#WL[@]} workloads x $ROUNDS rounds x (ours, dpdk), ${SECS}s of traffi
 bare() { sed -n "s/^BARE setting=$1 op=$2 cycles=\([0-9.]*\)/\1/p" "$BENCH_DIR/bare.txt"; }
 TSC_MHZ=$(sed -n 's/^BARE tsc_mhz=//p' "$BENCH_DIR/bare.txt")
 
+: >"$BENCH_DIR/pair.txt"
 declare -A CPP MPPS REFUSED FEAT FAILS XCPUS
 for ((w = 0; w < ${#WL[@]}; w++)); do
 	wl=${WL[w]}
@@ -360,6 +464,30 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 	vpt_say "    CPU 0 <-> 1 round trip (ns) per run: ours${XCPUS[ours]}, dpdk${XCPUS[dpdk]}"
 	read -r nt nno nnp nmo nmd nratio <<<"$(near_runs "$w")"
 	vpt_say "    near runs only (round trip < $nt ns): ours $nno, dpdk $nnp: cycles/pkt ours $nmo dpdk $nmd (DPDK/ours $nratio)"
+done
+
+# Paired runs: the ratio of every run, like with like.
+pair_median() { # FIELD: median of a column of the paired results of workload $w
+	awk -v w="$w" -v f="$1" '$1 == w && $3 != "fail" { print $(f) }' "$BENCH_DIR/pair.txt" | median
+}
+for ((w = 0; PAIR_ROUNDS > 0 && w < ${#WL[@]}; w++)); do
+	wl=${WL[w]}
+	for ((r = 1; r <= PAIR_ROUNDS; r++)); do
+		res=$BENCH_DIR/p$w-r$r
+		if pair_run "$wl" "$r" "$res" >"$VHOST_PMD_LOGDIR/p$w-r$r.out" 2>&1; then
+			read -r ao ad do_ dd mo md xcpu <"$res"
+			# w round all_ours all_dpdk ratio drv_ours drv_dpdk drv_ratio mpps_o mpps_d xcpu
+			awk -v w="$w" -v r="$r" -v ao="$ao" -v ad="$ad" -v do_="$do_" -v dd="$dd" \
+				-v mo="$mo" -v md="$md" -v x="$xcpu" 'BEGIN {
+				printf "%s %s %s %s %.3f %s %s %.3f %s %s %s\n", w, r, ao, ad, ad / ao,
+					do_, dd, dd / do_, mo, md, x }' >>"$BENCH_DIR/pair.txt"
+		else
+			echo "$w $r fail" >>"$BENCH_DIR/pair.txt"
+			vpt_say "$(wl_label "$wl") paired round $r FAILED:"
+			tail -n 3 "$VHOST_PMD_LOGDIR/p$w-r$r.out" | sed 's/^/    /'
+		fi
+	done
+	vpt_say "$(wl_label "$wl") paired: cycles/pkt ours $(pair_median 3) dpdk $(pair_median 4), DPDK/ours per run:$(awk -v w="$w" '$1 == w && $3 != "fail" { printf " %s (x-CPU %s ns)", $5, $11 }' "$BENCH_DIR/pair.txt"), median $(pair_median 5)"
 done
 
 # perf on ours, one workload per direction.
@@ -412,6 +540,24 @@ table() {
 	done <"$BENCH_DIR/table.txt"
 }
 
+pair_table() {
+	local w n
+	echo "| Workload | runs | cyc/pkt ours | cyc/pkt DPDK | DPDK/ours | runs' range | driver calls only | Mpps ours | Mpps DPDK | x-CPU ns per run |"
+	echo "|----------|-----:|-------------:|-------------:|----------:|------------:|------------------:|----------:|----------:|-----------------:|"
+	for ((w = 0; w < ${#WL[@]}; w++)); do
+		n=$(awk -v w="$w" '$1 == w && $3 != "fail"' "$BENCH_DIR/pair.txt" | wc -l)
+		if [ "$n" = 0 ]; then
+			echo "| $(wl_label "${WL[w]}") | 0 | - | - | - | - | - | - | - | - |"
+			continue
+		fi
+		echo "| $(wl_label "${WL[w]}") | $n | $(pair_median 3) | $(pair_median 4) | $(pair_median 5) |" \
+			"$(awk -v w="$w" '$1 == w && $3 != "fail" { if (lo == "" || $5 < lo) lo = $5; if ($5 > hi) hi = $5 }
+				END { printf "%s-%s", lo, hi }' "$BENCH_DIR/pair.txt") |" \
+			"$(pair_median 8) | $(pair_median 9) | $(pair_median 10) |" \
+			"$(awk -v w="$w" '$1 == w && $3 != "fail" { printf "%s%s", (n++ ? " " : ""), $11 }' "$BENCH_DIR/pair.txt") |"
+	done
+}
+
 bare_of() { # cycles the bare cost of one workload amounts to
 	local d r m i s q ring copy
 	IFS=: read -r d r m i s q <<<"$1"
@@ -439,6 +585,11 @@ headroom() {
 echo
 echo "Cycles per packet on the vhost forwarding core (median of $ROUNDS rounds), DPDK/ours > 1: ours is faster"
 table
+if [ "$PAIR_ROUNDS" -gt 0 ]; then
+	echo
+	echo "Paired runs (vhost-ab: both drivers in one process, 100 ms slices each; medians of $PAIR_ROUNDS runs, DPDK/ours > 1: ours is faster)"
+	pair_table
+fi
 echo
 echo "Bare cost (vhost-bare, TSC cycles): in cache: ring $(bare hot ring), copy 64 B $(bare hot copy64), copy 1518 B $(bare hot copy1518); frontend on the other CPU: ring $(bare cross ring), copy 64 B $(bare cross copy64), copy 1518 B $(bare cross copy1518)"
 headroom
@@ -455,7 +606,10 @@ vpt_say "done in ${ELAPSED}s"
 [ "${BENCH_DOC:-1}" = 1 ] && [ -z "${BENCH_VS:-}" ] || exit 0
 
 # The plot: one bar pair per workload, DPDK/ours, line at 1.
-awk -F'|' '$7 != "-" { print $1, $7 }' "$BENCH_DIR/table.txt" >"$BENCH_DIR/ratio.dat"
+while IFS='|' read -r w wl fo fd mo md ratio rest; do
+	pr=$(pair_median 5)
+	echo "$w ${ratio/#-/NaN} ${pr/#-/NaN}"
+done <"$BENCH_DIR/table.txt" >"$BENCH_DIR/ratio.dat"
 while IFS='|' read -r w wl rest; do
 	echo "$w \"$(wl_label "$wl")\""
 done <"$BENCH_DIR/table.txt" >"$BENCH_DIR/labels.dat"
@@ -466,12 +620,15 @@ set terminal pngcairo size 1100,600 font ",9"
 set output "$DOC_PNG"
 set title "net\\\\_vhost cycles per packet: DPDK 22.11 / ours (> 1: ours is faster), $START_DATE"
 set style fill solid 0.6
-set boxwidth 0.7
+set boxwidth 0.35
 set yrange [0:*]
 set grid ytics
+set key top left
 set xtics rotate by 45 right ($xtics)
 set ylabel "DPDK cycles/packet / our cycles/packet"
-plot "$BENCH_DIR/ratio.dat" using 1:2 with boxes notitle, 1 with lines lw 2 lc rgb "red" title "equal"
+plot "$BENCH_DIR/ratio.dat" using (\$1 - 0.18):2 with boxes title "separate runs (median of $ROUNDS rounds)", \\
+     "$BENCH_DIR/ratio.dat" using (\$1 + 0.18):3 with boxes title "paired runs, one process (median of $PAIR_ROUNDS)", \\
+     1 with lines lw 2 lc rgb "red" title "equal"
 GP
 fi
 
@@ -539,6 +696,28 @@ fi
 	echo
 	echo "![DPDK/ours cycles per packet per workload](vhost-bench.png)"
 	echo
+	if [ "$PAIR_ROUNDS" -gt 0 ]; then
+		echo "## Paired runs: both drivers in one process"
+		echo
+		echo "Separate runs of the two drivers draw different placements of the two vCPUs (see the"
+		echo "x-CPU column of the raw data: the round trip between them changes 4x, and every"
+		echo "cross-core miss with it). In a paired run (\`vhost-ab\`,"
+		echo "\`app/test-vhost-pmd/bench/vhost_ab.c\`) one process on CPU 1 holds a port of ours (our"
+		echo "plugin built a second time, registered as \`net_vhua\`: \`librte_net_vhu_ab.so\`) and a"
+		echo "port of Debian's \`net_vhost\`, both proven mapped; one peer \`dpdk-testpmd\` on CPU 0 holds"
+		echo "a \`virtio_user\` port for each (the same options as above, \`--port-topology=loop\`). One loop"
+		echo "polls one port alone for 100 ms, then the other (the first 10 ms of a slice are not"
+		echo "counted: the port finds what piled up while it was idle), so each driver runs as it would"
+		echo "alone, and placement changes and load spikes, seconds apart, fall on both alike. It counts"
+		echo "per port as testpmd does: TSC cycles of the polls that moved packets (tx: every poll),"
+		echo "with the loop's mbuf work (free for rx; allocation and a UDP header for tx), per packet"
+		echo "received (tx: sent). \"driver calls only\" counts the cycles inside \`rte_eth_rx_burst\`/"
+		echo "\`rte_eth_tx_burst\` only. Odd runs put ours on port 0, even runs DPDK's; ${PAIR_SECS}s counted"
+		echo "per run after 1s of warm-up. DPDK/ours is the median of the runs' own ratios."
+		echo
+		pair_table
+		echo
+	fi
 	echo "## Headroom over the bare cost"
 	echo
 	echo "\`vhost-bare\` (\`app/test-vhost-pmd/bench/vhost_bare.c\`) times what no vhost dequeue or"

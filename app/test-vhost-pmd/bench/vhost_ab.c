@@ -2,8 +2,8 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * vhost-ab: two vhost ports of different drivers served by one forwarding
- * loop on one core, taking turns burst by burst, each port's cycles counted
- * apart. ./run bench runs it with our driver (the plugin built as "net_vhu",
+ * loop on one core, taking turns (burst by burst, or in time slices), each
+ * port's cycles counted apart. ./run bench runs it with our driver (the plugin built as "net_vhua",
  * meson.build of drivers/net/vhost) on one port and Debian's net_vhost on
  * the other, each with a virtio_user port of one peer testpmd.
  *
@@ -14,14 +14,15 @@
  * second, so their ratio holds from run to run where separate runs do not.
  *
  * usage: vhost-ab [EAL] -- --mode rx|tx|io [--secs N] [--warmup N]
- *                          [--txpkts LEN] [--queues Q]
+ *                          [--txpkts LEN] [--queues Q] [--slice-ms N]
  *   rx  rte_eth_rx_burst, the mbufs freed (testpmd rxonly)
  *   tx  mbufs allocated, a UDP frame of LEN bytes written, rte_eth_tx_burst,
  *       refused ones freed (testpmd txonly)
  *   io  rx_burst then tx_burst of them on the same port (testpmd io, port
  *       topology loop)
- * A port's turn visits each of its queues once; the port order flips every
- * round. Counted, per port (as testpmd --record-core-cycles): TSC cycles of
+ * A port's turn visits each of its queues once. Without --slice-ms every
+ * round gives each port a turn, the order flipping every round; with it
+ * one port takes turns alone for N ms, then the next (run_until()). Counted, per port (as testpmd --record-core-cycles): TSC cycles of
  * the turns that moved packets (tx: every turn) and the packets (received;
  * tx: sent). "drv" cycles are those inside the ethdev calls only, "all" add
  * the mbuf work of the loop. Counting starts --warmup seconds after every
@@ -93,7 +94,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: vhost-ab [EAL] -- --mode rx|tx|io [--secs N] [--warmup N] "
-		"[--txpkts LEN] [--queues Q]\n");
+		"[--txpkts LEN] [--queues Q] [--slice-ms N]\n");
 	exit(2);
 }
 
