@@ -84,6 +84,24 @@ heads_load(struct vhu_ring *r, uint16_t n)
 	}
 }
 
+/*
+ * Take the used ring lines the next n used entries go to (n >= 1) for
+ * writing now: the guest's core read them last, and the stores into them
+ * would otherwise wait for them at the end of the burst, where the fence of
+ * ring_finish() waits for every store (perf: 10 % of a split dequeue on
+ * that fence).
+ */
+static __rte_always_inline void
+used_prefetch(const struct vhu_ring *r, uint16_t n)
+{
+	const uint16_t per_line = RTE_CACHE_LINE_SIZE / sizeof(struct vhu_used_elem);
+	uint16_t i;
+
+	for (i = 0; i < n; i += per_line)
+		vhu_prefetch_write(&r->used->ring[(uint16_t)(r->last_used_idx + i) & r->mask]);
+	vhu_prefetch_write(&r->used->ring[(uint16_t)(r->last_used_idx + n - 1) & r->mask]);
+}
+
 /* The chain head at avail position pos (< avail_idx). */
 static __rte_always_inline uint16_t
 avail_head(const struct vhu_ring *r, uint16_t pos)
@@ -446,6 +464,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 		return 0;
 	}
 	heads_load(&r, RTE_MIN((uint16_t)entries, RTE_MIN(count, VHU_SPLIT_BATCH)));
+	used_prefetch(&r, RTE_MIN((uint16_t)entries, count));
 	/* Read inside the vring: the control path changes it quiesced. */
 	if (unlikely(dev->log_base != NULL))
 		sent = rx_burst(dev, vring, vq, &r, pkts, count, true);
@@ -485,6 +504,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	ol = dev->net_ol;
 	r.last_head = 0;	/* read by tx_batch_close() only after a tx_used() */
 	heads_load(&r, RTE_MIN(nb, VHU_SPLIT_BATCH));
+	used_prefetch(&r, in_order ? 1 : nb);
 
 	for (i = 0; i < nb; i++) {
 		enum tx_fill fill;
