@@ -235,6 +235,27 @@ chain_fetch(const struct vhu_pring *r, struct pcur cur, uint16_t write,
 }
 
 /*
+ * Take for writing the descriptor lines of the n slots (1 <= n <= size)
+ * from cur: they were made available, so the driver does not touch them
+ * until it sees them used, and our used descriptors go there. Without it,
+ * each line came to us shared when its descriptors were read and waited
+ * for the driver's core again at our first store into it.
+ */
+static __rte_always_inline void
+desc_prefetch_write(const struct vhu_pring *r, struct pcur cur, uint16_t n)
+{
+	const uint16_t per_line = RX_PEND_MAX;
+	uint32_t i, idx;
+
+	for (i = 0; i < n; i += per_line) {
+		idx = cur.idx + i;
+		vhu_prefetch_write(&r->desc[idx < r->size ? idx : idx - r->size]);
+	}
+	idx = cur.idx + n - 1u;
+	vhu_prefetch_write(&r->desc[idx < r->size ? idx : idx - r->size]);
+}
+
+/*
  * Read ahead (virtq.h) up to max chains at r->avail that are one available
  * descriptor each, direction write, no NEXT or INDIRECT, len in [min,
  * max_len]. Stops at the first other one; the slow path deals with it.
@@ -690,6 +711,8 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		vhu_vring_leave(vq);
 		return 0;
 	}
+	/* Chains of one descriptor, mostly; with IN_ORDER one used one. */
+	desc_prefetch_write(&r, r.avail, in_order ? 1 : nb);
 	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
 	ol = dev->net_ol;
