@@ -595,9 +595,12 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_p
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (ahead_wants_fill(&ah))
+		if (ahead_wants_fill(&ah)) {
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   count - sent, &ah);
+			if (ah.n)
+				desc_prefetch_write(r, r->avail, ah.n);
+		}
 		if (likely(ah.next < ah.n && ah.len[ah.next] >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
