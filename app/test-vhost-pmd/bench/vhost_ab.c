@@ -216,6 +216,16 @@ links_up(void)
 	return true;
 }
 
+/* A turn that started at t0 moved n packets, drv cycles in ethdev calls. */
+static __rte_always_inline void
+ctr_add(struct ab_ctr *c, uint64_t drv, uint64_t t0, uint16_t n)
+{
+	c->cyc_drv += drv;
+	c->cyc_all += rte_rdtsc() - t0;
+	c->pkts += n;
+	c->turns++;
+}
+
 static __rte_always_inline void
 turn_rx(uint16_t port, uint16_t q, struct ab_ctr *c)
 {
@@ -227,10 +237,7 @@ turn_rx(uint16_t port, uint16_t q, struct ab_ctr *c)
 		return;
 	t1 = rte_rdtsc();
 	rte_pktmbuf_free_bulk(pkts, n);
-	c->cyc_drv += t1 - t0;
-	c->cyc_all += rte_rdtsc() - t0;
-	c->pkts += n;
-	c->turns++;
+	ctr_add(c, t1 - t0, t0, n);
 }
 
 static __rte_always_inline void
@@ -254,10 +261,7 @@ turn_tx(uint16_t port, uint16_t q, struct ab_ctr *c)
 	t2 = rte_rdtsc();
 	if (n < AB_BURST)
 		rte_pktmbuf_free_bulk(&pkts[n], AB_BURST - n);
-	c->cyc_drv += t2 - t1;
-	c->cyc_all += rte_rdtsc() - t0;
-	c->pkts += n;
-	c->turns++;
+	ctr_add(c, t2 - t1, t0, n);
 }
 
 static __rte_always_inline void
@@ -273,10 +277,7 @@ turn_io(uint16_t port, uint16_t q, struct ab_ctr *c)
 	t1 = rte_rdtsc();
 	if (sent < n)
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
-	c->cyc_drv += t1 - t0;
-	c->cyc_all += rte_rdtsc() - t0;
-	c->pkts += n;
-	c->turns++;
+	ctr_add(c, t1 - t0, t0, n);
 }
 
 /* One turn of port p, counted in c. */
