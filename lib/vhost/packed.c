@@ -244,15 +244,7 @@ chain_fetch(const struct vhu_pring *r, struct pcur cur, uint16_t write,
 static __rte_always_inline void
 desc_prefetch_write(const struct vhu_pring *r, struct pcur cur, uint16_t n)
 {
-	const uint16_t per_line = RX_PEND_MAX;
-	uint32_t i, idx;
-
-	for (i = 0; i < n; i += per_line) {
-		idx = cur.idx + i;
-		vhu_prefetch_write(&r->desc[idx < r->size ? idx : idx - r->size]);
-	}
-	idx = cur.idx + n - 1u;
-	vhu_prefetch_write(&r->desc[idx < r->size ? idx : idx - r->size]);
+	ring_prefetch_write(r->desc, sizeof(struct vhu_pdesc), cur.idx, n, r->size);
 }
 
 /*
@@ -286,6 +278,14 @@ ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max
 	a->next = 0;
 }
 
+/* The flags of a used descriptor written now (write: VHU_DESC_F_WRITE for
+ * Rx, 0 for Tx): AVAIL and USED both our used wrap counter. */
+static __rte_always_inline uint16_t
+used_flags(const struct vhu_pring *r, uint16_t write)
+{
+	return write | (r->used.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0);
+}
+
 /* len, id and flags of a descriptor: its second 8 bytes (little endian,
  * as the code everywhere assumes), stored at once. */
 typedef uint64_t __attribute__((may_alias)) pdesc_tail_t;
@@ -310,7 +310,7 @@ static __rte_always_inline void
 used_write(struct vhu_pring *r, uint16_t id, uint16_t slots)
 {
 	struct vhu_pdesc *d = &r->desc[r->used.idx];
-	uint16_t flags = r->used.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0;
+	uint16_t flags = used_flags(r, 0);
 
 	if (r->produced == 0) {
 		r->first = d;
@@ -488,15 +488,14 @@ static __rte_always_inline void
 rx_used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots)
 {
 	struct vhu_pdesc *d = &r->desc[r->used.idx];
-	uint64_t val = pdesc_tail(len, id, VHU_DESC_F_WRITE |
-				  (r->used.wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0));
+	uint64_t val = pdesc_tail(len, id, used_flags(r, VHU_DESC_F_WRITE));
 
 	if (r->produced == 0) {
 		r->pend_wrap = r->used.wrap;
 		r->pend[0] = d;
 		r->pend_val[0] = val;
 		r->npend = 1;
-	} else if (r->npend != 0 && r->npend < RX_PEND_MAX && same_line(d, r->pend[0]) &&
+	} else if (r->npend < RX_PEND_MAX && same_line(d, r->pend[0]) &&
 		   r->used.wrap == r->pend_wrap) {
 		r->pend[r->npend] = d;
 		r->pend_val[r->npend] = val;

@@ -94,12 +94,8 @@ heads_load(struct vhu_ring *r, uint16_t n)
 static __rte_always_inline void
 used_prefetch(const struct vhu_ring *r, uint16_t n)
 {
-	const uint16_t per_line = RTE_CACHE_LINE_SIZE / sizeof(struct vhu_used_elem);
-	uint16_t i;
-
-	for (i = 0; i < n; i += per_line)
-		vhu_prefetch_write(&r->used->ring[(uint16_t)(r->last_used_idx + i) & r->mask]);
-	vhu_prefetch_write(&r->used->ring[(uint16_t)(r->last_used_idx + n - 1) & r->mask]);
+	ring_prefetch_write(r->used->ring, sizeof(struct vhu_used_elem),
+			    r->last_used_idx & r->mask, n, r->size);
 }
 
 /* The chain head at avail position pos (< avail_idx). */

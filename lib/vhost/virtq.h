@@ -143,6 +143,27 @@ vhu_prefetch_write(const void *p)
 }
 
 /*
+ * Prefetch for writing the lines of entries first .. first + n - 1 (1 <= n
+ * <= size, first < size) of a ring of size entries of esz bytes each,
+ * wrapping at its end: one prefetch a line, and the last entry's.
+ */
+static __rte_always_inline void
+ring_prefetch_write(const void *ring, uint32_t esz, uint32_t first, uint32_t n,
+		    uint32_t size)
+{
+	const uint32_t per_line = RTE_CACHE_LINE_SIZE / esz;
+	const uint8_t *base = ring;
+	uint32_t i, idx;
+
+	for (i = 0; i < n; i += per_line) {
+		idx = first + i;
+		vhu_prefetch_write(base + (idx < size ? idx : idx - size) * esz);
+	}
+	idx = first + n - 1;
+	vhu_prefetch_write(base + (idx < size ? idx : idx - size) * esz);
+}
+
+/*
  * Chains of one plain descriptor, read ahead of their use with their
  * buffers prefetched: the copy of a packet otherwise waits for its guest
  * buffer (written by the other CPU) to arrive, one miss after the other.

@@ -810,9 +810,8 @@ fe_post_tx(struct fe_sim *s, const void *data, uint32_t len, uint16_t hdr_len,
 	return head;
 }
 
-/* Is the descriptor at slot used in the lap of wrap? */
-static bool
-pdesc_is_used(uint16_t flags, uint8_t wrap)
+bool
+fe_pdesc_used(uint16_t flags, uint8_t wrap)
 {
 	uint16_t want = wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0;
 
@@ -876,7 +875,7 @@ pused_pop_in_order(struct fe_vq *vq, uint32_t *id, uint32_t *len)
 
 	if (!vq->batch) {
 		flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-		if (!pdesc_is_used(flags, vq->used_wrap))
+		if (!fe_pdesc_used(flags, vq->used_wrap))
 			return 0;
 		vq->last_used_flags = flags;
 	}
@@ -894,7 +893,7 @@ pused_pop(struct fe_vq *vq, uint32_t *id, uint32_t *len)
 	struct vhu_pdesc *d = &vq->pdesc[vq->used_idx];
 	uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), slots;
 
-	if (!pdesc_is_used(flags, vq->used_wrap))
+	if (!fe_pdesc_used(flags, vq->used_wrap))
 		return 0;
 	*id = d->id;
 	*len = d->len;
@@ -921,7 +920,7 @@ fe_used_count(struct fe_sim *s, int q)
 		struct vhu_pdesc *d = &vq->pdesc[idx];
 
 		if (!batch) {	/* as fe_used_pop() */
-			if (!pdesc_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
+			if (!fe_pdesc_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
 				break;
 			last = d->id;
 			batch = in_order;

@@ -188,6 +188,8 @@ bool fe_is_packed(const struct fe_sim *s);
 void fe_driver_event_set(struct fe_sim *s, int q, uint16_t flags, uint16_t off_wrap);
 /* Used descriptors of q not yet popped (split: used->idx - ours). */
 uint16_t fe_used_count(struct fe_sim *s, int q);
+/* Do the flags of a packed descriptor say used in the lap of wrap? */
+bool fe_pdesc_used(uint16_t flags, uint8_t wrap);
 /* Slot of descriptor i of the chain posted with buffer id id. */
 uint16_t fe_chain_slot(struct fe_sim *s, int q, uint16_t id, int i);
 

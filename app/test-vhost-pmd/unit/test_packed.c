@@ -1066,10 +1066,7 @@ struct tg_watch {
 static bool
 tg_used(const struct vhu_pdesc *d, uint8_t wrap)
 {
-	uint16_t f = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-	uint16_t want = wrap ? VHU_DESC_F_AVAIL | VHU_DESC_F_USED : 0;
-
-	return (f & (VHU_DESC_F_AVAIL | VHU_DESC_F_USED)) == want;
+	return fe_pdesc_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap);
 }
 
 static void *
