@@ -248,34 +248,40 @@ desc_prefetch_write(const struct vhu_pring *r, struct pcur cur, uint16_t n)
 }
 
 /*
- * Read ahead (virtq.h) up to max chains at r->avail that are one available
- * descriptor each, direction write, no NEXT or INDIRECT, len in [min,
- * max_len]. Stops at the first other one; the slow path deals with it.
+ * Read ahead (virtq.h) the chains after those pending from r->avail, up to
+ * depth pending in all and max for the rest of the burst, that are one
+ * available descriptor each, direction write, no NEXT or INDIRECT, len in
+ * [min, max_len]. Stops at the first other one; the slow path deals with
+ * it. Rx takes the descriptor lines of what it read for writing.
  */
 static __rte_always_inline void
 ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max_len,
-	   uint16_t data, uint16_t max, struct vhu_ahead *a)
+	   uint16_t data, uint32_t depth, uint16_t max, struct vhu_ahead *a)
 {
 	const uint16_t mask = VHU_DESC_F_AVAIL | VHU_DESC_F_USED | VHU_DESC_F_NEXT |
 			      VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
-	struct pcur cur = r->avail;
-	uint16_t n;
+	uint32_t pending = ahead_pending(a);
+	uint32_t want = RTE_MIN(ahead_room(a, depth, max), r->size - pending);
+	struct pcur from = r->avail, cur;
+	uint32_t k;
 
-	max = RTE_MIN(RTE_MIN(max, ahead_depth(write)), r->size);
-	for (n = 0; n < max; n++) {
+	cur_advance(&from, pending, r->size);
+	cur = from;
+	for (k = 0; k < want; k++) {
 		const struct vhu_pdesc *d = &r->desc[cur.idx];
-		uint16_t want = write | (cur.wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED);
+		uint16_t flags = write | (cur.wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED);
 		struct vhu_pdesc b;
 
-		if ((desc_flags(d) & mask) != want)
+		if ((desc_flags(d) & mask) != flags)
 			break;
 		desc_body(&b, d);
-		if (!ahead_take(r->mem, a, n, b.id, b.addr, b.len, min, max_len, write, data))
+		if (!ahead_take(r->mem, a, k, b.id, b.addr, b.len, min, max_len, write, data))
 			break;
 		cur_advance(&cur, 1, r->size);
 	}
-	a->n = n;
-	a->next = 0;
+	if (write && k != 0)
+		desc_prefetch_write(r, from, k);
+	ahead_filled(a, k, want);
 }
 
 /* The flags of a used descriptor written now (write: VHU_DESC_F_WRITE for
@@ -594,13 +600,10 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_p
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (ahead_wants_fill(&ah)) {
+		if (ahead_wants_fill(&ah, rx_ahead_depth(left) / 2))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   count - sent, &ah);
-			if (ah.n)
-				desc_prefetch_write(r, r->avail, ah.n);
-		}
-		if (likely(ah.next < ah.n && ah.len[ah.next] >= left)) {
+				   rx_ahead_depth(left), count - sent, &ah);
+		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
 			rx_copy(&v, m, &rh, hdr_len, 1);
@@ -724,11 +727,11 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		struct pchain ch;
 		int ret;
 
-		if (ahead_wants_fill(&ah))
+		if (ahead_wants_fill(&ah, 0))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
-				   hdr_len, nb - i, &ah);
-		if (likely(ah.next < ah.n)) {
-			ch.len = ah.len[ah.next];
+				   hdr_len, VHU_AHEAD_TX, nb - i, &ah);
+		if (likely(ahead_ready(&ah))) {
+			ch.len = ahead_next_len(&ah);
 			ch.id = ahead_pop(&ah, &v);
 			ch.slots = 1;
 			ret = 0;

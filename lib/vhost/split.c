@@ -207,32 +207,33 @@ chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
 }
 
 /*
- * Read ahead (virtq.h) up to max chains at r->last_avail_idx that are one
- * descriptor each, direction write, no NEXT or INDIRECT, len in [min,
- * max_len]. Stops at the first other one; the slow path deals with it.
+ * Read ahead (virtq.h) the chains after those pending from
+ * r->last_avail_idx, up to depth pending in all and max for the rest of the
+ * burst, that are one descriptor each, direction write, no NEXT or
+ * INDIRECT, len in [min, max_len]. Stops at the first other one; the slow
+ * path deals with it.
  */
 static __rte_always_inline void
 ahead_fill(const struct vhu_ring *r, uint16_t write, uint32_t min, uint32_t max_len,
-	   uint16_t data, uint16_t max, struct vhu_ahead *a)
+	   uint16_t data, uint32_t depth, uint16_t max, struct vhu_ahead *a)
 {
 	const uint16_t mask = VHU_DESC_F_NEXT | VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
-	uint16_t n;
+	uint16_t from = r->last_avail_idx + ahead_pending(a);
+	uint32_t want = RTE_MIN(ahead_room(a, depth, max), (uint16_t)(r->avail_idx - from));
+	uint32_t k;
 
-	max = RTE_MIN(RTE_MIN(max, ahead_depth(write)),
-		      (uint16_t)(r->avail_idx - r->last_avail_idx));
-	for (n = 0; n < max; n++) {
-		uint16_t head = avail_head(r, r->last_avail_idx + n);
+	for (k = 0; k < want; k++) {
+		uint16_t head = avail_head(r, from + k);
 		struct vhu_desc d;
 
 		if (unlikely(head >= r->size))
 			break;
 		desc_read(&d, &r->desc[head]);
 		if ((d.flags & mask) != write ||
-		    !ahead_take(r->mem, a, n, head, d.addr, d.len, min, max_len, write, data))
+		    !ahead_take(r->mem, a, k, head, d.addr, d.len, min, max_len, write, data))
 			break;
 	}
-	a->n = n;
-	a->next = 0;
+	ahead_filled(a, k, want);
 }
 
 /*
@@ -406,10 +407,10 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_r
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (ahead_wants_fill(&ah))
+		if (ahead_wants_fill(&ah, rx_ahead_depth(left) / 2))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   count - sent, &ah);
-		if (likely(ah.next < ah.n && ah.len[ah.next] >= left)) {
+				   rx_ahead_depth(left), count - sent, &ah);
+		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
 			uint16_t head = ahead_pop(&ah, &v);
 
 			rx_copy(&v, m, &rh, hdr_len, 1);
@@ -508,11 +509,11 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		uint16_t head;
 		int ret;
 
-		if (ahead_wants_fill(&ah))
+		if (ahead_wants_fill(&ah, 0))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
-				   hdr_len, nb - i, &ah);
-		if (likely(ah.next < ah.n)) {
-			total = ah.len[ah.next];
+				   hdr_len, VHU_AHEAD_TX, nb - i, &ah);
+		if (likely(ahead_ready(&ah))) {
+			total = ahead_next_len(&ah);
 			head = ahead_pop(&ah, &v);
 			ret = 0;
 		} else {

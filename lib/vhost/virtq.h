@@ -172,11 +172,29 @@ ring_prefetch_write(const void *ring, uint32_t esz, uint32_t first, uint32_t n,
  * split.c, packed.c) to read the same descriptors again. Each ring walker
  * fills it with its own ahead_fill().
  */
-#define VHU_AHEAD	16
-/* Rx (enqueue) reads fewer ahead: its prefetches take the guest's lines for
- * writing. Of 8, 16 and 32, A/B runs put dequeue best at 16 and enqueue at
- * 8 (16 was 3-6 % slower on mergeable split Rx). */
-#define VHU_AHEAD_RX	8
+#define VHU_AHEAD	32	/* a power of 2: entries are used modulo it */
+/* Tx (dequeue) reads a batch of this many when the last is used up. */
+#define VHU_AHEAD_TX	16
+
+/*
+ * Rx (enqueue) keeps up to rx_ahead_depth() chains read ahead and tops up
+ * at half of it: its first copy after a fill waits for the guest buffer's
+ * line, and prefetches kept in flight hide that. Small packets are copied
+ * fast and need many in flight; big ones fewer, or the lines prefetched
+ * far ahead are evicted by the copies in between. A/B runs (vhost-ab) with
+ * the vCPUs on distant cores, against batches of 8 filled when empty:
+ * 64-byte Rx 5 % (split) and 30-40 % (packed) fewer cycles a packet,
+ * 1518-byte Rx 5 % fewer; 24 for the 1518-byte one was 15 % slower.
+ */
+#define VHU_AHEAD_RX_SMALL	24
+#define VHU_AHEAD_RX_BIG	8
+#define VHU_AHEAD_RX_SMALL_LEN	256
+
+static __rte_always_inline uint32_t
+rx_ahead_depth(uint64_t pkt_len)
+{
+	return pkt_len <= VHU_AHEAD_RX_SMALL_LEN ? VHU_AHEAD_RX_SMALL : VHU_AHEAD_RX_BIG;
+}
 
 /*
  * Every field is written and read with one width, and a buffer's pointer
@@ -188,20 +206,12 @@ ring_prefetch_write(const void *ring, uint32_t esz, uint32_t first, uint32_t n,
  * missing (perf put 30 % of a packed Rx burst on two such loads).
  */
 struct vhu_ahead {
-	uint32_t n, next;
-	bool off;		/* ahead_stop() was called in this burst */
+	uint32_t n, next;	/* entries read and used in this burst */
+	bool off;		/* read no more ahead in this burst */
 	uint32_t id[VHU_AHEAD];
 	uint32_t len[VHU_AHEAD];
 	uint8_t *base[VHU_AHEAD];
 };
-
-/* How many chains ahead_fill() reads at most, by direction (write:
- * VHU_DESC_F_WRITE for Rx, 0 for Tx; a constant in every caller). */
-static __rte_always_inline uint16_t
-ahead_depth(uint16_t write)
-{
-	return write ? VHU_AHEAD_RX : VHU_AHEAD;
-}
 
 /* Empty, before a burst. Not an initialiser: that would zero the arrays
  * too, some 300 bytes per burst (2 % of a packed dequeue in perf). */
@@ -212,11 +222,41 @@ ahead_init(struct vhu_ahead *a)
 	a->off = false;
 }
 
-/* All entries used, and reading more is still worth it. */
-static __rte_always_inline bool
-ahead_wants_fill(const struct vhu_ahead *a)
+/* Entries read and not used yet. */
+static __rte_always_inline uint32_t
+ahead_pending(const struct vhu_ahead *a)
 {
-	return a->next == a->n && !a->off;
+	return a->n - a->next;
+}
+
+/* Time to read more ahead: no more than low entries left (Tx: 0). */
+static __rte_always_inline bool
+ahead_wants_fill(const struct vhu_ahead *a, uint32_t low)
+{
+	return !a->off && ahead_pending(a) <= low;
+}
+
+/* How many more chains a fill may read: up to depth (<= VHU_AHEAD) in all,
+ * and no more than the max chains the burst still takes (some of them
+ * already pending). */
+static __rte_always_inline uint32_t
+ahead_room(const struct vhu_ahead *a, uint32_t depth, uint32_t max)
+{
+	uint32_t lim = RTE_MIN(depth, max);
+	uint32_t pending = ahead_pending(a);
+
+	return lim > pending ? lim - pending : 0;
+}
+
+/* A fill read got of the want chains it tried. Fewer (or none wanted): the
+ * ring has no more that qualify, or the burst needs no more; do not try
+ * again in this burst. */
+static __rte_always_inline void
+ahead_filled(struct vhu_ahead *a, uint32_t got, uint32_t want)
+{
+	a->n += got;
+	if (got < want || want == 0)
+		a->off = true;
 }
 
 /* The slow path runs: drop what is left, and read no more ahead in this
@@ -229,17 +269,32 @@ ahead_stop(struct vhu_ahead *a)
 	a->off = true;
 }
 
+/* An entry is ready for the next chain. */
+static __rte_always_inline bool
+ahead_ready(const struct vhu_ahead *a)
+{
+	return a->next != a->n;
+}
+
+/* Length of the buffer of the next chain (ahead_ready()). */
+static __rte_always_inline uint32_t
+ahead_next_len(const struct vhu_ahead *a)
+{
+	return a->len[a->next & (VHU_AHEAD - 1)];
+}
+
 /*
- * Make buffer [gpa, gpa + len) entry n (< VHU_AHEAD) of a, with chain id:
- * only if len is in [min, max] (min >= 1) and the buffer in one memory
- * region. It is prefetched at its start and at byte data (the vnet header
- * often ends a cache line of its own), for writing on Rx: a store to a line
- * the other CPU holds stalls too.
+ * Make buffer [gpa, gpa + len) the k-th entry (k < ahead_room()) of this
+ * fill, with chain id: only if len is in [min, max] (min >= 1) and the
+ * buffer in one memory region. It is prefetched at its start and at byte
+ * data (the vnet header often ends a cache line of its own), for writing
+ * on Rx: a store to a line the other CPU holds stalls too.
  */
 static __rte_always_inline bool
-ahead_take(const struct vhu_mem *mem, struct vhu_ahead *a, uint16_t n, uint16_t id,
+ahead_take(const struct vhu_mem *mem, struct vhu_ahead *a, uint32_t k, uint16_t id,
 	   uint64_t gpa, uint32_t len, uint32_t min, uint32_t max, bool rx, uint16_t data)
 {
+	uint32_t i = (a->n + k) & (VHU_AHEAD - 1);
 	uint64_t l = len;
 	uint8_t *p;
 
@@ -255,9 +310,9 @@ ahead_take(const struct vhu_mem *mem, struct vhu_ahead *a, uint16_t n, uint16_t 
 		rte_prefetch0(p);
 		rte_prefetch0(p + data);
 	}
-	a->id[n] = id;
-	a->base[n] = p;
-	a->len[n] = len;
+	a->id[i] = id;
+	a->base[i] = p;
+	a->len[i] = len;
 	return true;
 }
 
@@ -265,7 +320,7 @@ ahead_take(const struct vhu_mem *mem, struct vhu_ahead *a, uint16_t n, uint16_t 
 static __rte_always_inline uint32_t
 ahead_pop(struct vhu_ahead *a, struct vhu_iovec *v)
 {
-	uint32_t i = a->next++;
+	uint32_t i = a->next++ & (VHU_AHEAD - 1);
 
 	v->nr = 1;
 	v->iov[0].base = a->base[i];

@@ -2,21 +2,24 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * The read-ahead of both ring walkers (virtq.h, vhu_ahead): split.c and
- * packed.c read up to 16 (Tx) or 8 (Rx) chains of one descriptor ahead of
- * their use (virtq.h, ahead_depth()). Over a ring of 32, laps of 24 chains: full bursts, chains that
- * stop the read ahead in its middle (two pieces, a buffer outside guest
- * memory, a buffer too small for its packet) or after it was filled again
- * (odd laps: the first such chain after 16 plain ones), the read ahead
- * crossing the end of the ring. Every packet's bytes and every used entry
- * in order.
+ * packed.c read chains of one descriptor ahead of their use. Tx reads
+ * batches of 16 (VHU_AHEAD_TX); Rx keeps up to 24 read ahead for small
+ * packets, 8 for big ones, and tops up at half of that
+ * (rx_ahead_depth()). Over a ring of 64: full bursts, chains that stop the
+ * read ahead in its middle (two pieces, a buffer outside guest memory, a
+ * buffer too small for its packet) or after it was filled again (Tx: after
+ * 16 plain ones; Rx: in the first or the second top-up), Rx bursts that
+ * switch from small to big packets and back, the read ahead crossing the
+ * end of the ring. Every packet's bytes and every used entry in order.
  */
 #include <string.h>
 
 #include "unit.h"
 
 #define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
-#define RA_RING		32
-#define RA_LAP		24	/* chains per lap; > VHU_AHEAD + 4 */
+#define RA_RING		64
+#define RA_LAP		24	/* Tx chains per lap; > VHU_AHEAD_TX + 4 */
+#define RA_RX_LAP	48	/* Rx buffers per lap: two top-ups of 12 */
 
 static int
 ra_start(struct t *t, uint64_t features)
@@ -89,55 +92,61 @@ fail:
 }
 
 /*
- * Rx, mergeable: in even laps a buffer too small for its packet (the read
- * ahead is dropped, the packet takes two buffers), in all one outside guest
- * memory (returned unused, the burst ends there; the buffers after it take
- * the next packets): in odd laps after the first 16 buffers.
+ * Rx, mergeable, three kinds of lap (round % 3). 0: a buffer too small for
+ * its packet early (the read ahead is dropped, the packet takes two
+ * buffers) and one outside guest memory after it. 1: the one outside guest
+ * memory is read by the first top-up (packets 12-23 in flight, 24-35 read).
+ * 2: packets 10-19 are big (the depth drops to 8, then comes back), and
+ * the one outside is read by a later top-up. The bad buffer is returned
+ * unused and ends the burst; the buffers after it take the next packets.
  */
 static int
 read_ahead_rx(uint64_t features)
 {
-	struct rte_mbuf *p[RA_LAP] = { 0 };
-	int ids[RA_LAP], round, i, bad, small, before, after;
+	struct rte_mbuf *p[RA_RX_LAP] = { 0 };
+	int ids[RA_RX_LAP], round, i, bad, small, before, after;
 	struct t t;
 
 	if (ra_start(&t, features) < 0)
 		goto fail;
 	for (round = 0; round < 6; round++) {
-		bad = round % 2 ? 17 + round % 3 : 8 + round % 3;
-		small = round % 2 ? -1 : 2 + round % 4;
-		for (i = 0; i < RA_LAP; i++) {
+		int kind = round % 3;
+
+		bad = kind == 0 ? 8 + round % 3 : kind == 1 ? 28 + round % 5 : 40 + round % 3;
+		small = kind == 0 ? 2 + round % 4 : -1;
+		for (i = 0; i < RA_RX_LAP; i++) {
 			struct fe_buf b = { .len = i == small ? 100 : 2048 };
+			bool big = kind == 2 && i >= 10 && i < 20;
 
 			b.gpa = fe_alloc(&t.s, b.len, 64);
 			CHECK(b.gpa != 0);
 			CHECK((ids[i] = fe_post(&t.s, FE_RX_VQ, &b, 1, true, false)) >= 0);
 			if (i == bad)
 				chain_break(&t, FE_RX_VQ, ids[i]);
-			p[i] = mk_pkt1(i == small ? 1000 : 64 + 50 * i, 100 * round + i);
+			p[i] = mk_pkt1(i == small || big ? 1000 : 60 + 4 * i, 100 * round + i);
 			CHECK(p[i] != NULL);
 		}
 		before = bad - (small >= 0);
-		after = RA_LAP - 1 - bad;
-		if (vhu_enqueue_burst(t.vid, 0, p, RA_LAP) != before)
+		after = RA_RX_LAP - 1 - bad;
+		if (vhu_enqueue_burst(t.vid, 0, p, RA_RX_LAP) != before)
 			FAIL("round %d: packets sent, %d expected", round, before);
 		for (i = 0; i < before; i++)
 			if (rx_check(&t, p[i], i == small ? 2 : 1) < 0)
 				FAIL("round %d: packet %d", round, i);
 		if (used_pop_check(&t, FE_RX_VQ, ids[bad], 0) < 0)
 			FAIL("round %d: the bad buffer", round);
-		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], RA_LAP - before), after);
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], RA_RX_LAP - before), after);
 		for (i = before; i < before + after; i++)
 			if (rx_check(&t, p[i], 1) < 0)
 				FAIL("round %d: packet %d after the bad buffer", round, i);
 		CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
-		free_pkts(p, RA_LAP);
+		free_pkts(p, RA_RX_LAP);
 		memset(p, 0, sizeof(p));
 	}
 	t_end(&t);
 	return 0;
 fail:
-	free_pkts(p, RA_LAP);
+	free_pkts(p, RA_RX_LAP);
 	t_end(&t);
 	return -1;
 }
