@@ -727,7 +727,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		struct pchain ch;
 		int ret;
 
-		if (ahead_wants_fill(&ah, 0))
+		if (ahead_wants_fill(&ah, VHU_AHEAD_TX / 2))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, VHU_AHEAD_TX, nb - i, &ah);
 		if (likely(ahead_ready(&ah))) {

@@ -2,15 +2,14 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * The read-ahead of both ring walkers (virtq.h, vhu_ahead): split.c and
- * packed.c read chains of one descriptor ahead of their use. Tx reads
- * batches of 16 (VHU_AHEAD_TX); Rx keeps up to 24 read ahead for small
- * packets, 8 for big ones, and tops up at half of that
- * (rx_ahead_depth()). Over a ring of 64: full bursts, chains that stop the
- * read ahead in its middle (two pieces, a buffer outside guest memory, a
- * buffer too small for its packet) or after it was filled again (Tx: after
- * 16 plain ones; Rx: in the first or the second top-up), Rx bursts that
- * switch from small to big packets and back, the read ahead crossing the
- * end of the ring. Every packet's bytes and every used entry in order.
+ * packed.c read chains of one descriptor ahead of their use and top the
+ * read-ahead up when half of it is left: Tx keeps 32 (VHU_AHEAD_TX), Rx 24
+ * for small packets and 8 for big ones (rx_ahead_depth()). Over a ring of
+ * 64, laps of 48: full bursts, chains that stop the read ahead in its
+ * middle (two pieces, a buffer outside guest memory, a buffer too small
+ * for its packet) or in a top-up, Rx bursts that switch from small to big
+ * packets and back, the read ahead crossing the end of the ring. Every
+ * packet's bytes and every used entry in order.
  */
 #include <string.h>
 
@@ -18,8 +17,7 @@
 
 #define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
 #define RA_RING		64
-#define RA_LAP		24	/* Tx chains per lap; > VHU_AHEAD_TX + 4 */
-#define RA_RX_LAP	48	/* Rx buffers per lap: two top-ups of 12 */
+#define RA_LAP		48	/* chains per lap: Tx, one top-up of 16; Rx, two of 12 */
 
 static int
 ra_start(struct t *t, uint64_t features)
@@ -49,21 +47,21 @@ chain_break(struct t *t, int q, uint16_t id)
 }
 
 /* Tx: in each lap a chain of two pieces and one outside guest memory
- * (returned unused); the others taken, in order. Odd laps have both after
- * the first 16 chains. */
+ * (returned unused); the others taken, in order. Odd laps have both in the
+ * top-up (chains 32-47, read at the 17th). */
 static int
 read_ahead_tx(uint64_t features)
 {
 	static const uint32_t hdr_apart[] = { 12, 0 };
-	struct rte_mbuf *rx[32] = { 0 };
+	struct rte_mbuf *rx[RA_LAP] = { 0 };
 	int heads[RA_LAP], round, i, got;
 	struct t t;
 
 	if (ra_start(&t, features) < 0)
 		goto fail;
 	for (round = 0; round < 6; round++) {
-		int bad = round % 2 ? 17 + round % 4 : 3 + round % 5;
-		int chain = round % 2 ? 22 : 9;
+		int bad = round % 2 ? 34 + round % 4 : 3 + round % 5;
+		int chain = round % 2 ? 42 : 9;
 
 		for (i = 0; i < RA_LAP; i++)
 			CHECK((heads[i] = tx_post(&t, 60 + i, 10 * round + i,
@@ -103,8 +101,8 @@ fail:
 static int
 read_ahead_rx(uint64_t features)
 {
-	struct rte_mbuf *p[RA_RX_LAP] = { 0 };
-	int ids[RA_RX_LAP], round, i, bad, small, before, after;
+	struct rte_mbuf *p[RA_LAP] = { 0 };
+	int ids[RA_LAP], round, i, bad, small, before, after;
 	struct t t;
 
 	if (ra_start(&t, features) < 0)
@@ -114,7 +112,7 @@ read_ahead_rx(uint64_t features)
 
 		bad = kind == 0 ? 8 + round % 3 : kind == 1 ? 28 + round % 5 : 40 + round % 3;
 		small = kind == 0 ? 2 + round % 4 : -1;
-		for (i = 0; i < RA_RX_LAP; i++) {
+		for (i = 0; i < RA_LAP; i++) {
 			struct fe_buf b = { .len = i == small ? 100 : 2048 };
 			bool big = kind == 2 && i >= 10 && i < 20;
 
@@ -127,26 +125,26 @@ read_ahead_rx(uint64_t features)
 			CHECK(p[i] != NULL);
 		}
 		before = bad - (small >= 0);
-		after = RA_RX_LAP - 1 - bad;
-		if (vhu_enqueue_burst(t.vid, 0, p, RA_RX_LAP) != before)
+		after = RA_LAP - 1 - bad;
+		if (vhu_enqueue_burst(t.vid, 0, p, RA_LAP) != before)
 			FAIL("round %d: packets sent, %d expected", round, before);
 		for (i = 0; i < before; i++)
 			if (rx_check(&t, p[i], i == small ? 2 : 1) < 0)
 				FAIL("round %d: packet %d", round, i);
 		if (used_pop_check(&t, FE_RX_VQ, ids[bad], 0) < 0)
 			FAIL("round %d: the bad buffer", round);
-		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], RA_RX_LAP - before), after);
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p[before], RA_LAP - before), after);
 		for (i = before; i < before + after; i++)
 			if (rx_check(&t, p[i], 1) < 0)
 				FAIL("round %d: packet %d after the bad buffer", round, i);
 		CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
-		free_pkts(p, RA_RX_LAP);
+		free_pkts(p, RA_LAP);
 		memset(p, 0, sizeof(p));
 	}
 	t_end(&t);
 	return 0;
 fail:
-	free_pkts(p, RA_RX_LAP);
+	free_pkts(p, RA_LAP);
 	t_end(&t);
 	return -1;
 }
