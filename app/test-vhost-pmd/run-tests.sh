@@ -47,16 +47,31 @@ fail() {
 
 # run_test NAME SECONDS CMD...: one test, bounded, output to its log.
 run_test() {
-	local name=$1 secs=$2 log rc=0
-	shift 2
+	run_test_tries 1 "$@"
+}
+
+# run_test_tries N NAME SECONDS CMD...: run_test, with up to N tries. Only
+# for tests whose script says why (vpt-tries, script_tests()); every
+# failed try is reported (RETRY) and its log kept as NAME.tryK.log.
+run_test_tries() {
+	local tries=$1 name=$2 secs=$3 log rc try why
+	shift 3
 	selected "$name" || return 0
 	log=$LOGDIR/${name//\//.}.log
-	timeout -k 10 "$secs" "$@" >"$log" 2>&1 </dev/null || rc=$?
-	case $rc in
-	0) pass "$name" ;;
-	124) fail "$name" "timed out after ${secs}s" "$log" ;;
-	*) fail "$name" "exit $rc" "$log" ;;
-	esac
+	for ((try = 1; ; try++)); do
+		rc=0
+		timeout -k 10 "$secs" "$@" >"$log" 2>&1 </dev/null || rc=$?
+		case $rc in
+		0) pass "$name"; return 0 ;;
+		124) why="timed out after ${secs}s" ;;
+		*) why="exit $rc" ;;
+		esac
+		[ "$try" -lt "$tries" ] || break
+		echo "RETRY $name (try $try of $tries: $why; log ${log%.log}.try$try.log)"
+		tail -n 3 "$log" | sed 's/^/    | /'
+		mv "$log" "${log%.log}.try$try.log"
+	done
+	fail "$name" "$why" "$log"
 }
 
 # unit_tests BUILD_DIR LABEL [ENV...]: every case of that vhu-unit.
@@ -80,13 +95,15 @@ unit_tests() {
 
 # script_tests DIR SECONDS: each script DIR/*.sh (a lib.sh is sourced by
 # the others, not run) as test TOP/NAME, TOP the first part of DIR, its
-# logs in LOGDIR/TOP/.
+# logs in LOGDIR/TOP/. A script with a line "# vpt-tries: N" gets up to N
+# tries (run_test_tries()); it says there why.
 script_tests() {
-	local dir=$1 secs=$2 script name
+	local dir=$1 secs=$2 script name tries
 	for script in "$HERE/$dir"/*.sh; do
 		name=$(basename "$script" .sh)
 		[ "$name" = lib ] && continue
-		run_test "${dir%%/*}/$name" "$secs" \
+		tries=$(sed -n 's/^# vpt-tries: \([1-9]\)$/\1/p' "$script")
+		run_test_tries "${tries:-1}" "${dir%%/*}/$name" "$secs" \
 			env VHOST_PMD_LOGDIR="$LOGDIR/${dir%%/*}" bash "$script"
 	done
 }
