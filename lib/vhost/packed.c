@@ -595,14 +595,16 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_p
 		struct rte_mbuf *m = pkts[sent];
 		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
 		enum rx_result res;
+		uint32_t depth;
 
 		if (sent + 1 < count)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
-		if (ahead_wants_fill(&ah, rx_ahead_depth(left) / 2))
+		depth = rx_ahead_depth(left);
+		if (ahead_wants_fill(&ah, depth))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
-				   rx_ahead_depth(left), count - sent, &ah);
+				   depth, count - sent, &ah);
 		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
@@ -727,7 +729,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		struct pchain ch;
 		int ret;
 
-		if (ahead_wants_fill(&ah, VHU_AHEAD_TX / 2))
+		if (ahead_wants_fill(&ah, VHU_AHEAD_TX))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, VHU_AHEAD_TX, nb - i, &ah);
 		if (likely(ahead_ready(&ah))) {

@@ -199,6 +199,10 @@ rx_ahead_depth(uint64_t pkt_len)
 	return pkt_len <= VHU_AHEAD_RX_SMALL_LEN ? VHU_AHEAD_RX_SMALL : VHU_AHEAD_RX_BIG;
 }
 
+_Static_assert((VHU_AHEAD & (VHU_AHEAD - 1)) == 0 && VHU_AHEAD_TX <= VHU_AHEAD &&
+	       VHU_AHEAD_RX_SMALL <= VHU_AHEAD && VHU_AHEAD_RX_BIG <= VHU_AHEAD,
+	       "read-ahead depths must fit the ring of entries");
+
 /*
  * Every field is written and read with one width, and a buffer's pointer
  * and length live in arrays of their own: ahead_pop() runs right after
@@ -232,11 +236,12 @@ ahead_pending(const struct vhu_ahead *a)
 	return a->n - a->next;
 }
 
-/* Time to read more ahead: no more than low entries left (Tx: 0). */
+/* Time to read more ahead, for a read-ahead of depth chains: half of them
+ * or fewer left. */
 static __rte_always_inline bool
-ahead_wants_fill(const struct vhu_ahead *a, uint32_t low)
+ahead_wants_fill(const struct vhu_ahead *a, uint32_t depth)
 {
-	return !a->off && ahead_pending(a) <= low;
+	return !a->off && ahead_pending(a) <= depth / 2;
 }
 
 /* How many more chains a fill may read: up to depth (<= VHU_AHEAD) in all,
