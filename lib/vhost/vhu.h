@@ -144,6 +144,9 @@ VHU_API uint16_t vhu_enqueue_burst(int vid, uint16_t vring,
 /*
  * Take up to count packets from the guest's transmit vring (an odd vring
  * index) into mbufs allocated from mp. Returns how many were stored in pkts.
+ * pkts has room for count, as for rte_eth_rx_burst(): the entries after the
+ * returned ones may be written too (mbufs allocated for the burst and freed
+ * unused).
  * The virtio-net header's offload requests become mbuf offload flags (see
  * VHU_REG_LEGACY_OL_FLAGS); a packet with an invalid header is dropped and
  * counted in vhu_vring_stats.tx_bad_hdr.

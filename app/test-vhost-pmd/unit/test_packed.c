@@ -411,7 +411,7 @@ test_packed_in_order(void)
 	static const uint32_t pieces[4][4] = {
 		{ 0 }, { 12, 0 }, { 12, 50, 0 }, { 3, 20, 30, 0 },
 	};
-	struct rte_mbuf *rx[8] = { 0 }, *p[4] = { 0 };
+	struct rte_mbuf *rx[3 + 8] = { 0 }, *p[4] = { 0 };
 	struct t t;
 	int i, heads[8];
 

@@ -431,9 +431,10 @@ fail:
 	return -1;
 }
 
-/* Out of mbufs: stop without consuming the chain. */
+/* Out of mbufs: stop without consuming the chain. A pool short of a whole
+ * burst still serves the chains there are mbufs for. */
 static int
-test_deq_no_mbufs(void)
+deq_no_mbufs(uint64_t features)
 {
 	struct rte_mempool *small;
 	struct rte_mbuf *rx[4] = { 0 }, *hold[4] = { 0 };
@@ -447,7 +448,7 @@ test_deq_no_mbufs(void)
 		fprintf(stderr, "  pool: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	if (t_start(&t, F_BASE, 1) < 0)
+	if (t_start(&t, features, 1) < 0)
 		goto fail;
 	CHECK(tx_post(&t, 100, 1, NULL, false) >= 0);
 	CHECK(tx_post(&t, 3000, 2, NULL, false) >= 0);	/* needs 2 mbufs */
@@ -470,10 +471,12 @@ test_deq_no_mbufs(void)
 	if (tx_check(rx[0], 3000, 2, 2) < 0)
 		goto fail;
 	free_pkts(rx, 4);
+	CHECK_EQ(rte_pktmbuf_alloc_bulk(small, hold, 2), 0);	/* 2 left */
 	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, small, rx, 4), 1);
 	if (tx_check(rx[0], 200, 3, 1) < 0)
 		goto fail;
 	free_pkts(rx, 4);
+	free_pkts(hold, 4);
 	CHECK_EQ(rte_mempool_avail_count(small), 4);
 	t_end(&t);
 	rte_mempool_free(small);
@@ -484,6 +487,18 @@ fail:
 	t_end(&t);
 	rte_mempool_free(small);
 	return -1;
+}
+
+static int
+test_deq_no_mbufs(void)
+{
+	return deq_no_mbufs(F_BASE);
+}
+
+static int
+test_packed_deq_no_mbufs(void)
+{
+	return deq_no_mbufs(F_BASE | VHU_BIT(VHU_VIRTIO_F_RING_PACKED));
 }
 
 /* -------------------------------------------------------------- hostile */
@@ -1616,6 +1631,7 @@ static const struct unit_case core_cases[] = {
 	{ "deq_multiseg", test_deq_multiseg },
 	{ "deq_short", test_deq_short },
 	{ "deq_no_mbufs", test_deq_no_mbufs },
+	{ "packed_deq_no_mbufs", test_packed_deq_no_mbufs },
 	{ "hostile_rx", test_hostile_rx },
 	{ "hostile_rx_mrg", test_hostile_rx_mrg },
 	{ "rx_no_room", test_rx_no_room },
