@@ -4,8 +4,9 @@
 # own port of our net_vhost in one testpmd (net_vhost0: source, net_vhost1:
 # destination). testpmd answers ARP and ping on each port itself
 # (icmpecho, port topology loop). The guest pings all along ("alive"
-# scenario: a ping a second, and an adaptive ping stream besides, so its
-# Rx ring and buffers are written by us throughout the migration).
+# scenario: a ping every half second or so, so its Rx ring and buffers are
+# written by us during the migration too), without the adaptive ping
+# stream the other tests run (see below).
 #
 # QEMU refuses to migrate a vhost-user device whose backend lacks LOG_ALL
 # and LOG_SHMFD. With them, it hands us a dirty log (SET_LOG_BASE), turns
@@ -20,13 +21,17 @@
 # checks of our own log lines and port counters are left out): what a
 # failure does there tells QEMU's part from ours.
 #
-# Up to 3 tries in the suite: with the guest kernel Debian ships now
-# (6.1.0-57), the guest on the destination sometimes dies after the switch
-# (an oops, "RIP: 0010:0x0", in a task of the guest, or silence), and it
-# does so with Debian's net_vhost too: 1 run in 3 with either backend
-# (VHOST_PMD_REFERENCE=1, 3 runs each; with -cpu qemu64, 2 in 6). Every
-# failed try is reported as RETRY with its log kept; a backend that breaks
-# the migration fails all three.
+# The guest on the destination sometimes dies after the switch: a kernel
+# oops or "stack is corrupted" panic, or silence. That is QEMU's TCG
+# migration under guest load, not the backend: with the ping stream it
+# happened in 3 runs of 6 on our net_vhost and 5 of 8 on Debian's
+# (VHOST_PMD_REFERENCE=1); with no network load but a CPU load in the
+# guest (dd from /dev/urandom) in 3 of 8, dying in chacha_block_generic
+# and ksys_read; the same with -accel tcg,thread=single (3 of 8) and with
+# a memory-backend-file (3 of 8). Without the stream and that load, 1 in
+# 8. So the stream is off here (vpt.stream=0), and up to 3 tries: every
+# failed try is reported as RETRY with its log kept; a backend that
+# breaks the migration fails all three.
 # vpt-tries: 3
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +47,7 @@ if [ "$VPG_QUEUES" -gt 1 ]; then
 fi
 
 vpg_init guest-migrate
+VPG_APPEND="vpt.stream=0"
 SOCK_SRC=$VPG_SOCK
 SOCK_DST=$(vpt_sock vhost1)
 VPG_TAP=""
@@ -128,5 +134,6 @@ vpt_stop testpmd
 vpt_expect_rc testpmd 0
 if ours; then
 	vpg_expect_min "net_vhost1 RX-packets (the migrated guest)" "$(vpg_fwd "$PORT_DST" RX-packets)" 10
-	vpg_expect_min "net_vhost0 RX-packets (before the switch)" "$(vpg_fwd "$PORT_SRC" RX-packets)" 10
+	# (3 boot pings, then ALIVE ones before and during the migration)
+	vpg_expect_min "net_vhost0 RX-packets (before the switch)" "$(vpg_fwd "$PORT_SRC" RX-packets)" 5
 fi
