@@ -599,8 +599,6 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_p
 		enum rx_result res;
 		uint32_t depth;
 
-		if (sent + 1 < count)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
 		depth = rx_ahead_depth(left);
@@ -610,7 +608,7 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_p
 		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
 			uint16_t id = ahead_pop(&ah, &v);
 
-			rx_copy(&v, m, &rh, hdr_len, 1);
+			rx_copy_one(&v, m, &rh, hdr_len);
 			if (log)
 				vhu_log_iov(dev, &v, left);
 			rx_used_write(r, id, left, 1);

@@ -404,8 +404,6 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_r
 		enum rx_result res;
 		uint32_t depth;
 
-		if (sent + 1 < count)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
 			continue;	/* taken, not copied */
 		depth = rx_ahead_depth(left);
@@ -415,7 +413,7 @@ rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_r
 		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
 			uint16_t head = ahead_pop(&ah, &v);
 
-			rx_copy(&v, m, &rh, hdr_len, 1);
+			rx_copy_one(&v, m, &rh, hdr_len);
 			if (log)
 				vhu_log_iov(dev, &v, left);
 			used_push(r, head, left);

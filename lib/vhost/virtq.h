@@ -418,6 +418,30 @@ rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
 }
 
 /*
+ * rx_copy() into the one buffer v->iov[0] that the read-ahead found long
+ * enough for the header and the whole packet. A single-segment mbuf with no
+ * checksum to fix is one header store and one copy, without the walks over
+ * the vector's pieces and the mbuf's segments: those loops were a fifth of
+ * a packed Rx burst's cycles with both ends in one core's cache
+ * (vhost-hot-ab), where the per-packet work is all that counts.
+ */
+static __rte_always_inline void
+rx_copy_one(const struct vhu_iovec *v, const struct rte_mbuf *m,
+	    const struct vhu_rx_hdr *rh, uint16_t hdr_len)
+{
+	uint8_t *dst = v->iov[0].base;
+
+	if (likely(m->next == NULL && rh->nr_fix == 0 && hdr_len >= sizeof(rh->hdr))) {
+		rx_hdr_write(dst, &rh->hdr, 1, hdr_len);
+		/* As rx_copy(): no more than the segment holds. */
+		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
+			   RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
+		return;
+	}
+	rx_copy(v, m, rh, hdr_len, 1);
+}
+
+/*
  * Read the vnet header at (*idx, *off) of a Tx chain into hdr (the first
  * 10 bytes; num_buffers means nothing on Tx) and step over all hdr_len
  * bytes. The guest's bytes are read exactly once, here.
