@@ -613,12 +613,22 @@ tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_
 	int ret;
 
 	if (likely(v->nr == 1)) {	/* one piece (read-ahead): no walk */
-		memcpy(&hdr, v->iov[0].base, sizeof(hdr));
-		off = hdr_len;
+		const uint8_t *src = v->iov[0].base;
+		uint32_t n = len - hdr_len;	/* callers give len > hdr_len */
+
+		memcpy(&hdr, src, sizeof(hdr));
+		if (likely(n <= rte_pktmbuf_tailroom(m))) {
+			rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src + hdr_len, n);
+			m->data_len = n;
+			m->pkt_len = n;
+			ret = 0;
+		} else {
+			ret = tx_copy(v, 0, hdr_len, m, mp, n, dev->tx_buf_mode);
+		}
 	} else {
 		tx_hdr_read(v, &idx, &off, hdr_len, &hdr);
+		ret = tx_copy(v, idx, off, m, mp, len - hdr_len, dev->tx_buf_mode);
 	}
-	ret = tx_copy(v, idx, off, m, mp, len - hdr_len, dev->tx_buf_mode);
 	if (unlikely(ret == -ENOMEM))
 		return TX_FILL_NOMEM;
 	if (unlikely(ret < 0)) {	/* linear-buffer: m was left reusable */
