@@ -83,11 +83,7 @@ hot_connect_dpdk(struct hot_dev *h, uint64_t features)
 {
 	unsigned int ms;
 
-	memset(&h->t, 0, sizeof(h->t));
-	h->t.s.fd = -1;
-	h->t.s.memfd = -1;
-	h->t.vid = -1;
-	snprintf(h->t.path, sizeof(h->t.path), "%s/dpdk%d", tmpdir, sock_seq++);
+	t_init(&h->t, "dpdk");
 	CHECK_EQ(rte_vhost_driver_register(h->t.path, 0), 0);
 	CHECK_EQ(rte_vhost_driver_callback_register(h->t.path, &dpdk_ops), 0);
 	CHECK_EQ(rte_vhost_driver_start(h->t.path), 0);

@@ -69,8 +69,7 @@ test_hostile_slow_drip(void)
 	pthread_t th;
 	bool started = false;
 
-	memset(&other, 0, sizeof(other));
-	other.s.fd = other.s.memfd = -1;
+	t_init(&other, "s");
 	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	d.s = &t.s;
@@ -78,7 +77,6 @@ test_hostile_slow_drip(void)
 	started = true;
 	usleep(2 * DRIP_MS * 1000);	/* the drip holds a message open */
 	/* Registering resets the event counters: the other socket's turn. */
-	snprintf(other.path, sizeof(other.path), "%s/s%d", tmpdir, sock_seq++);
 	CHECK_EQ(vhu_driver_register(other.path, 0, 1, &test_ops, &ctx_token), 0);
 	other.registered = true;
 	if (t_connect(&other, F_BASE, 1) < 0)

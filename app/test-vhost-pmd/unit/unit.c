@@ -92,17 +92,25 @@ ev_get(int *counter)
 
 int ctx_token;
 
+/* A device with nothing open yet: no frontend, no device, and a fresh
+ * socket path in tmpdir named after prefix. */
+void
+t_init(struct t *t, const char *prefix)
+{
+	memset(t, 0, sizeof(*t));
+	t->s.fd = -1;
+	t->s.memfd = -1;
+	t->vid = -1;
+	snprintf(t->path, sizeof(t->path), "%s/%s%d", tmpdir, prefix, sock_seq++);
+}
+
 int
 t_register(struct t *t, uint64_t flags)
 {
 	int ret;
 
-	memset(t, 0, sizeof(*t));
-	t->s.fd = -1;
-	t->s.memfd = -1;
-	t->vid = -1;
+	t_init(t, "s");
 	memset(&ev, 0, sizeof(ev));
-	snprintf(t->path, sizeof(t->path), "%s/s%d", tmpdir, sock_seq++);
 	ret = vhu_driver_register(t->path, flags, 1, &test_ops, &ctx_token);
 	if (ret < 0) {
 		fprintf(stderr, "  vhu_driver_register(%s): %s\n", t->path, strerror(-ret));

@@ -87,6 +87,7 @@ struct t {
 uint64_t now_ms(void);
 bool ev_wait(int *counter, int target, unsigned int ms);
 int ev_get(int *counter);
+void t_init(struct t *t, const char *prefix);
 int t_register(struct t *t, uint64_t flags);
 int t_open(struct t *t, int nregions);
 int t_start_raw(struct t *t, uint64_t flags);
