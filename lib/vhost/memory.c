@@ -77,6 +77,24 @@ region_bsearch(const struct vhu_mem *mem, uint64_t gpa)
 	return &mem->regions[lo - 1];
 }
 
+const struct vhu_mem_region *
+vhu_mem_region_of(const struct vhu_mem *mem, uint64_t gpa)
+{
+	const struct vhu_mem_region *r;
+	uint32_t i;
+
+	if (mem->nregions > VHU_MEM_LINEAR_MAX) {
+		r = region_bsearch(mem, gpa);
+		return r != NULL && gpa - r->gpa < r->size ? r : NULL;
+	}
+	for (i = 0; i < mem->nregions; i++) {
+		r = &mem->regions[i];
+		if (gpa - r->gpa < r->size)
+			return r;
+	}
+	return NULL;
+}
+
 void *
 vhu_gpa_to_hva_many(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
 {

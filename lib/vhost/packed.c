@@ -264,6 +264,7 @@ ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max
 			      VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
 	uint32_t pending = ahead_pending(a);
 	uint32_t want = RTE_MIN(ahead_room(a, depth, max), r->size - pending);
+	const struct vhu_mem_region *hint = vhu_mem_hint(r->mem);
 	struct pcur from = r->avail, cur;
 	uint32_t k;
 
@@ -277,7 +278,8 @@ ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max
 		if ((desc_flags(d) & mask) != flags)
 			break;
 		desc_body(&b, d);
-		if (!ahead_take(r->mem, a, k, b.id, b.addr, b.len, min, max_len, write, data))
+		if (!ahead_take(r->mem, &hint, a, k, b.id, b.addr, b.len, min, max_len, write,
+				data))
 			break;
 		cur_advance(&cur, 1, r->size);
 	}

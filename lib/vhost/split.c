@@ -220,6 +220,7 @@ ahead_fill(const struct vhu_ring *r, uint16_t write, uint32_t min, uint32_t max_
 	const uint16_t mask = VHU_DESC_F_NEXT | VHU_DESC_F_INDIRECT | VHU_DESC_F_WRITE;
 	uint16_t from = r->last_avail_idx + ahead_pending(a);
 	uint32_t want = RTE_MIN(ahead_room(a, depth, max), (uint16_t)(r->avail_idx - from));
+	const struct vhu_mem_region *hint = vhu_mem_hint(r->mem);
 	uint32_t k;
 
 	for (k = 0; k < want; k++) {
@@ -230,7 +231,8 @@ ahead_fill(const struct vhu_ring *r, uint16_t write, uint32_t min, uint32_t max_
 			break;
 		desc_read(&d, &r->desc[head]);
 		if ((d.flags & mask) != write ||
-		    !ahead_take(r->mem, a, k, head, d.addr, d.len, min, max_len, write, data))
+		    !ahead_take(r->mem, &hint, a, k, head, d.addr, d.len, min, max_len, write,
+				data))
 			break;
 	}
 	ahead_filled(a, k, want);

@@ -150,15 +150,54 @@ vhu_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
 		return vhu_gpa_to_hva_many(mem, gpa, len);
 	for (i = 0; i < mem->nregions; i++) {
 		const struct vhu_mem_region *r = &mem->regions[i];
+		/* Below the region, off wraps past its size: no region ends
+		 * past 2^64 (memory.c refuses them). */
 		uint64_t off = gpa - r->gpa;
 
-		if (gpa >= r->gpa && off < r->size) {
+		if (off < r->size) {
 			if (*len > r->size - off)
 				*len = r->size - off;
 			return (void *)(uintptr_t)(r->hva + off);
 		}
 	}
 	return NULL;
+}
+
+/* The region holding gpa, or NULL (out of line: the per-packet path tries
+ * its hint first). */
+VHU_INTERNAL const struct vhu_mem_region *vhu_mem_region_of(const struct vhu_mem *mem,
+		uint64_t gpa);
+
+/* Size 0: holds no address. The hint of a table without regions. */
+static const struct vhu_mem_region vhu_mem_no_region;
+
+/* A first hint for vhu_gpa_range_to_hva_hint(). */
+static inline const struct vhu_mem_region *
+vhu_mem_hint(const struct vhu_mem *mem)
+{
+	return mem->nregions != 0 ? &mem->regions[0] : &vhu_mem_no_region;
+}
+
+/*
+ * vhu_gpa_range_to_hva() for the per-packet path, trying the region *hint
+ * (of mem, or vhu_mem_no_region) first: the buffers of a burst lie mostly
+ * in one region. On a hit elsewhere *hint becomes that region.
+ */
+static inline void *
+vhu_gpa_range_to_hva_hint(const struct vhu_mem *mem, uint64_t gpa, uint32_t len,
+			  const struct vhu_mem_region **hint)
+{
+	const struct vhu_mem_region *r = *hint;
+	uint64_t off = gpa - r->gpa;
+
+	if (unlikely(off >= r->size)) {
+		r = vhu_mem_region_of(mem, gpa);
+		if (unlikely(r == NULL))
+			return NULL;
+		*hint = r;
+		off = gpa - r->gpa;
+	}
+	return len <= r->size - off ? (void *)(uintptr_t)(r->hva + off) : NULL;
 }
 
 /* Frontend virtual address range -> our pointer, only if wholly mapped. */

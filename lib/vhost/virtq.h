@@ -294,22 +294,22 @@ ahead_next_len(const struct vhu_ahead *a)
 /*
  * Make buffer [gpa, gpa + len) the k-th entry (k < ahead_room()) of this
  * fill, with chain id: only if len is in [min, max] (min >= 1) and the
- * buffer in one memory region. It is prefetched at its start and at byte
+ * buffer in one memory region (hint: vhu_gpa_range_to_hva_hint()). It is prefetched at its start and at byte
  * data (the vnet header often ends a cache line of its own), for writing
  * on Rx: a store to a line the other CPU holds stalls too.
  */
 static __rte_always_inline bool
-ahead_take(const struct vhu_mem *mem, struct vhu_ahead *a, uint32_t k, uint16_t id,
-	   uint64_t gpa, uint32_t len, uint32_t min, uint32_t max, bool rx, uint16_t data)
+ahead_take(const struct vhu_mem *mem, const struct vhu_mem_region **hint, struct vhu_ahead *a,
+	   uint32_t k, uint16_t id, uint64_t gpa, uint32_t len, uint32_t min, uint32_t max,
+	   bool rx, uint16_t data)
 {
 	uint32_t i = (a->n + k) & (VHU_AHEAD - 1);
-	uint64_t l = len;
 	uint8_t *p;
 
 	if (unlikely(len < min || len > max))
 		return false;
-	p = vhu_gpa_to_hva(mem, gpa, &l);
-	if (unlikely(p == NULL || l != len))
+	p = vhu_gpa_range_to_hva_hint(mem, gpa, len, hint);
+	if (unlikely(p == NULL))
 		return false;
 	if (rx) {
 		vhu_prefetch_write(p);

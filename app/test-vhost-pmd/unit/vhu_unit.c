@@ -304,6 +304,57 @@ fail:
 	return -1;
 }
 
+/* Guest memory in two regions, a burst's buffers alternating between them:
+ * the read-ahead's region hint misses on every one. */
+#define ALT_N	16
+
+static int
+alt_regions(uint64_t ring)
+{
+	static const uint32_t whole[] = { 0 };
+	struct rte_mbuf *p[ALT_N] = { 0 }, *rx[ALT_N] = { 0 };
+	uint64_t half = MEM_SIZE / 2, at[2] = { half - ALT_N * 4096, half + 4096 };
+	int heads[ALT_N], i;
+	struct t t;
+
+	if (t_start(&t, F_BASE | ring, 2) < 0)
+		goto fail;
+	for (i = 0; i < ALT_N; i++) {
+		t.s.brk = at[i & 1];
+		at[i & 1] += 4096;
+		CHECK(fe_post_rx(&t.s, 2048) >= 0);
+		CHECK((p[i] = mk_pkt1(100 + i, 70 + i)) != NULL);
+	}
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, p, ALT_N), ALT_N);
+	for (i = 0; i < ALT_N; i++)
+		if (rx_check(&t, p[i], 1) < 0)
+			FAIL("Rx packet %d", i);
+	for (i = 0; i < ALT_N; i++) {
+		t.s.brk = at[i & 1];
+		at[i & 1] += 4096;
+		CHECK((heads[i] = tx_post(&t, 200 + i, 90 + i, whole, false)) >= 0);
+	}
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, ALT_N), ALT_N);
+	for (i = 0; i < ALT_N; i++) {
+		if (tx_check(rx[i], 200 + i, 90 + i, 1) < 0)
+			FAIL("Tx packet %d", i);
+		if (used_pop_check(&t, FE_TX_VQ, heads[i], 0) < 0)
+			FAIL("Tx used %d", i);
+	}
+	free_pkts(p, ALT_N);
+	free_pkts(rx, ALT_N);
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(p, ALT_N);
+	free_pkts(rx, ALT_N);
+	t_end(&t);
+	return -1;
+}
+
+static int test_alt_regions(void) { return alt_regions(0); }
+static int test_alt_regions_packed(void) { return alt_regions(F_PACKED); }
+
 /* -------------------------------------------------------------- dequeue */
 
 static int
@@ -1627,6 +1678,8 @@ static const struct unit_case core_cases[] = {
 	{ "enq_too_small", test_enq_too_small },
 	{ "enq_ring_full", test_enq_ring_full },
 	{ "span_regions", test_span_regions },
+	{ "alt_regions", test_alt_regions },
+	{ "alt_regions_packed", test_alt_regions_packed },
 	{ "deq_layouts", test_deq_layouts },
 	{ "deq_multiseg", test_deq_multiseg },
 	{ "deq_short", test_deq_short },
