@@ -25,7 +25,12 @@
  * burst's first one waits for the end of the burst, so that the driver,
  * which reads them in ring order, sees the burst at once: Tx holds that
  * descriptor back (used_write()), Rx the whole cache line it is in
- * (rx_used_write()).
+ * (rx_used_put()).
+ *
+ * Most chains are one plain descriptor each: the read-ahead (virtq.h) finds
+ * them, and they are taken in runs (rx_run(), tx_run()) that stop only at
+ * the ring's end: one lap, one wrap counter, used slots in sequence. The
+ * rest go one chain at a time through the full walk (rx_one(), tx_one()).
  *
  * Guest memory is hostile and changes under our feet: every value read from
  * it is read once into a local and checked before it is used, and nothing
@@ -72,7 +77,7 @@ struct vhu_pring {
 	/* Rx: the used descriptors of the burst's first cache line of the
 	 * ring, written at its end (rx_used_write()). */
 	uint8_t npend;
-	uint8_t pend_wrap;	/* used wrap counter of pend[0] */
+	uint8_t pend_room;	/* slots from the burst's first to its line's end */
 	uint64_t pend_val[RX_PEND_MAX];
 	struct vhu_pdesc *pend[RX_PEND_MAX];
 };
@@ -266,22 +271,31 @@ ahead_fill(const struct vhu_pring *r, uint16_t write, uint32_t min, uint32_t max
 	uint32_t want = RTE_MIN(ahead_room(a, depth, max), r->size - pending);
 	const struct vhu_mem_region *hint = vhu_mem_hint(r->mem);
 	struct pcur from = r->avail, cur;
-	uint32_t k;
+	uint32_t k = 0;
 
 	cur_advance(&from, pending, r->size);
 	cur = from;
-	for (k = 0; k < want; k++) {
+	/* Up to the ring's end, then the next lap: one wrap counter each. */
+	while (k < want) {
 		const struct vhu_pdesc *d = &r->desc[cur.idx];
 		uint16_t flags = write | (cur.wrap ? VHU_DESC_F_AVAIL : VHU_DESC_F_USED);
-		struct vhu_pdesc b;
+		uint32_t n = RTE_MIN(want - k, (uint32_t)(r->size - cur.idx));
+		uint32_t j;
 
-		if ((desc_flags(d) & mask) != flags)
+		for (j = 0; j < n; j++) {
+			struct vhu_pdesc b;
+
+			if ((desc_flags(&d[j]) & mask) != flags)
+				break;
+			desc_body(&b, &d[j]);
+			if (!ahead_take(r->mem, &hint, a, k + j, b.id, b.addr, b.len, min,
+					max_len, write, data))
+				break;
+		}
+		k += j;
+		if (j < n)
 			break;
-		desc_body(&b, d);
-		if (!ahead_take(r->mem, &hint, a, k, b.id, b.addr, b.len, min, max_len, write,
-				data))
-			break;
-		cur_advance(&cur, 1, r->size);
+		cur_advance(&cur, n, r->size);
 	}
 	if (take_lines && k != 0)
 		desc_prefetch_write(r, from, k);
@@ -447,6 +461,7 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq, struct vhu_pri
 	r->used.wrap = vq->used_wrap;
 	r->produced = 0;
 	r->first = NULL;
+	r->last_id = 0;
 	r->npend = 0;
 	/* Set by the control path before the vring is ready (device.c checked
 	 * the slots against the size); checked here once per burst because
@@ -460,10 +475,17 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq, struct vhu_pri
 
 /* ------------------------------------------------------------------ Rx */
 
-static __rte_always_inline bool
-same_line(const void *a, const void *b)
+/* Rx: how many slots from the burst's first used one are in its cache
+ * line (and before the ring's end): their used descriptors wait. At least
+ * the first one, whatever the ring's alignment. */
+static __rte_always_inline void
+rx_pend_init(struct vhu_pring *r)
 {
-	return (uintptr_t)a / RTE_CACHE_LINE_SIZE == (uintptr_t)b / RTE_CACHE_LINE_SIZE;
+	uintptr_t off = (uintptr_t)&r->desc[r->used.idx] & (RTE_CACHE_LINE_SIZE - 1);
+	uint32_t room = (RTE_CACHE_LINE_SIZE - off) / sizeof(struct vhu_pdesc);
+
+	room = RTE_MIN(room, (uint32_t)(r->size - r->used.idx));
+	r->pend_room = RTE_MAX(room, 1u);
 }
 
 /* Publish the pending used descriptors: each is one aligned 8-byte store
@@ -482,8 +504,8 @@ rx_used_flush(struct vhu_pring *r)
 }
 
 /*
- * Return an Rx chain with len bytes written: its used descriptor at our
- * used slot, then skip it. The used descriptors of the burst's first cache
+ * Write the used descriptor d (len, id, flags in val) of an Rx chain, the
+ * burst's slot-th. The used descriptors of the burst's first cache
  * line of the ring wait for the end of the burst (rx_used_flush()); the
  * rest are written as we go. The driver reads used descriptors in ring
  * order: it polls the burst's first one, sees nothing of the burst before
@@ -495,24 +517,24 @@ rx_used_flush(struct vhu_pring *r)
  * distant cores.)
  */
 static __rte_always_inline void
-rx_used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots)
+rx_used_put(struct vhu_pring *r, struct vhu_pdesc *d, uint32_t slot, uint64_t val)
 {
-	struct vhu_pdesc *d = &r->desc[r->used.idx];
-	uint64_t val = pdesc_tail(len, id, used_flags(r, VHU_DESC_F_WRITE));
-
-	if (r->produced == 0) {
-		r->pend_wrap = r->used.wrap;
-		r->pend[0] = d;
-		r->pend_val[0] = val;
-		r->npend = 1;
-	} else if (r->npend < RX_PEND_MAX && same_line(d, r->pend[0]) &&
-		   r->used.wrap == r->pend_wrap) {
+	if (slot < r->pend_room) {	/* slot: counted from the burst's first */
 		r->pend[r->npend] = d;
 		r->pend_val[r->npend] = val;
 		r->npend++;
 	} else {
 		__atomic_store_n((pdesc_tail_t *)&d->len, val, __ATOMIC_RELEASE);
 	}
+}
+
+/* Return an Rx chain of slots descriptors with len bytes written: its used
+ * descriptor at our used slot, then skip it. */
+static __rte_always_inline void
+rx_used_write(struct vhu_pring *r, uint16_t id, uint32_t len, uint16_t slots)
+{
+	rx_used_put(r, &r->desc[r->used.idx], r->produced,
+		    pdesc_tail(len, id, used_flags(r, VHU_DESC_F_WRITE)));
 	cur_advance(&r->used, slots, r->size);
 	r->produced += slots;
 }
@@ -575,69 +597,123 @@ rx_collect(const struct vhu_pring *r, bool mrg, uint64_t need,
 }
 
 /*
- * The packets of an Rx burst into the ring r. log: the dirty page log is on
- * (log.c), every buffer written is logged; a constant in both callers.
+ * Copy pkts[*sent...] (up to count) into the next n read-ahead chains (one
+ * slot each, so their used descriptors go to the n slots from r->used, all
+ * in one lap). A packet dropped for its offloads takes no chain. false:
+ * stopped at pkts[*sent], too big for its chain: the slow path takes it.
+ */
+static __rte_always_inline bool
+rx_run(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pring *r,
+       struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts, uint16_t count,
+       uint16_t *sent, struct vhu_iovec *v, bool log)
+{
+	struct vhu_pdesc *d = &r->desc[r->used.idx];
+	uint16_t flags = used_flags(r, VHU_DESC_F_WRITE);
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	uint32_t ol = dev->net_ol;
+	uint16_t s = *sent;
+	bool fits = true;
+	uint32_t j = 0;
+
+	while (j < n && s < count) {
+		struct rte_mbuf *m = pkts[s];
+		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+		struct vhu_rx_hdr rh;
+		uint16_t id;
+
+		if (unlikely(ahead_next_len(a) < left)) {
+			fits = false;
+			break;
+		}
+		s++;
+		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
+			continue;	/* taken, not copied */
+		id = ahead_pop(a, v);
+		rx_copy_one(v, m, &rh, hdr_len);
+		if (log)
+			vhu_log_iov(dev, v, left);
+		rx_used_put(r, &d[j], r->produced + j, pdesc_tail(left, id, flags));
+		j++;
+	}
+	cur_advance(&r->used, j, r->size);
+	cur_advance(&r->avail, j, r->size);
+	r->produced += j;
+	*sent = s;
+	return fits;
+}
+
+/*
+ * One packet the read-ahead does not take: its offloads, then guest buffers
+ * by the full walk (rx_collect()). false: it stays with the caller (no
+ * buffers now, or a broken chain, returned unused).
+ */
+static __rte_noinline bool
+rx_one(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pring *r,
+       struct rte_mbuf *m, struct vhu_iovec *v, bool log)
+{
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+	struct vhu_prx_chains chains;
+	struct vhu_rx_hdr rh;
+	enum rx_result res;
+	uint16_t i;
+
+	if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, dev->net_ol, m, &rh)))
+		return true;	/* taken, not copied */
+	res = rx_collect(r, dev->mrg_rxbuf, left, &chains, v);
+	if (unlikely(res != RX_OK)) {
+		if (res == RX_BROKEN) {
+			vhu_ring_error(dev->vid, vring, "broken packed Rx descriptor chain");
+			for (i = 0; i < chains.nr; i++)
+				rx_used_write(r, chains.id[i], 0, chains.slots[i]);
+			r->avail = chains.end;
+		}
+		return false;
+	}
+	rx_copy(v, m, &rh, hdr_len, chains.nr);
+	if (log)
+		vhu_log_iov(dev, v, left);
+	for (i = 0; i < chains.nr; i++) {
+		uint32_t n = RTE_MIN(left, chains.len[i]);
+
+		rx_used_write(r, chains.id[i], n, chains.slots[i]);
+		left -= n;
+	}
+	r->avail = chains.end;
+	return true;
+}
+
+/*
+ * The packets of an Rx burst into the ring r: runs of read-ahead chains,
+ * and rx_one() for the rest. log: the dirty page log is on (log.c), every
+ * buffer written is logged; a constant in both callers.
  */
 static __rte_always_inline uint16_t
 rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pring *r,
 	 struct rte_mbuf **pkts, uint16_t count, bool log)
 {
-	struct vhu_prx_chains chains;
+	uint16_t hdr_len = dev->vnet_hdr_len;
 	struct vhu_ahead ah;
-	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
-	uint16_t hdr_len, sent, i;
-	uint32_t ol;
-	bool mrg;
+	uint16_t sent = 0;
 
 	ahead_init(&ah);
-	hdr_len = dev->vnet_hdr_len;
-	mrg = dev->mrg_rxbuf;
-	ol = dev->net_ol;
+	while (sent < count) {
+		uint32_t depth = rx_ahead_depth((uint64_t)hdr_len +
+						rte_pktmbuf_pkt_len(pkts[sent]));
+		uint32_t run;
 
-	for (sent = 0; sent < count; sent++) {
-		struct rte_mbuf *m = pkts[sent];
-		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
-		enum rx_result res;
-		uint32_t depth;
-
-		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
-			continue;	/* taken, not copied */
-		depth = rx_ahead_depth(left);
 		if (ahead_wants_fill(&ah, depth))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   depth, count - sent, &ah, true);
-		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
-			uint16_t id = ahead_pop(&ah, &v);
-
-			rx_copy_one(&v, m, &rh, hdr_len);
-			if (log)
-				vhu_log_iov(dev, &v, left);
-			rx_used_write(r, id, left, 1);
-			cur_advance(&r->avail, 1, r->size);
+		run = RTE_MIN(ahead_run(&ah, depth), (uint32_t)(r->size - r->used.idx));
+		if (likely(run != 0) &&
+		    likely(rx_run(dev, vring, vq, r, &ah, run, pkts, count, &sent, &v, log)))
 			continue;
-		}
 		ahead_stop(&ah);
-		res = rx_collect(r, mrg, left, &chains, &v);
-		if (unlikely(res != RX_OK)) {
-			if (res == RX_BROKEN) {
-				vhu_ring_error(dev->vid, vring, "broken packed Rx descriptor chain");
-				for (i = 0; i < chains.nr; i++)
-					rx_used_write(r, chains.id[i], 0, chains.slots[i]);
-				r->avail = chains.end;
-			}
+		if (!rx_one(dev, vring, vq, r, pkts[sent], &v, log))
 			break;
-		}
-		rx_copy(&v, m, &rh, hdr_len, chains.nr);
-		if (log)
-			vhu_log_iov(dev, &v, left);
-		for (i = 0; i < chains.nr; i++) {
-			uint32_t n = RTE_MIN(left, chains.len[i]);
-
-			rx_used_write(r, chains.id[i], n, chains.slots[i]);
-			left -= n;
-		}
-		r->avail = chains.end;
+		sent++;
 	}
 	rx_used_flush(r);
 	return sent;
@@ -656,6 +732,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 		vhu_vring_leave(vq);
 		return 0;
 	}
+	rx_pend_init(&r);
 	/* Read inside the vring: the control path changes it quiesced. */
 	if (unlikely(dev->log_base != NULL))
 		sent = rx_burst(dev, vring, vq, &r, pkts, count, true);
@@ -742,6 +819,83 @@ tx_mbufs_alloc(const struct vhu_pring *r, struct rte_mempool *mp, struct rte_mbu
 	return rte_pktmbuf_alloc_bulk(mp, pkts, nb) == 0 ? nb : 0;
 }
 
+/*
+ * Take the next n read-ahead chains (1 <= n, none past the ring's end)
+ * into pkts[*got...]: one slot each, so their used descriptors go to the n
+ * slots from r->used (the used slot of a chain is its avail slot), all in
+ * one lap. Returns how many were consumed: fewer only when out of mbufs.
+ */
+static __rte_always_inline uint32_t
+tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_t ol,
+       struct vhu_pring *r, struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts,
+       uint16_t *got, struct rte_mempool *mp, bool in_order)
+{
+	struct vhu_pdesc *d = &r->desc[r->used.idx];
+	uint16_t flags = used_flags(r, 0);
+	struct vhu_iovec v;
+	uint32_t j;
+
+	for (j = 0; j < n; j++) {
+		uint32_t len = ahead_next_len(a);
+		uint16_t id = ahead_pop(a, &v);
+		enum tx_fill fill = tx_fill(dev, vq, vring, ol, &v, len, pkts[*got], mp);
+
+		if (unlikely(fill == TX_FILL_NOMEM))
+			break;
+		*got += fill == TX_FILL_OK;
+		if (in_order)
+			r->last_id = id;
+		if (r->produced + j == 0) {	/* waits for ring_finish() */
+			r->first = d;
+			r->first_id = id;
+			r->first_flags = flags;
+		} else if (!in_order) {
+			__atomic_store_n((pdesc_tail_t *)&d[j].len, pdesc_tail(0, id, flags),
+					 __ATOMIC_RELEASE);
+		}
+	}
+	cur_advance(&r->used, j, r->size);
+	cur_advance(&r->avail, j, r->size);
+	r->produced += j;
+	return j;
+}
+
+/*
+ * One chain the read-ahead does not take, by the full walk, into
+ * pkts[*got]. false: nothing available, or out of mbufs (it stays for the
+ * next burst).
+ */
+static __rte_noinline bool
+tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_pring *r,
+       struct rte_mbuf **pkts, uint16_t *got, struct rte_mempool *mp, bool in_order,
+       struct vhu_iovec *v)
+{
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	enum tx_fill fill;
+	struct pchain ch;
+	int ret;
+
+	v->nr = 0;
+	ret = chain_fetch(r, r->avail, 0, v, UINT64_MAX, VHU_MAX_TX_PKT_LEN + hdr_len, &ch);
+	if (ret == CHAIN_NONE)
+		return false;	/* the end of what the driver made available */
+	if (unlikely(ret < 0 || ch.len <= hdr_len)) {
+		vhu_ring_error(dev->vid, vring, ret < 0 ?
+			"broken or oversized packed Tx descriptor chain" :
+			"packed Tx descriptor chain with no payload after the vnet header");
+		tx_used(r, ch.id, ch.slots, in_order);
+		cur_advance(&r->avail, ch.slots, r->size);
+		return true;
+	}
+	fill = tx_fill(dev, vq, vring, dev->net_ol, v, ch.len, pkts[*got], mp);
+	if (unlikely(fill == TX_FILL_NOMEM))
+		return false;
+	tx_used(r, ch.id, ch.slots, in_order);
+	cur_advance(&r->avail, ch.slots, r->size);
+	*got += fill == TX_FILL_OK;
+	return true;
+}
+
 static __rte_always_inline uint16_t
 packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	       struct rte_mbuf **pkts, uint16_t count, bool in_order)
@@ -773,41 +927,26 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	hdr_len = dev->vnet_hdr_len;
 	ol = dev->net_ol;
 
-	for (i = 0; i < nb; i++) {
-		enum tx_fill fill;
-		struct pchain ch;
-		int ret;
+	for (i = 0; i < nb;) {
+		uint32_t run;
 
 		if (ahead_wants_fill(&ah, VHU_AHEAD_TX))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, VHU_AHEAD_TX, nb - i, &ah, !in_order);
-		if (likely(ahead_ready(&ah))) {
-			ch.len = ahead_next_len(&ah);
-			ch.id = ahead_pop(&ah, &v);
-			ch.slots = 1;
-			ret = 0;
-		} else {
-			ahead_stop(&ah);
-			v.nr = 0;
-			ret = chain_fetch(&r, r.avail, 0, &v, UINT64_MAX,
-					  VHU_MAX_TX_PKT_LEN + hdr_len, &ch);
-		}
-		if (ret == CHAIN_NONE)
-			break;	/* the end of what the driver made available */
-		if (unlikely(ret < 0 || ch.len <= hdr_len)) {
-			vhu_ring_error(dev->vid, vring, ret < 0 ?
-				"broken or oversized packed Tx descriptor chain" :
-				"packed Tx descriptor chain with no payload after the vnet header");
-			tx_used(&r, ch.id, ch.slots, in_order);
-			cur_advance(&r.avail, ch.slots, r.size);
+		run = RTE_MIN(ahead_run(&ah, VHU_AHEAD_TX), (uint32_t)(r.size - r.used.idx));
+		if (likely(run != 0)) {
+			uint32_t done = tx_run(dev, vq, vring, ol, &r, &ah, run, pkts, &got,
+					       mp, in_order);
+
+			i += done;
+			if (unlikely(done < run))
+				break;	/* out of mbufs */
 			continue;
 		}
-		fill = tx_fill(dev, vq, vring, ol, &v, ch.len, pkts[got], mp);
-		if (unlikely(fill == TX_FILL_NOMEM))
+		ahead_stop(&ah);
+		if (!tx_one(dev, vq, vring, &r, pkts, &got, mp, in_order, &v))
 			break;
-		tx_used(&r, ch.id, ch.slots, in_order);
-		cur_advance(&r.avail, ch.slots, r.size);
-		got += fill == TX_FILL_OK;
+		i++;
 	}
 
 	if (got < nb)

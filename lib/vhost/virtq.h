@@ -277,6 +277,17 @@ ahead_stop(struct vhu_ahead *a)
 	a->off = true;
 }
 
+/* How many ready entries to take in one go: down to half of depth while
+ * the next fill may read more (its prefetches then overlap the copies of
+ * the other half), all of them once no more will be read. */
+static __rte_always_inline uint32_t
+ahead_run(const struct vhu_ahead *a, uint32_t depth)
+{
+	uint32_t p = ahead_pending(a);
+
+	return a->off || p <= depth / 2 ? p : p - depth / 2;
+}
+
 /* An entry is ready for the next chain. */
 static __rte_always_inline bool
 ahead_ready(const struct vhu_ahead *a)

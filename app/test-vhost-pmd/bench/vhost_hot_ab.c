@@ -33,7 +33,6 @@
 
 #include "unit.h"
 
-#define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
 #define F_IO		VHU_BIT(VHU_VIRTIO_F_IN_ORDER)
 #define HOT_BUFS	256
 #define HOT_BURST	32

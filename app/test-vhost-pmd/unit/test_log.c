@@ -16,7 +16,6 @@
 #include "unit.h"
 
 #define F_LOG_ALL	VHU_BIT(VHU_VHOST_F_LOG_ALL)
-#define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
 #define PAGE		4096u
 #define RX_LEN		5000u	/* Rx packet: spans two page boundaries */
 #define TX_LEN		9000u	/* Tx packet: has pages of its own */

@@ -684,7 +684,7 @@ fail:
  * So are requests the library cannot honour (SCTP, UDP segmentation, a
  * checksum field past the packet). */
 static int
-test_ol_rx_drop(void)
+ol_rx_drop(uint64_t ring)
 {
 	static const struct pkt_spec g4 = { false, false, IPPROTO_TCP, 3000 };
 	static const struct pkt_spec s4 = { false, false, IPPROTO_TCP, 10 };
@@ -695,7 +695,7 @@ test_ol_rx_drop(void)
 	uint32_t len;
 	struct t t;
 
-	if (t_start_ol(&t, REG_ALL, F_BASE | F_CSUM) < 0)
+	if (t_start_ol(&t, REG_ALL, F_BASE | F_CSUM | ring) < 0)
 		goto fail;
 	CHECK(post_rx_bufs(&t, 6, 4000) == 0);
 	pkt_build(&big, &g4, 1);
@@ -724,6 +724,9 @@ fail:
 	t_end(&t);
 	return -1;
 }
+
+static int test_ol_rx_drop(void) { return ol_rx_drop(0); }
+static int test_ol_rx_drop_packed(void) { return ol_rx_drop(F_PACKED); }
 
 /* ------------------------------------------------------------ features */
 
@@ -789,5 +792,6 @@ static const struct unit_case offload_cases[] = {
 	{ "ol_rx_hdr", test_ol_rx_hdr },
 	{ "ol_rx_sw_csum", test_ol_rx_sw_csum },
 	{ "ol_rx_drop", test_ol_rx_drop },
+	{ "ol_rx_drop_packed", test_ol_rx_drop_packed },
 };
 UNIT_CASES(offload_cases)

@@ -15,7 +15,6 @@
 
 #include "unit.h"
 
-#define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
 #define FP_BASE		(F_BASE | F_PACKED)
 #define FP_MRG		(F_MRG | F_PACKED)
 #define FP_EVENT	(FP_BASE | VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX))

@@ -15,7 +15,6 @@
 
 #include "unit.h"
 
-#define F_PACKED	VHU_BIT(VHU_VIRTIO_F_RING_PACKED)
 #define RA_RING		64
 #define RA_LAP		48	/* chains per lap: Tx, one top-up of 16; Rx, two of 12 */
 
