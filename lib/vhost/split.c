@@ -379,70 +379,124 @@ rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
 }
 
 /*
- * The packets of an Rx burst into the ring r. log: the dirty page log is on
- * (log.c), every buffer written is logged; a constant in both callers.
+ * Copy pkts[*sent...] (up to count) into the next n read-ahead chains (one
+ * descriptor each); their used elements go to the n used slots from
+ * r->last_used_idx, none past the ring's end. A packet dropped for its
+ * offloads takes no chain. false: stopped at pkts[*sent], too big for its
+ * chain: the slow path takes it.
+ */
+static __rte_always_inline bool
+rx_run(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_ring *r,
+       struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts, uint16_t count,
+       uint16_t *sent, struct vhu_iovec *v, bool log)
+{
+	struct vhu_used_elem *e = &r->used->ring[r->last_used_idx & r->mask];
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	uint32_t ol = dev->net_ol;
+	uint16_t s = *sent;
+	bool fits = true;
+	uint32_t j = 0;
+
+	while (j < n && s < count) {
+		struct rte_mbuf *m = pkts[s];
+		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+		struct vhu_rx_hdr rh;
+		uint16_t head;
+
+		if (unlikely(ahead_next_len(a) < left)) {
+			fits = false;
+			break;
+		}
+		s++;
+		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
+			continue;	/* taken, not copied */
+		head = ahead_pop(a, v);
+		rx_copy_one(v, m, &rh, hdr_len);
+		if (log)
+			vhu_log_iov(dev, v, left);
+		e[j].id = head;
+		e[j].len = left;
+		j++;
+	}
+	r->last_used_idx += j;
+	r->last_avail_idx += j;
+	*sent = s;
+	return fits;
+}
+
+/*
+ * One packet the read-ahead does not take: its offloads, then guest buffers
+ * by the full walk (rx_collect()). false: it stays with the caller (no
+ * buffers now, or a broken chain, returned unused).
+ */
+static __rte_noinline bool
+rx_one(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_ring *r,
+       struct rte_mbuf *m, struct vhu_iovec *v, bool log)
+{
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+	struct vhu_rx_chains chains;
+	struct vhu_rx_hdr rh;
+	enum rx_result res;
+	uint16_t consumed, i;
+
+	if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, dev->net_ol, m, &rh)))
+		return true;	/* taken, not copied */
+	res = rx_collect(r, dev->mrg_rxbuf, left, &chains, v, &consumed);
+	if (unlikely(res != RX_OK)) {
+		if (res == RX_BROKEN) {
+			vhu_ring_error(dev->vid, vring, "broken Rx descriptor chain");
+			for (i = 0; i < chains.nr; i++)
+				used_push(r, chains.head[i], 0);
+			r->last_avail_idx += consumed;
+		}
+		return false;
+	}
+	rx_copy(v, m, &rh, hdr_len, chains.nr);
+	if (log)
+		vhu_log_iov(dev, v, left);
+	for (i = 0; i < chains.nr; i++) {
+		uint32_t n = RTE_MIN(left, chains.len[i]);
+
+		used_push(r, chains.head[i], n);
+		left -= n;
+	}
+	r->last_avail_idx += consumed;
+	return true;
+}
+
+/*
+ * The packets of an Rx burst into the ring r: runs of read-ahead chains,
+ * and rx_one() for the rest. log: the dirty page log is on (log.c), every
+ * buffer written is logged; a constant in both callers.
  */
 static __rte_always_inline uint16_t
 rx_burst(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_ring *r,
 	 struct rte_mbuf **pkts, uint16_t count, bool log)
 {
-	int vid = dev->vid;
+	uint16_t hdr_len = dev->vnet_hdr_len;
 	struct vhu_ahead ah;
-	struct vhu_rx_chains chains;
-	struct vhu_rx_hdr rh;
 	struct vhu_iovec v;
-	uint16_t hdr_len, sent, consumed, i;
-	uint32_t ol;
-	bool mrg;
+	uint16_t sent = 0;
 
 	ahead_init(&ah);
-	hdr_len = dev->vnet_hdr_len;
-	mrg = dev->mrg_rxbuf;
-	ol = dev->net_ol;
+	while (sent < count) {
+		uint32_t depth = rx_ahead_depth((uint64_t)hdr_len +
+						rte_pktmbuf_pkt_len(pkts[sent]));
+		uint32_t run;
 
-	for (sent = 0; sent < count; sent++) {
-		struct rte_mbuf *m = pkts[sent];
-		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
-		enum rx_result res;
-		uint32_t depth;
-
-		if (unlikely(!rx_offload_or_drop(vq, vid, vring, ol, m, &rh)))
-			continue;	/* taken, not copied */
-		depth = rx_ahead_depth(left);
 		if (ahead_wants_fill(&ah, depth))
 			ahead_fill(r, VHU_DESC_F_WRITE, 1, UINT32_MAX, hdr_len,
 				   depth, count - sent, &ah);
-		if (likely(ahead_ready(&ah) && ahead_next_len(&ah) >= left)) {
-			uint16_t head = ahead_pop(&ah, &v);
-
-			rx_copy_one(&v, m, &rh, hdr_len);
-			if (log)
-				vhu_log_iov(dev, &v, left);
-			used_push(r, head, left);
-			r->last_avail_idx++;
+		run = RTE_MIN(ahead_run(&ah, depth),
+			      (uint32_t)(r->size - (r->last_used_idx & r->mask)));
+		if (likely(run != 0) &&
+		    likely(rx_run(dev, vring, vq, r, &ah, run, pkts, count, &sent, &v, log)))
 			continue;
-		}
 		ahead_stop(&ah);
-		res = rx_collect(r, mrg, left, &chains, &v, &consumed);
-		if (unlikely(res != RX_OK)) {
-			if (res == RX_BROKEN) {
-				vhu_ring_error(vid, vring, "broken Rx descriptor chain");
-				for (i = 0; i < chains.nr; i++)
-					used_push(r, chains.head[i], 0);
-				r->last_avail_idx += consumed;
-			}
+		if (!rx_one(dev, vring, vq, r, pkts[sent], &v, log))
 			break;
-		}
-		rx_copy(&v, m, &rh, hdr_len, chains.nr);
-		if (log)
-			vhu_log_iov(dev, &v, left);
-		for (i = 0; i < chains.nr; i++) {
-			uint32_t n = RTE_MIN(left, chains.len[i]);
-
-			used_push(r, chains.head[i], n);
-			left -= n;
-		}
-		r->last_avail_idx += consumed;
+		sent++;
 	}
 	return sent;
 }
@@ -476,17 +530,84 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 
 /* ------------------------------------------------------------------ Tx */
 
+/*
+ * Take the next n read-ahead chains (one descriptor each) into
+ * pkts[*got...]; their used elements go to the n used slots from
+ * r->last_used_idx, none past the ring's end. Returns how many were
+ * consumed: fewer only when out of mbufs.
+ */
+static __rte_always_inline uint32_t
+tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ring *r,
+       struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts, uint16_t *got,
+       struct rte_mempool *mp, bool in_order)
+{
+	struct vhu_used_elem *e = &r->used->ring[r->last_used_idx & r->mask];
+	uint32_t ol = dev->net_ol;
+	struct vhu_iovec v;
+	uint32_t j;
+
+	for (j = 0; j < n; j++) {
+		uint32_t len = ahead_next_len(a);
+		uint16_t head = ahead_pop(a, &v);
+		enum tx_fill fill = tx_fill(dev, vq, vring, ol, &v, len, pkts[*got], mp);
+
+		if (unlikely(fill == TX_FILL_NOMEM))
+			break;
+		*got += fill == TX_FILL_OK;
+		if (in_order) {
+			r->last_head = head;
+		} else {
+			e[j].id = head;
+			e[j].len = 0;
+		}
+	}
+	r->last_used_idx += j;
+	r->last_avail_idx += j;
+	return j;
+}
+
+/*
+ * One chain the read-ahead does not take, by the full walk, into
+ * pkts[*got]. false: out of mbufs (it stays for the next burst).
+ */
+static __rte_noinline bool
+tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ring *r,
+       struct rte_mbuf **pkts, uint16_t *got, struct rte_mempool *mp, bool in_order,
+       struct vhu_iovec *v)
+{
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	uint16_t head = avail_head(r, r->last_avail_idx);
+	enum tx_fill fill;
+	uint64_t total;
+	int ret;
+
+	v->nr = 0;
+	ret = chain_fetch(r, head, 0, v, UINT64_MAX, VHU_MAX_TX_PKT_LEN + hdr_len, &total);
+	if (unlikely(ret < 0 || total <= hdr_len)) {
+		vhu_ring_error(dev->vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
+			       "Tx descriptor chain with no payload after the vnet header");
+		tx_used(r, head, in_order);
+		r->last_avail_idx++;
+		return true;
+	}
+	fill = tx_fill(dev, vq, vring, dev->net_ol, v, total, pkts[*got], mp);
+	if (unlikely(fill == TX_FILL_NOMEM))
+		return false;
+	tx_used(r, head, in_order);
+	r->last_avail_idx++;
+	*got += fill == TX_FILL_OK;
+	return true;
+}
+
 static __rte_always_inline uint16_t
 split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	      struct rte_mbuf **pkts, uint16_t count, bool in_order)
 {
-	int vid = dev->vid;
 	struct vhu_ahead ah;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
 	struct vhu_ring r;
 	uint16_t hdr_len, nb, got = 0, i;
-	uint32_t ol;
 	int entries;
 
 	vq = &dev->vrings[vring];
@@ -500,44 +621,31 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	}
 	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
-	ol = dev->net_ol;
 	r.last_head = 0;	/* read by tx_batch_close() only after a tx_used() */
 	heads_load(&r, RTE_MIN(nb, VHU_SPLIT_BATCH));
 	used_prefetch(&r, in_order ? 1 : nb);
 
-	for (i = 0; i < nb; i++) {
-		enum tx_fill fill;
-		uint64_t total;
-		uint16_t head;
-		int ret;
+	for (i = 0; i < nb;) {
+		uint32_t run;
 
 		if (ahead_wants_fill(&ah, VHU_AHEAD_TX))
 			ahead_fill(&r, 0, hdr_len + 1u, VHU_MAX_TX_PKT_LEN + hdr_len,
 				   hdr_len, VHU_AHEAD_TX, nb - i, &ah);
-		if (likely(ahead_ready(&ah))) {
-			total = ahead_next_len(&ah);
-			head = ahead_pop(&ah, &v);
-			ret = 0;
-		} else {
-			ahead_stop(&ah);
-			head = avail_head(&r, r.last_avail_idx);
-			v.nr = 0;
-			ret = chain_fetch(&r, head, 0, &v, UINT64_MAX,
-					  VHU_MAX_TX_PKT_LEN + hdr_len, &total);
-		}
-		if (unlikely(ret < 0 || total <= hdr_len)) {
-			vhu_ring_error(vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
-				   "Tx descriptor chain with no payload after the vnet header");
-			tx_used(&r, head, in_order);
-			r.last_avail_idx++;
+		run = RTE_MIN(ahead_run(&ah, VHU_AHEAD_TX),
+			      (uint32_t)(r.size - (r.last_used_idx & r.mask)));
+		if (likely(run != 0)) {
+			uint32_t done = tx_run(dev, vq, vring, &r, &ah, run, pkts, &got, mp,
+					       in_order);
+
+			i += done;
+			if (unlikely(done < run))
+				break;	/* out of mbufs */
 			continue;
 		}
-		fill = tx_fill(dev, vq, vring, ol, &v, total, pkts[got], mp);
-		if (unlikely(fill == TX_FILL_NOMEM))
+		ahead_stop(&ah);
+		if (!tx_one(dev, vq, vring, &r, pkts, &got, mp, in_order, &v))
 			break;
-		tx_used(&r, head, in_order);
-		r.last_avail_idx++;
-		got += fill == TX_FILL_OK;
+		i++;
 	}
 
 	if (got < nb)
