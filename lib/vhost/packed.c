@@ -609,37 +609,28 @@ rx_run(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pri
 {
 	struct vhu_pdesc *d = &r->desc[r->used.idx];
 	uint16_t flags = used_flags(r, VHU_DESC_F_WRITE);
-	uint16_t hdr_len = dev->vnet_hdr_len;
-	uint32_t ol = dev->net_ol;
+	enum ahead_rx res = AHEAD_RX_COPIED;
 	uint16_t s = *sent;
-	bool fits = true;
 	uint32_t j = 0;
 
 	while (j < n && s < count) {
-		struct rte_mbuf *m = pkts[s];
-		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
-		struct vhu_rx_hdr rh;
+		uint32_t len;
 		uint16_t id;
 
-		if (unlikely(ahead_next_len(a) < left)) {
-			fits = false;
+		res = rx_ahead_copy(dev, vq, vring, a, pkts[s], v, log, &len, &id);
+		if (unlikely(res == AHEAD_RX_TOO_BIG))
 			break;
-		}
 		s++;
-		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
-			continue;	/* taken, not copied */
-		id = ahead_pop(a, v);
-		rx_copy_one(v, m, &rh, hdr_len);
-		if (log)
-			vhu_log_iov(dev, v, left);
-		rx_used_put(r, &d[j], r->produced + j, pdesc_tail(left, id, flags));
+		if (unlikely(res == AHEAD_RX_DROPPED))
+			continue;
+		rx_used_put(r, &d[j], r->produced + j, pdesc_tail(len, id, flags));
 		j++;
 	}
 	cur_advance(&r->used, j, r->size);
 	cur_advance(&r->avail, j, r->size);
 	r->produced += j;
 	*sent = s;
-	return fits;
+	return res != AHEAD_RX_TOO_BIG;
 }
 
 /*
@@ -832,13 +823,11 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_t
 {
 	struct vhu_pdesc *d = &r->desc[r->used.idx];
 	uint16_t flags = used_flags(r, 0);
-	struct vhu_iovec v;
 	uint32_t j;
 
 	for (j = 0; j < n; j++) {
-		uint32_t len = ahead_next_len(a);
-		uint16_t id = ahead_pop(a, &v);
-		enum tx_fill fill = tx_fill(dev, vq, vring, ol, &v, len, pkts[*got], mp);
+		uint16_t id;
+		enum tx_fill fill = tx_ahead_fill(dev, vq, vring, ol, a, pkts[*got], mp, &id);
 
 		if (unlikely(fill == TX_FILL_NOMEM))
 			break;

@@ -391,37 +391,28 @@ rx_run(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_rin
        uint16_t *sent, struct vhu_iovec *v, bool log)
 {
 	struct vhu_used_elem *e = &r->used->ring[r->last_used_idx & r->mask];
-	uint16_t hdr_len = dev->vnet_hdr_len;
-	uint32_t ol = dev->net_ol;
+	enum ahead_rx res = AHEAD_RX_COPIED;
 	uint16_t s = *sent;
-	bool fits = true;
 	uint32_t j = 0;
 
 	while (j < n && s < count) {
-		struct rte_mbuf *m = pkts[s];
-		uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
-		struct vhu_rx_hdr rh;
+		uint32_t len;
 		uint16_t head;
 
-		if (unlikely(ahead_next_len(a) < left)) {
-			fits = false;
+		res = rx_ahead_copy(dev, vq, vring, a, pkts[s], v, log, &len, &head);
+		if (unlikely(res == AHEAD_RX_TOO_BIG))
 			break;
-		}
 		s++;
-		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, ol, m, &rh)))
-			continue;	/* taken, not copied */
-		head = ahead_pop(a, v);
-		rx_copy_one(v, m, &rh, hdr_len);
-		if (log)
-			vhu_log_iov(dev, v, left);
+		if (unlikely(res == AHEAD_RX_DROPPED))
+			continue;
 		e[j].id = head;
-		e[j].len = left;
+		e[j].len = len;
 		j++;
 	}
 	r->last_used_idx += j;
 	r->last_avail_idx += j;
 	*sent = s;
-	return fits;
+	return res != AHEAD_RX_TOO_BIG;
 }
 
 /*
@@ -543,13 +534,11 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 {
 	struct vhu_used_elem *e = &r->used->ring[r->last_used_idx & r->mask];
 	uint32_t ol = dev->net_ol;
-	struct vhu_iovec v;
 	uint32_t j;
 
 	for (j = 0; j < n; j++) {
-		uint32_t len = ahead_next_len(a);
-		uint16_t head = ahead_pop(a, &v);
-		enum tx_fill fill = tx_fill(dev, vq, vring, ol, &v, len, pkts[*got], mp);
+		uint16_t head;
+		enum tx_fill fill = tx_ahead_fill(dev, vq, vring, ol, a, pkts[*got], mp, &head);
 
 		if (unlikely(fill == TX_FILL_NOMEM))
 			break;

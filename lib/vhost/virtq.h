@@ -656,4 +656,49 @@ tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_
 	return TX_FILL_OK;
 }
 
+/*
+ * The read-ahead runs of the ring walkers (rx_run(), tx_run() of split.c
+ * and packed.c) take one chain at a time through these; the ring's own
+ * part is where the used element goes.
+ */
+enum ahead_rx {
+	AHEAD_RX_COPIED,	/* into the next read-ahead buffer: *id, *len */
+	AHEAD_RX_DROPPED,	/* for its offloads: taken, no buffer used */
+	AHEAD_RX_TOO_BIG,	/* for the next buffer: left to the full walk */
+};
+
+/* m into the next read-ahead buffer (ahead_ready()): header and packet,
+ * logged with log. */
+static __rte_always_inline enum ahead_rx
+rx_ahead_copy(struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ahead *a,
+	      struct rte_mbuf *m, struct vhu_iovec *v, bool log, uint32_t *len, uint16_t *id)
+{
+	uint16_t hdr_len = dev->vnet_hdr_len;
+	uint64_t left = (uint64_t)hdr_len + rte_pktmbuf_pkt_len(m);
+	struct vhu_rx_hdr rh;
+
+	if (unlikely(ahead_next_len(a) < left))
+		return AHEAD_RX_TOO_BIG;
+	if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, dev->net_ol, m, &rh)))
+		return AHEAD_RX_DROPPED;
+	*id = ahead_pop(a, v);
+	rx_copy_one(v, m, &rh, hdr_len);
+	if (log)
+		vhu_log_iov(dev, v, left);
+	*len = left;	/* <= the buffer's 32-bit length */
+	return AHEAD_RX_COPIED;
+}
+
+/* The next read-ahead chain into m (tx_fill()); its id in *id. */
+static __rte_always_inline enum tx_fill
+tx_ahead_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_t ol,
+	      struct vhu_ahead *a, struct rte_mbuf *m, struct rte_mempool *mp, uint16_t *id)
+{
+	uint32_t len = ahead_next_len(a);
+	struct vhu_iovec v;
+
+	*id = ahead_pop(a, &v);
+	return tx_fill(dev, vq, vring, ol, &v, len, m, mp);
+}
+
 #endif /* VHU_VIRTQ_H */
