@@ -98,14 +98,12 @@ vhu_mem_region_of(const struct vhu_mem *mem, uint64_t gpa)
 void *
 vhu_gpa_to_hva_many(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len)
 {
-	const struct vhu_mem_region *r = region_bsearch(mem, gpa);
+	const struct vhu_mem_region *r = vhu_mem_region_of(mem, gpa);
 	uint64_t off;
 
 	if (r == NULL)
 		return NULL;
 	off = gpa - r->gpa;
-	if (off >= r->size)
-		return NULL;
 	if (*len > r->size - off)
 		*len = r->size - off;
 	return (void *)(uintptr_t)(r->hva + off);

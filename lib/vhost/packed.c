@@ -75,7 +75,7 @@ struct vhu_pring {
 	uint16_t first_flags;
 	uint16_t last_id;	/* Tx with IN_ORDER: id of the burst's last chain */
 	/* Rx: the used descriptors of the burst's first cache line of the
-	 * ring, written at its end (rx_used_write()). */
+	 * ring, written at its end (rx_used_put(), rx_used_flush()). */
 	uint8_t npend;
 	uint8_t pend_room;	/* slots from the burst's first to its line's end */
 	uint64_t pend_val[RX_PEND_MAX];
@@ -817,12 +817,13 @@ tx_mbufs_alloc(const struct vhu_pring *r, struct rte_mempool *mp, struct rte_mbu
  * one lap. Returns how many were consumed: fewer only when out of mbufs.
  */
 static __rte_always_inline uint32_t
-tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_t ol,
-       struct vhu_pring *r, struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts,
-       uint16_t *got, struct rte_mempool *mp, bool in_order)
+tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_pring *r,
+       struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts, uint16_t *got,
+       struct rte_mempool *mp, bool in_order)
 {
 	struct vhu_pdesc *d = &r->desc[r->used.idx];
 	uint16_t flags = used_flags(r, 0);
+	uint32_t ol = dev->net_ol;
 	uint32_t j;
 
 	for (j = 0; j < n; j++) {
@@ -894,7 +895,6 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	struct vhu_iovec v;
 	struct vhu_pring r;
 	uint16_t hdr_len, nb, got = 0, i;
-	uint32_t ol;
 
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
@@ -914,7 +914,6 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		desc_prefetch_write(&r, r.avail, 1);
 	ahead_init(&ah);
 	hdr_len = dev->vnet_hdr_len;
-	ol = dev->net_ol;
 
 	for (i = 0; i < nb;) {
 		uint32_t run;
@@ -924,8 +923,8 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 				   hdr_len, VHU_AHEAD_TX, nb - i, &ah, !in_order);
 		run = RTE_MIN(ahead_run(&ah, VHU_AHEAD_TX), (uint32_t)(r.size - r.used.idx));
 		if (likely(run != 0)) {
-			uint32_t done = tx_run(dev, vq, vring, ol, &r, &ah, run, pkts, &got,
-					       mp, in_order);
+			uint32_t done = tx_run(dev, vq, vring, &r, &ah, run, pkts, &got, mp,
+					       in_order);
 
 			i += done;
 			if (unlikely(done < run))

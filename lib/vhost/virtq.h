@@ -288,14 +288,7 @@ ahead_run(const struct vhu_ahead *a, uint32_t depth)
 	return a->off || p <= depth / 2 ? p : p - depth / 2;
 }
 
-/* An entry is ready for the next chain. */
-static __rte_always_inline bool
-ahead_ready(const struct vhu_ahead *a)
-{
-	return a->next != a->n;
-}
-
-/* Length of the buffer of the next chain (ahead_ready()). */
+/* Length of the buffer of the next chain (ahead_pending() != 0). */
 static __rte_always_inline uint32_t
 ahead_next_len(const struct vhu_ahead *a)
 {
@@ -667,7 +660,7 @@ enum ahead_rx {
 	AHEAD_RX_TOO_BIG,	/* for the next buffer: left to the full walk */
 };
 
-/* m into the next read-ahead buffer (ahead_ready()): header and packet,
+/* m into the next read-ahead buffer (ahead_pending() != 0): header and packet,
  * logged with log. */
 static __rte_always_inline enum ahead_rx
 rx_ahead_copy(struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ahead *a,
