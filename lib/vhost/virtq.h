@@ -362,6 +362,14 @@ iov_write_at(const struct vhu_iovec *v, uint32_t pos, const uint8_t *src, uint32
 	iov_copy_in(v, &idx, &pos, src, len);
 }
 
+/* Store n bytes of src at dst, unless dst holds them already. */
+static __rte_always_inline void
+store_if_changed(uint8_t *dst, const void *src, size_t n)
+{
+	if (memcmp(dst, src, n) != 0)
+		memcpy(dst, src, n);
+}
+
 /*
  * Store the vnet header h (10 bytes), then, if hdr_len says the guest has
  * it, num_buffers, at dst: in two stores from registers. Assembling the
@@ -370,36 +378,28 @@ iov_write_at(const struct vhu_iovec *v, uint32_t pos, const uint8_t *src, uint32
  * older store to reach the cache, among them the previous packet's
  * stores into guest buffers that are still missing in cache.
  *
- * Each part is stored only if the guest's buffer does not hold it already,
- * as DPDK's vhost does (ASSIGN_UNLESS_EQUAL): a recycled buffer mostly
- * does (no offload, one buffer). The guest reads the header of every
- * packet (num_buffers, with mergeable buffers), and the header often has
- * a cache line of its own, before the data. Not written, that line stays
- * in the guest CPU's cache; written, every packet costs the guest a miss
- * on a line modified in our cache. Measured on virtio_user's mergeable
- * Rx: a fifth of its cycles were that one load.
+ * Each part is stored only if the guest's buffer does not hold it already
+ * (store_if_changed()), as DPDK's vhost does (ASSIGN_UNLESS_EQUAL): a
+ * recycled buffer mostly does (no offload, one buffer). The guest reads the
+ * header of every packet (num_buffers, with mergeable buffers), and the
+ * header often has a cache line of its own, before the data. Not written,
+ * that line stays in the guest CPU's cache; written, every packet costs the
+ * guest a miss on a line modified in our cache. Measured on virtio_user's
+ * mergeable Rx: a fifth of its cycles were that one load.
  */
 static __rte_always_inline void
 rx_hdr_write(uint8_t *dst, const struct vhu_net_hdr *h, uint16_t nr_bufs, uint16_t hdr_len)
 {
-	uint64_t head, old_head;
-	uint32_t tail = h->csum_offset | (uint32_t)rte_cpu_to_le_16(nr_bufs) << 16, old_tail;
-	uint16_t old_csum_offset;
+	uint64_t head;
+	uint32_t tail = h->csum_offset | (uint32_t)rte_cpu_to_le_16(nr_bufs) << 16;
 
 	RTE_BUILD_BUG_ON(offsetof(struct vhu_net_hdr, csum_offset) != sizeof(head));
 	memcpy(&head, h, sizeof(head));
-	memcpy(&old_head, dst, sizeof(old_head));
-	if (head != old_head)
-		memcpy(dst, &head, sizeof(head));
-	if (hdr_len >= sizeof(struct vhu_net_hdr_mrg)) {
-		memcpy(&old_tail, dst + sizeof(head), sizeof(old_tail));
-		if (tail != old_tail)
-			memcpy(dst + sizeof(head), &tail, sizeof(tail));
-	} else {
-		memcpy(&old_csum_offset, dst + sizeof(head), sizeof(old_csum_offset));
-		if (h->csum_offset != old_csum_offset)
-			memcpy(dst + sizeof(head), &h->csum_offset, sizeof(h->csum_offset));
-	}
+	store_if_changed(dst, &head, sizeof(head));
+	if (hdr_len >= sizeof(struct vhu_net_hdr_mrg))
+		store_if_changed(dst + sizeof(head), &tail, sizeof(tail));
+	else
+		store_if_changed(dst + sizeof(head), &tail, sizeof(uint16_t));
 }
 
 /*
