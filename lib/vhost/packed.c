@@ -797,17 +797,17 @@ desc_lines_load(const struct vhu_pring *r, uint16_t n)
  * give count: as many as there are chains.
  */
 static __rte_always_inline uint16_t
-tx_mbufs_alloc(const struct vhu_pring *r, struct rte_mempool *mp, struct rte_mbuf **pkts,
+tx_mbufs_alloc(const struct vhu_pring *r, const struct tx_pool *tp, struct rte_mbuf **pkts,
 	       uint16_t count)
 {
 	uint16_t nb;
 
 	if (!desc_is_avail(desc_flags(&r->desc[r->avail.idx]), r->avail.wrap))
 		return 0;
-	if (likely(rte_pktmbuf_alloc_bulk(mp, pkts, count) == 0))
+	if (likely(tx_mbufs_get(tp, pkts, count) == 0))
 		return count;
 	nb = avail_chains(r, count);
-	return rte_pktmbuf_alloc_bulk(mp, pkts, nb) == 0 ? nb : 0;
+	return tx_mbufs_get(tp, pkts, nb) == 0 ? nb : 0;
 }
 
 /*
@@ -819,7 +819,7 @@ tx_mbufs_alloc(const struct vhu_pring *r, struct rte_mempool *mp, struct rte_mbu
 static __rte_always_inline uint32_t
 tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_pring *r,
        struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts, uint16_t *got,
-       struct rte_mempool *mp, bool in_order)
+       const struct tx_pool *tp, bool in_order)
 {
 	struct vhu_pdesc *d = &r->desc[r->used.idx];
 	uint16_t flags = used_flags(r, 0);
@@ -828,7 +828,7 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 
 	for (j = 0; j < n; j++) {
 		uint16_t id;
-		enum tx_fill fill = tx_ahead_fill(dev, vq, vring, ol, a, pkts[*got], mp, &id);
+		enum tx_fill fill = tx_ahead_fill(dev, vq, vring, ol, a, pkts[*got], tp, &id);
 
 		if (unlikely(fill == TX_FILL_NOMEM))
 			break;
@@ -857,7 +857,7 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
  */
 static __rte_noinline bool
 tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_pring *r,
-       struct rte_mbuf **pkts, uint16_t *got, struct rte_mempool *mp, bool in_order,
+       struct rte_mbuf **pkts, uint16_t *got, const struct tx_pool *tp, bool in_order,
        struct vhu_iovec *v)
 {
 	uint16_t hdr_len = dev->vnet_hdr_len;
@@ -877,7 +877,7 @@ tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 		cur_advance(&r->avail, ch.slots, r->size);
 		return true;
 	}
-	fill = tx_fill(dev, vq, vring, dev->net_ol, v, ch.len, pkts[*got], mp);
+	fill = tx_fill(dev, vq, vring, dev->net_ol, v, ch.len, pkts[*got], tp);
 	if (unlikely(fill == TX_FILL_NOMEM))
 		return false;
 	tx_used(r, ch.id, ch.slots, in_order);
@@ -894,6 +894,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	struct vhu_ahead ah;
 	struct vhu_iovec v;
 	struct vhu_pring r;
+	struct tx_pool tp;
 	uint16_t hdr_len, nb, got = 0, i;
 
 	if (unlikely(!vhu_vring_enter(vq)))
@@ -902,7 +903,8 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		vhu_vring_leave(vq);
 		return 0;
 	}
-	nb = tx_mbufs_alloc(&r, mp, pkts, count);
+	tx_pool_init(&tp, mp);
+	nb = tx_mbufs_alloc(&r, &tp, pkts, count);
 	if (nb == 0) {
 		vhu_vring_leave(vq);
 		return 0;
@@ -923,7 +925,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 				   hdr_len, VHU_AHEAD_TX, nb - i, &ah, !in_order);
 		run = RTE_MIN(ahead_run(&ah, VHU_AHEAD_TX), (uint32_t)(r.size - r.used.idx));
 		if (likely(run != 0)) {
-			uint32_t done = tx_run(dev, vq, vring, &r, &ah, run, pkts, &got, mp,
+			uint32_t done = tx_run(dev, vq, vring, &r, &ah, run, pkts, &got, &tp,
 					       in_order);
 
 			i += done;
@@ -932,7 +934,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			continue;
 		}
 		ahead_stop(&ah);
-		if (!tx_one(dev, vq, vring, &r, pkts, &got, mp, in_order, &v))
+		if (!tx_one(dev, vq, vring, &r, pkts, &got, &tp, in_order, &v))
 			break;
 		i++;
 	}

@@ -530,7 +530,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 static __rte_always_inline uint32_t
 tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ring *r,
        struct vhu_ahead *a, uint32_t n, struct rte_mbuf **pkts, uint16_t *got,
-       struct rte_mempool *mp, bool in_order)
+       const struct tx_pool *tp, bool in_order)
 {
 	struct vhu_used_elem *e = &r->used->ring[r->last_used_idx & r->mask];
 	uint32_t ol = dev->net_ol;
@@ -538,7 +538,7 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 
 	for (j = 0; j < n; j++) {
 		uint16_t head;
-		enum tx_fill fill = tx_ahead_fill(dev, vq, vring, ol, a, pkts[*got], mp, &head);
+		enum tx_fill fill = tx_ahead_fill(dev, vq, vring, ol, a, pkts[*got], tp, &head);
 
 		if (unlikely(fill == TX_FILL_NOMEM))
 			break;
@@ -561,7 +561,7 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
  */
 static __rte_noinline bool
 tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ring *r,
-       struct rte_mbuf **pkts, uint16_t *got, struct rte_mempool *mp, bool in_order,
+       struct rte_mbuf **pkts, uint16_t *got, const struct tx_pool *tp, bool in_order,
        struct vhu_iovec *v)
 {
 	uint16_t hdr_len = dev->vnet_hdr_len;
@@ -579,7 +579,7 @@ tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 		r->last_avail_idx++;
 		return true;
 	}
-	fill = tx_fill(dev, vq, vring, dev->net_ol, v, total, pkts[*got], mp);
+	fill = tx_fill(dev, vq, vring, dev->net_ol, v, total, pkts[*got], tp);
 	if (unlikely(fill == TX_FILL_NOMEM))
 		return false;
 	tx_used(r, head, in_order);
@@ -595,6 +595,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	struct vhu_ahead ah;
 	struct vhu_iovec v;
 	struct vhu_vring *vq;
+	struct tx_pool tp;
 	struct vhu_ring r;
 	uint16_t hdr_len, nb, got = 0, i;
 	int entries;
@@ -604,7 +605,8 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		return 0;
 	entries = ring_start(dev, vq, &r, vring);
 	nb = RTE_MIN(count, (uint16_t)RTE_MAX(entries, 0));
-	if (nb == 0 || unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, nb) != 0)) {
+	tx_pool_init(&tp, mp);
+	if (nb == 0 || unlikely(tx_mbufs_get(&tp, pkts, nb) != 0)) {
 		vhu_vring_leave(vq);
 		return 0;
 	}
@@ -623,7 +625,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 		run = RTE_MIN(ahead_run(&ah, VHU_AHEAD_TX),
 			      (uint32_t)(r.size - (r.last_used_idx & r.mask)));
 		if (likely(run != 0)) {
-			uint32_t done = tx_run(dev, vq, vring, &r, &ah, run, pkts, &got, mp,
+			uint32_t done = tx_run(dev, vq, vring, &r, &ah, run, pkts, &got, &tp,
 					       in_order);
 
 			i += done;
@@ -632,7 +634,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 			continue;
 		}
 		ahead_stop(&ah);
-		if (!tx_one(dev, vq, vring, &r, pkts, &got, mp, in_order, &v))
+		if (!tx_one(dev, vq, vring, &r, pkts, &got, &tp, in_order, &v))
 			break;
 		i++;
 	}
