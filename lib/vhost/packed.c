@@ -611,9 +611,11 @@ rx_run(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pri
 	uint16_t flags = used_flags(r, VHU_DESC_F_WRITE);
 	enum ahead_rx res = AHEAD_RX_COPIED;
 	uint16_t s = *sent;
+	/* A packet takes one chain or none: j < n all along. */
+	uint16_t end = s + RTE_MIN(n, (uint32_t)(count - s));
 	uint32_t j = 0;
 
-	while (j < n && s < count) {
+	while (s < end) {
 		uint32_t len;
 		uint16_t id;
 

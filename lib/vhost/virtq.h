@@ -464,6 +464,26 @@ rx_copy_one(const struct vhu_iovec *v, const struct rte_mbuf *m,
 }
 
 /*
+ * rx_copy_one() for an mbuf with no offload request: the header is all
+ * zero but num_buffers, constants the compiler folds into the compares
+ * and stores, with no vhu_rx_hdr built on the stack and read back.
+ */
+static __rte_always_inline void
+rx_copy_plain(const struct vhu_iovec *v, const struct rte_mbuf *m, uint16_t hdr_len)
+{
+	static const struct vhu_rx_hdr none;
+	uint8_t *dst = v->iov[0].base;
+
+	if (likely(m->next == NULL)) {
+		rx_hdr_write(dst, &none.hdr, 1, hdr_len);
+		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
+			   RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
+		return;
+	}
+	rx_copy(v, m, &none, hdr_len, 1);
+}
+
+/*
  * Read the vnet header at (*idx, *off) of a Tx chain into hdr (the first
  * 10 bytes; num_buffers means nothing on Tx) and step over all hdr_len
  * bytes. The guest's bytes are read exactly once, here.
@@ -750,10 +770,15 @@ rx_ahead_copy(struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct 
 
 	if (unlikely(ahead_next_len(a) < left))
 		return AHEAD_RX_TOO_BIG;
-	if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, dev->net_ol, m, &rh)))
-		return AHEAD_RX_DROPPED;
-	*id = ahead_pop(a, v);
-	rx_copy_one(v, m, &rh, hdr_len);
+	if (likely(!(m->ol_flags & VHU_RX_OL_MASK))) {
+		*id = ahead_pop(a, v);
+		rx_copy_plain(v, m, hdr_len);
+	} else {
+		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, dev->net_ol, m, &rh)))
+			return AHEAD_RX_DROPPED;
+		*id = ahead_pop(a, v);
+		rx_copy_one(v, m, &rh, hdr_len);
+	}
 	if (log)
 		vhu_log_iov(dev, v, left);
 	*len = left;	/* <= the buffer's 32-bit length */
