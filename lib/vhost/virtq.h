@@ -86,6 +86,23 @@ iov_add(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t gpa, uint32_t l
 	return 0;
 }
 
+/*
+ * The copy of a packet in one piece. 32 to 64 bytes (minimum-size frames
+ * and most TCP acknowledgements) take two 32-byte moves that overlap;
+ * rte_memcpy() gets to the same moves through an alignment test and four
+ * size compares. Other sizes: rte_memcpy().
+ */
+static __rte_always_inline void
+pkt_copy(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	if (n - 32u <= 32u) {
+		rte_mov32(dst, src);
+		rte_mov32(dst + n - 32, src + n - 32);
+		return;
+	}
+	rte_memcpy(dst, src, n);
+}
+
 /* Copy len bytes from src into v at (*idx, *off); v has room for them. */
 static __rte_always_inline void
 iov_copy_in(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
@@ -456,8 +473,8 @@ rx_copy_one(const struct vhu_iovec *v, const struct rte_mbuf *m,
 	if (likely(m->next == NULL && rh->nr_fix == 0 && hdr_len >= sizeof(rh->hdr))) {
 		rx_hdr_write(dst, &rh->hdr, 1, hdr_len);
 		/* As rx_copy(): no more than the segment holds. */
-		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
-			   RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
+		pkt_copy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
+			 RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
 		return;
 	}
 	rx_copy(v, m, rh, hdr_len, 1);
@@ -476,8 +493,8 @@ rx_copy_plain(const struct vhu_iovec *v, const struct rte_mbuf *m, uint16_t hdr_
 
 	if (likely(m->next == NULL)) {
 		rx_hdr_write(dst, &none.hdr, 1, hdr_len);
-		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
-			   RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
+		pkt_copy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
+			 RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
 		return;
 	}
 	rx_copy(v, m, &none, hdr_len, 1);
@@ -718,7 +735,7 @@ tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_
 
 		memcpy(&hdr, src, sizeof(hdr));
 		if (likely(n <= room)) {
-			rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src + hdr_len, n);
+			pkt_copy(rte_pktmbuf_mtod(m, uint8_t *), src + hdr_len, n);
 			m->data_len = n;
 			m->pkt_len = n;
 			ret = 0;

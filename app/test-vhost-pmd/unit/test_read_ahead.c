@@ -148,6 +148,72 @@ fail:
 	return -1;
 }
 
+#define SZ_MAX		130
+#define SZ_BURST	10
+
+/*
+ * Every packet length from 1 to SZ_MAX bytes both ways, in bursts of
+ * SZ_BURST one-piece chains (the read-ahead's copies, pkt_copy() in
+ * virtq.h): the bytes of each packet, and on Rx the guest's bytes right
+ * after it untouched.
+ */
+static int
+read_ahead_sizes(uint64_t features)
+{
+	struct rte_mbuf *p[SZ_BURST] = { 0 };
+	uint8_t after[16];
+	int ids[SZ_BURST], n = 0, i, k;
+	uint32_t len;
+	struct t t;
+
+	if (ra_start(&t, features) < 0)
+		goto fail;
+	for (len = 1; len <= SZ_MAX; len += SZ_BURST) {
+		for (i = 0; i < SZ_BURST; i++) {
+			CHECK((ids[i] = fe_post_rx(&t.s, 2048)) >= 0);
+			CHECK((p[i] = mk_pkt1(len + i, len + i)) != NULL);
+		}
+		CHECK_EQ(vhu_enqueue_burst(t.vid, 0, p, SZ_BURST), SZ_BURST);
+		for (i = 0; i < SZ_BURST; i++) {
+			uint32_t end = t.hdr_len + len + i;
+			uint8_t buf[12 + SZ_MAX + SZ_BURST + sizeof(after)];
+
+			if (rx_check(&t, p[i], 1) < 0)
+				FAIL("Rx of %u bytes", len + i);
+			CHECK_EQ(fe_chain_read(&t.s, FE_RX_VQ, ids[i], buf, end + sizeof(after)),
+				 end + sizeof(after));
+			memset(after, 0xee, sizeof(after));
+			if (memcmp(buf + end, after, sizeof(after)) != 0)
+				FAIL("Rx of %u bytes: written past it", len + i);
+		}
+		free_pkts(p, SZ_BURST);
+		for (i = 0; i < SZ_BURST; i++)
+			CHECK(tx_post(&t, len + i, len + i, NULL, false) >= 0);
+		n = vhu_dequeue_burst(t.vid, 1, mp, p, SZ_BURST);
+		CHECK_EQ(n, SZ_BURST);
+		for (k = 0; k < n; k++)
+			if (tx_check(p[k], len + k, len + k, 1) < 0)
+				FAIL("Tx of %u bytes", len + k);
+		free_pkts(p, n);
+		n = 0;
+		CHECK_EQ(used_pending(&t, FE_TX_VQ), SZ_BURST);
+		for (i = 0; i < SZ_BURST; i++) {
+			uint32_t id, ulen;
+
+			CHECK_EQ(fe_used_pop(&t.s, FE_TX_VQ, &id, &ulen), 1);
+		}
+	}
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(p, n ? n : SZ_BURST);
+	t_end(&t);
+	return -1;
+}
+
+static int test_read_ahead_sizes_split(void) { return read_ahead_sizes(F_BASE); }
+static int test_read_ahead_sizes_packed(void) { return read_ahead_sizes(F_BASE | F_PACKED); }
+
 static int test_read_ahead_tx_split(void) { return read_ahead_tx(F_BASE); }
 static int test_read_ahead_tx_packed(void) { return read_ahead_tx(F_BASE | F_PACKED); }
 static int test_read_ahead_rx_split(void) { return read_ahead_rx(F_MRG); }
@@ -158,5 +224,7 @@ static const struct unit_case read_ahead_cases[] = {
 	{ "read_ahead_tx_packed", test_read_ahead_tx_packed },
 	{ "read_ahead_rx_split", test_read_ahead_rx_split },
 	{ "read_ahead_rx_packed", test_read_ahead_rx_packed },
+	{ "read_ahead_sizes_split", test_read_ahead_sizes_split },
+	{ "read_ahead_sizes_packed", test_read_ahead_sizes_packed },
 };
 UNIT_CASES(read_ahead_cases);
