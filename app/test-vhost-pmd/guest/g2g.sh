@@ -22,13 +22,16 @@ VPG_EXTRA_VDEV="net_vhost1,iface=$SOCK_B,queues=1"
 vpg_start_testpmd
 PORT_A=$(vpg_port net_vhost0)
 PORT_B=$(vpg_port net_vhost1)
-VPG_APPEND="vpt.size=$SIZE"
+MAC_A=52:54:00:76:70:01
+MAC_B=52:54:00:76:70:02
 
-# B first (it listens), then A.
-VPG_GUEST=gb VPG_SOCK=$SOCK_B VPG_MAC=52:54:00:76:70:02 VPG_GUEST_IP=$IP_B \
-	VPG_HOST_IP=$IP_A vpg_start_guest g2g-recv
-VPG_GUEST=ga VPG_SOCK=$SOCK_A VPG_MAC=52:54:00:76:70:01 VPG_GUEST_IP=$IP_A \
-	VPG_HOST_IP=$IP_B vpg_start_guest g2g-send
+# B first (it listens), then A. Each has the other's address in its ARP
+# table from the start (vpt.peermac): no ARP traffic, whose probes could
+# come after a guest's COUNTERS.
+VPG_GUEST=gb VPG_SOCK=$SOCK_B VPG_MAC=$MAC_B VPG_GUEST_IP=$IP_B VPG_HOST_IP=$IP_A \
+	VPG_APPEND="vpt.size=$SIZE vpt.peermac=$MAC_A" vpg_start_guest g2g-recv
+VPG_GUEST=ga VPG_SOCK=$SOCK_A VPG_MAC=$MAC_A VPG_GUEST_IP=$IP_A VPG_HOST_IP=$IP_B \
+	VPG_APPEND="vpt.size=$SIZE vpt.peermac=$MAC_B" vpg_start_guest g2g-send
 VPG_GUEST=gb vpg_wait_guest 'LISTEN 5001' 240 >/dev/null
 VPG_GUEST=ga
 sent=$(vpg_wait_guest 'SHA guest-tx ' 240)
