@@ -306,8 +306,7 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 	/* Set by the control path before the vring is ready; checked here
 	 * once per burst because the copy code trusts them. burst.c read
 	 * dev->packed before we entered the vring: check it again. */
-	if (unlikely(r->mem == NULL || dev->vnet_hdr_len > sizeof(struct vhu_net_hdr_mrg) ||
-		     dev->packed))
+	if (unlikely(r->mem == NULL || !vnet_hdr_len_ok(dev->vnet_hdr_len) || dev->packed))
 		return -1;
 	r->avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	r->nheads = 0;

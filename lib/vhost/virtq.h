@@ -103,6 +103,15 @@ pkt_copy(uint8_t *dst, const uint8_t *src, uint32_t n)
 	rte_memcpy(dst, src, n);
 }
 
+/* A vnet header length the copies can take: 10 or 12 bytes, the only
+ * ones the control path sets. ring_start() of both walkers checks it once
+ * per burst, so that the per-packet copies need not. */
+static __rte_always_inline bool
+vnet_hdr_len_ok(uint16_t hdr_len)
+{
+	return hdr_len >= sizeof(struct vhu_net_hdr) && hdr_len <= sizeof(struct vhu_net_hdr_mrg);
+}
+
 /* Copy len bytes from src into v at (*idx, *off); v has room for them. */
 static __rte_always_inline void
 iov_copy_in(const struct vhu_iovec *v, uint32_t *idx, uint32_t *off,
@@ -470,7 +479,7 @@ rx_copy_one(const struct vhu_iovec *v, const struct rte_mbuf *m,
 {
 	uint8_t *dst = v->iov[0].base;
 
-	if (likely(m->next == NULL && rh->nr_fix == 0 && hdr_len >= sizeof(rh->hdr))) {
+	if (likely(m->next == NULL && rh->nr_fix == 0)) {
 		rx_hdr_write(dst, &rh->hdr, 1, hdr_len);
 		/* As rx_copy(): no more than the segment holds. */
 		pkt_copy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
@@ -478,26 +487,6 @@ rx_copy_one(const struct vhu_iovec *v, const struct rte_mbuf *m,
 		return;
 	}
 	rx_copy(v, m, rh, hdr_len, 1);
-}
-
-/*
- * rx_copy_one() for an mbuf with no offload request: the header is all
- * zero but num_buffers, constants the compiler folds into the compares
- * and stores, with no vhu_rx_hdr built on the stack and read back.
- */
-static __rte_always_inline void
-rx_copy_plain(const struct vhu_iovec *v, const struct rte_mbuf *m, uint16_t hdr_len)
-{
-	static const struct vhu_rx_hdr none;
-	uint8_t *dst = v->iov[0].base;
-
-	if (likely(m->next == NULL)) {
-		rx_hdr_write(dst, &none.hdr, 1, hdr_len);
-		pkt_copy(dst + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
-			 RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)rte_pktmbuf_data_len(m)));
-		return;
-	}
-	rx_copy(v, m, &none, hdr_len, 1);
 }
 
 /*
@@ -788,8 +777,13 @@ rx_ahead_copy(struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct 
 	if (unlikely(ahead_next_len(a) < left))
 		return AHEAD_RX_TOO_BIG;
 	if (likely(!(m->ol_flags & VHU_RX_OL_MASK))) {
+		/* No offload request: a constant header, which the compiler
+		 * folds into rx_hdr_write()'s compares and stores, instead of
+		 * one built on the stack and read back. */
+		static const struct vhu_rx_hdr none;
+
 		*id = ahead_pop(a, v);
-		rx_copy_plain(v, m, hdr_len);
+		rx_copy_one(v, m, &none, hdr_len);
 	} else {
 		if (unlikely(!rx_offload_or_drop(vq, dev->vid, vring, dev->net_ol, m, &rh)))
 			return AHEAD_RX_DROPPED;
