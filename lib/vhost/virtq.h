@@ -553,6 +553,7 @@ tx_copy(const struct vhu_iovec *v, uint32_t idx, uint32_t off,
 	uint32_t n;
 	int ret;
 
+	m->data_len = 0;	/* tx_mbuf_init() leaves the lengths to the fill */
 	if (unlikely(len > rte_pktmbuf_tailroom(m)) && mode != VHU_TX_BUF_CHAIN) {
 		if (mode == VHU_TX_BUF_LINEAR)
 			return -E2BIG;
@@ -729,11 +730,9 @@ tx_fill(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, uint32_
 			m->pkt_len = n;
 			ret = 0;
 		} else {
-			m->data_len = 0;
 			ret = tx_copy(v, 0, hdr_len, m, tp->mp, n, dev->tx_buf_mode);
 		}
 	} else {
-		m->data_len = 0;
 		tx_hdr_read(v, &idx, &off, hdr_len, &hdr);
 		ret = tx_copy(v, idx, off, m, tp->mp, len - hdr_len, dev->tx_buf_mode);
 	}
