@@ -135,18 +135,19 @@ median() { sort -g | awk '{v[NR] = $1} END {
 	if (NR == 0) { print "-"; exit }
 	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# near_runs W: the runs of workload W whose vCPUs were near (x-CPU round
-# trip under twice the smallest of the workload's runs, both drivers):
+# placement_runs W [far]: the runs of workload W whose vCPUs were near
+# (x-CPU round trip under twice the smallest of the workload's runs, both
+# drivers), or with far the others:
 # "threshold n_ours n_dpdk cyc_ours cyc_dpdk ratio" (medians; - if none).
 # Cross-core misses cost in proportion to that round trip, so only runs
 # of the same placement compare like with like.
-near_runs() {
-	awk -v w="$1" '$1 == w && $4 != "fail" && $10 ~ /^[0-9]+$/ {
+placement_runs() {
+	awk -v w="$1" -v far="${2:+1}" '$1 == w && $4 != "fail" && $10 ~ /^[0-9]+$/ {
 		n++; d[n] = $2; c[n] = $4; x[n] = $10
 		if (min == "" || $10 < min) min = $10
 	} END {
 		if (n == 0) { print "- 0 0 - - -"; exit }
-		for (i = 1; i <= n; i++) if (x[i] < 2 * min) print d[i], c[i]
+		for (i = 1; i <= n; i++) if ((x[i] >= 2 * min) == (far == 1)) print d[i], c[i]
 		print "T", 2 * min
 	}' "$BENCH_DIR/raw.txt" | {
 		local t=- o="" p="" drv cpp mo md no np
@@ -472,8 +473,10 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 		>>"$BENCH_DIR/table.txt"
 	vpt_say "$(wl_label "$wl"): cycles/pkt ours $mo dpdk $md (DPDK/ours $ratio), Mpps ours $po dpdk $pd"
 	vpt_say "    CPU 0 <-> 1 round trip (ns) per run: ours${XCPUS[ours]}, dpdk${XCPUS[dpdk]}"
-	read -r nt nno nnp nmo nmd nratio <<<"$(near_runs "$w")"
+	read -r nt nno nnp nmo nmd nratio <<<"$(placement_runs "$w")"
 	vpt_say "    near runs only (round trip < $nt ns): ours $nno, dpdk $nnp: cycles/pkt ours $nmo dpdk $nmd (DPDK/ours $nratio)"
+	read -r nt nno nnp nmo nmd nratio <<<"$(placement_runs "$w" far)"
+	vpt_say "    far runs only: ours $nno, dpdk $nnp: cycles/pkt ours $nmo dpdk $nmd (DPDK/ours $nratio)"
 done
 
 # Paired runs: the ratio of every run, like with like.
@@ -783,15 +786,19 @@ fi
 	echo
 	echo "## Same placement only"
 	echo
-	echo "The runs whose two vCPUs were near (x-CPU round trip, below, under twice the smallest of the"
-	echo "workload's runs), medians. Where both drivers have such runs this compares like with like;"
-	echo "the table at the top mixes placements as the rounds drew them."
+	echo "The runs of each workload split by the placement of the two vCPUs, medians: **near**, an"
+	echo "x-CPU round trip (raw data, below) under twice the smallest of the workload's runs (when"
+	echo "all runs had the same placement, near holds them all, whether that was near or distant"
+	echo "cores), and **far**, the others. Within a group ours and DPDK's compare like with like;"
+	echo "the table at the top mixes placements as the rounds drew them, and where one driver drew"
+	echo "more near runs than the other its median ratio says more about the draw than the drivers."
 	echo
-	echo "| Workload | near runs ours / DPDK | cyc/pkt ours | cyc/pkt DPDK | DPDK/ours |"
-	echo "|----------|----------------------:|-------------:|-------------:|----------:|"
+	echo "| Workload | near runs ours / DPDK | cyc/pkt ours | cyc/pkt DPDK | DPDK/ours | far runs ours / DPDK | cyc/pkt ours | cyc/pkt DPDK | DPDK/ours |"
+	echo "|----------|----------------------:|-------------:|-------------:|----------:|---------------------:|-------------:|-------------:|----------:|"
 	for ((w = 0; w < ${#WL[@]}; w++)); do
-		read -r nt nno nnp nmo nmd nratio <<<"$(near_runs "$w")"
-		echo "| $(wl_label "${WL[w]}") | $nno / $nnp | $nmo | $nmd | $nratio |"
+		read -r nt nno nnp nmo nmd nratio <<<"$(placement_runs "$w")"
+		read -r ft fno fnp fmo fmd fratio <<<"$(placement_runs "$w" far)"
+		echo "| $(wl_label "${WL[w]}") | $nno / $nnp | $nmo | $nmd | $nratio | $fno / $fnp | $fmo | $fmd | $fratio |"
 	done
 	echo
 	echo "## Raw data"
