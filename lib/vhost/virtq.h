@@ -441,7 +441,7 @@ rx_copy(const struct vhu_iovec *v, const struct rte_mbuf *m,
 	uint32_t left = rte_pktmbuf_pkt_len(m);
 	unsigned int i;
 
-	if (likely(v->iov[0].len >= hdr_len && hdr_len >= sizeof(hdr.hdr))) {
+	if (likely(v->iov[0].len >= hdr_len)) {	/* hdr_len: vnet_hdr_len_ok() */
 		rx_hdr_write(v->iov[0].base, &rh->hdr, nr_bufs, hdr_len);
 		off = hdr_len;
 		if (off == v->iov[0].len) {
