@@ -797,7 +797,7 @@ fi
 	echo "|----------|----------------------:|-------------:|-------------:|----------:|---------------------:|-------------:|-------------:|----------:|"
 	for ((w = 0; w < ${#WL[@]}; w++)); do
 		read -r nt nno nnp nmo nmd nratio <<<"$(placement_runs "$w")"
-		read -r ft fno fnp fmo fmd fratio <<<"$(placement_runs "$w" far)"
+		read -r _ fno fnp fmo fmd fratio <<<"$(placement_runs "$w" far)"
 		echo "| $(wl_label "${WL[w]}") | $nno / $nnp | $nmo | $nmd | $nratio | $fno / $fnp | $fmo | $fmd | $fratio |"
 	done
 	echo
