@@ -136,15 +136,16 @@ median() { sort -g | awk '{v[NR] = $1} END {
 	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # placement_runs W [far]: the runs of workload W whose vCPUs were near
-# (x-CPU round trip under twice the smallest of the workload's runs, both
-# drivers), or with far the others:
+# (x-CPU round trip under twice the smallest of all runs so far, every
+# workload and both drivers: a workload that drew only distant cores has
+# no near run), or with far the others:
 # "threshold n_ours n_dpdk cyc_ours cyc_dpdk ratio" (medians; - if none).
 # Cross-core misses cost in proportion to that round trip, so only runs
 # of the same placement compare like with like.
 placement_runs() {
-	awk -v w="$1" -v far="${2:+1}" '$1 == w && $4 != "fail" && $10 ~ /^[0-9]+$/ {
-		n++; d[n] = $2; c[n] = $4; x[n] = $10
+	awk -v w="$1" -v far="${2:+1}" '$4 != "fail" && $10 ~ /^[0-9]+$/ {
 		if (min == "" || $10 < min) min = $10
+		if ($1 == w) { n++; d[n] = $2; c[n] = $4; x[n] = $10 }
 	} END {
 		if (n == 0) { print "- 0 0 - - -"; exit }
 		for (i = 1; i <= n; i++) if ((x[i] >= 2 * min) == (far == 1)) print d[i], c[i]
@@ -787,9 +788,9 @@ fi
 	echo "## Same placement only"
 	echo
 	echo "The runs of each workload split by the placement of the two vCPUs, medians: **near**, an"
-	echo "x-CPU round trip (raw data, below) under twice the smallest of the workload's runs (when"
-	echo "all runs had the same placement, near holds them all, whether that was near or distant"
-	echo "cores), and **far**, the others. Within a group ours and DPDK's compare like with like;"
+	echo "x-CPU round trip (raw data, below) under twice the smallest of all runs of the benchmark"
+	echo "(if every run had the same placement, near holds them all, whether that was near or"
+	echo "distant cores), and **far**, the others. Within a group ours and DPDK's compare like with like;"
 	echo "the table at the top mixes placements as the rounds drew them, and where one driver drew"
 	echo "more near runs than the other its median ratio says more about the draw than the drivers."
 	echo
