@@ -8,10 +8,11 @@
 
 #include "pkt.h"
 
-static const struct rte_ether_addr pkt_dst = {
-	.addr_bytes = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 } };
-static const struct rte_ether_addr pkt_src = {
-	.addr_bytes = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 } };
+#define PKT_DEFAULT_SRC { .addr_bytes = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 } }
+#define PKT_DEFAULT_DST { .addr_bytes = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 } }
+
+struct pkt_addrs pkt_tx_addrs = { PKT_DEFAULT_SRC, PKT_DEFAULT_DST };
+struct pkt_addrs pkt_rx_addrs = { PKT_DEFAULT_SRC, PKT_DEFAULT_DST };
 
 /* Payload byte at offset off (from the end of the headers) of packet seq. */
 static inline uint8_t
@@ -32,26 +33,26 @@ static const struct rte_ether_addr pkt_dst_bcast = {
 /* With pkt_dst_mix, seq % 4 == 1 goes to a multicast, == 2 to the
  * broadcast address; the others (and all without it) to a unicast one. */
 static const struct rte_ether_addr *
-pkt_dst_of(uint32_t seq)
+pkt_dst_of(const struct pkt_addrs *a, uint32_t seq)
 {
 	if (pkt_dst_mix && seq % 4 == 1)
 		return &pkt_dst_mcast;
 	if (pkt_dst_mix && seq % 4 == 2)
 		return &pkt_dst_bcast;
-	return &pkt_dst;
+	return &a->dst;
 }
 
 /* The exact frame a sender of (magic, seq, len) puts on the wire. */
 static void
-frame_fill(uint8_t *buf, uint32_t magic, uint32_t seq, uint32_t len)
+frame_fill(uint8_t *buf, const struct pkt_addrs *a, uint32_t magic, uint32_t seq, uint32_t len)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
 	struct pkt_hdr *hdr = (struct pkt_hdr *)(eth + 1);
 	uint8_t *payload = (uint8_t *)(hdr + 1);
 	uint32_t off;
 
-	rte_ether_addr_copy(pkt_dst_of(seq), &eth->dst_addr);
-	rte_ether_addr_copy(&pkt_src, &eth->src_addr);
+	rte_ether_addr_copy(pkt_dst_of(a, seq), &eth->dst_addr);
+	rte_ether_addr_copy(&a->src, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(PKT_ETHERTYPE);
 	hdr->magic = rte_cpu_to_be_32(magic);
 	hdr->seq = rte_cpu_to_be_32(seq);
@@ -84,7 +85,7 @@ pkt_build(struct rte_mempool *mp, uint32_t magic, uint32_t seq,
 	if (nsegs > PKT_MAX_SEGS)
 		return NULL;
 
-	frame_fill(frame, magic, seq, len);
+	frame_fill(frame, &pkt_tx_addrs, magic, seq, len);
 	for (i = 0; i < nsegs; i++) {
 		/* Split what is left evenly: no segment exceeds the room. */
 		seg_len = (len - off + (nsegs - i) - 1) / (nsegs - i);
@@ -170,7 +171,7 @@ pkt_check(const struct rte_mbuf *m, struct pkt_info *info,
 			info->seq, info->len, len);
 		return -1;
 	}
-	frame_fill(want, info->magic, info->seq, len);
+	frame_fill(want, &pkt_rx_addrs, info->magic, info->seq, len);
 	for (i = 0; i < len; i++) {
 		if (got[i] != want[i]) {
 			snprintf(why, why_len,

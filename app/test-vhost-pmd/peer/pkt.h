@@ -31,6 +31,15 @@ struct pkt_hdr {
 
 #define PKT_MIN_FRAME	(RTE_ETHER_HDR_LEN + sizeof(struct pkt_hdr))
 
+/* The Ethernet addresses of the frames sent, and of those expected
+ * (pkt_check()); both default to 02:00:00:00:00:01 -> 02:00:00:00:00:02. */
+struct pkt_addrs {
+	struct rte_ether_addr src;
+	struct rte_ether_addr dst;
+};
+extern struct pkt_addrs pkt_tx_addrs;
+extern struct pkt_addrs pkt_rx_addrs;
+
 /* Destination addresses mixed by seq: unicast, multicast, broadcast
  * (see pkt.c); sender and receiver must agree. */
 extern bool pkt_dst_mix;

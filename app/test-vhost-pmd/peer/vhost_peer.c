@@ -108,8 +108,10 @@ struct peer {
 	const char *tx_gate;		/* no data sent until this file exists */
 	bool peer_seen;
 	bool intr;			/* sleep on Rx interrupts when idle */
-	bool vlan;			/* tx: insert vlan_tci; rx: expect it stripped */
+	bool vlan;			/* tx: insert vlan_tx_tci; rx: expect vlan_tci stripped */
 	uint16_t vlan_tci;
+	uint16_t vlan_tx_tci;		/* --tx-vlan, else vlan_tci */
+	bool vlan_tx_set;
 	uint32_t tx_base;		/* first sequence number sent */
 	uint32_t rx_base;		/* first sequence number expected */
 	uint32_t rx_max_size;		/* sizes above it are not expected (0: all) */
@@ -223,6 +225,10 @@ usage(const char *prog)
 	       "                    virtio port discards what arrives while it starts)\n"
 	       "  --intr            when idle, sleep on Rx queue interrupts\n"
 	       "  --vlan TCI        tx: VLAN insert offload; rx: VLAN strip, expect TCI\n"
+	       "  --tx-vlan TCI     with --vlan: insert TCI instead (rx still expects --vlan's)\n"
+	       "  --mac SRC,DST     Ethernet addresses of the frames sent\n"
+	       "  --rx-mac SRC,DST  those expected on the frames received\n"
+	       "                    (both default 02:00:00:00:00:01,02:00:00:00:00:02)\n"
 	       "  --tx-base S       first sequence number sent (default 0)\n"
 	       "  --rx-base S       first sequence number expected; older intact\n"
 	       "                    packets count as stale\n"
@@ -269,13 +275,32 @@ parse_list(const char *s, uint32_t *out, unsigned int *n, uint32_t min,
 	return *n > 0 ? 0 : -1;
 }
 
+/* "SRC,DST": two Ethernet addresses. */
+static int
+parse_addrs(const char *s, struct pkt_addrs *a)
+{
+	char buf[2 * RTE_ETHER_ADDR_FMT_SIZE], *comma;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	comma = strchr(buf, ',');
+	if (comma == NULL)
+		return -1;
+	*comma = '\0';
+	if (rte_ether_unformat_addr(buf, &a->src) < 0 ||
+	    rte_ether_unformat_addr(comma + 1, &a->dst) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 parse_args(struct peer *p, int argc, char **argv)
 {
 	enum { O_TX = 256, O_RX, O_SIZES, O_SEGS, O_ECHO, O_TIMEOUT, O_HOLD,
 	       O_LINGER, O_PROGRESS, O_EVENTS, O_WAIT_LINK, O_ANYTIME, O_STATS, O_QUEUES,
 	       O_XSTATS, O_DST_MIX, O_WAIT_PEER, O_RX_GATE, O_INTR, O_VLAN, O_TX_BASE, O_RX_BASE, O_RX_MAX, O_PACE,
-	       O_TX_GATE, O_PORT, O_ECHO_OTHERS, O_PPS, O_HELP };
+	       O_TX_GATE, O_PORT, O_ECHO_OTHERS, O_PPS, O_TX_VLAN, O_MAC, O_RX_MAC, O_HELP };
 	static const struct option longopts[] = {
 		{ "tx", required_argument, NULL, O_TX },
 		{ "rx", required_argument, NULL, O_RX },
@@ -305,6 +330,9 @@ parse_args(struct peer *p, int argc, char **argv)
 		{ "port", required_argument, NULL, O_PORT },
 		{ "echo-others", no_argument, NULL, O_ECHO_OTHERS },
 		{ "pps", required_argument, NULL, O_PPS },
+		{ "tx-vlan", required_argument, NULL, O_TX_VLAN },
+		{ "mac", required_argument, NULL, O_MAC },
+		{ "rx-mac", required_argument, NULL, O_RX_MAC },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -388,6 +416,13 @@ parse_args(struct peer *p, int argc, char **argv)
 		case O_PPS:
 			bad = parse_u64(optarg, UINT32_MAX, &p->pps) < 0 || p->pps == 0 ? -1 : 0;
 			break;
+		case O_TX_VLAN:
+			bad = parse_u64(optarg, 0xffff, &v);
+			p->vlan_tx_set = true;
+			p->vlan_tx_tci = v;
+			break;
+		case O_MAC: bad = parse_addrs(optarg, &pkt_tx_addrs); break;
+		case O_RX_MAC: bad = parse_addrs(optarg, &pkt_rx_addrs); break;
 		case O_HELP: usage(argv[0]); exit(0);
 		default: bad = -1; break;
 		}
@@ -399,6 +434,12 @@ parse_args(struct peer *p, int argc, char **argv)
 		fprintf(stderr, "vhost-peer: unexpected argument %s\n", argv[optind]);
 		bad = -1;
 	}
+	if (!bad && p->vlan_tx_set && !p->vlan) {
+		fprintf(stderr, "vhost-peer: --tx-vlan needs --vlan\n");
+		bad = -1;
+	}
+	if (!p->vlan_tx_set)
+		p->vlan_tx_tci = p->vlan_tci;
 	if (!bad && p->echo && p->tx_n) {
 		fprintf(stderr, "vhost-peer: --echo and --tx exclude each other\n");
 		bad = -1;
@@ -921,7 +962,7 @@ refill_data(struct peer *p)
 			break;	/* pool empty: the ring still holds mbufs */
 		if (p->vlan) {
 			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
-			m->vlan_tci = p->vlan_tci;
+			m->vlan_tci = p->vlan_tx_tci;
 		}
 		p->pend_len[p->npend] = len;
 		p->pend[p->npend++] = m;
