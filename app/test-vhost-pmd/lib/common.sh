@@ -27,6 +27,7 @@
 VPT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 VPT_BUILD=${VHOST_PMD_BUILD:-$VPT_TOP/build}
 VPT_PEER=$VPT_BUILD/app/test-vhost-pmd/peer/vhost-peer
+VPT_SWITCH=$VPT_BUILD/app/test-vhost-pmd/switch/vhost-switch
 VPT_PLUGIN_BUILT=$VPT_BUILD/drivers/librte_net_vhost.so
 VPT_REFERENCE=${VHOST_PMD_REFERENCE:-0}
 VPT_TAG=${VHOST_PMD_TEST_TAG:-vpt}
