@@ -23,13 +23,8 @@ vpt_init switch-flat
 sock_a=$(vpt_sock a)
 sock_b=$(vpt_sock b)
 sock_up=$(vpt_sock up)
-VPT_EXTRA_EAL=(--vdev "net_vhost1,iface=$sock_b,queues=1" --vdev "net_vhost2,iface=$sock_up,queues=1")
 # A generous retry: see switch.sh.
-vpt_launch switch ours "$VPT_VHOST_CORES" "net_vhost0,iface=$sock_a,queues=1" "$VPT_SWITCH" \
-	--uplink net_vhost2 --no-vlan --retry-us 200000
-VPT_EXTRA_EAL=()
-vpt_wait_log switch '^READY ports=3 uplink=net_vhost2$' 30
-vpt_assert_ours switch
+vpt_start_switch "$sock_a" "$sock_b" "$sock_up" -- --uplink net_vhost2 --no-vlan --retry-us 200000
 
 # A port that is neither a net_vhost nor the uplink is refused, by name.
 VPT_EXTRA_EAL=(--vdev net_null0)
@@ -48,9 +43,7 @@ vpt_start_virtio b "$sock_b" "${common[@]}" --tx "$N" --mac "$MAC_A,$MAC_X" \
 	--rx "$N" --rx-mac "$MAC_UP,$BCAST" --tx-gate "$VPT_DIR/gate-b"
 vpt_start_virtio up "$sock_up" "${common[@]}" --tx "$N" --mac "$MAC_UP,$BCAST" \
 	--rx "$N" --rx-mac "$MAC_A,$MAC_X" --tx-gate "$VPT_DIR/gate-up"
-for p in net_vhost0 net_vhost1 net_vhost2; do
-	vpt_wait_log switch "^LINK port=$p up$" 30
-done
+vpt_switch_links_up 3
 
 touch "$VPT_DIR/gate-a"
 vpt_wait_log switch "^LEARN port=net_vhost0 mac=$MAC_A vlan=none$" 30
@@ -58,18 +51,12 @@ touch "$VPT_DIR/gate-b"
 vpt_wait_log switch "^REFUSE port=net_vhost1 mac=$MAC_A owner=net_vhost0$" 30
 touch "$VPT_DIR/gate-up"
 vpt_finish a b up
-for p in a b up; do
-	vpt_expect_eq "$p RX ok/bad/dup/missing" \
-		"$(vpt_kv "$p" RX ok)/$(vpt_kv "$p" RX bad)/$(vpt_kv "$p" RX dup)/$(vpt_kv "$p" RX missing)" \
-		"$N/0/0/0"
-done
+for p in a b up; do vpt_expect_rx_intact "$p" "$N"; done
 vpt_expect_eq "REFUSE lines" "$(grep -c '^REFUSE ' "${VPT_LOG[switch]}")" 1
-vpt_stop switch
-vpt_expect_rc switch 0
-vpt_expect_eq "switch mbufs out after closing its ports" "$(vpt_kv switch MBUFS in_use)" 0
-vpt_expect_eq "switch counters of A" "$(grep '^PORT name=net_vhost0 ' "${VPT_LOG[switch]}")" \
-	"PORT name=net_vhost0 role=vm rx=$N to_vm=0 to_uplink=$N flooded=0 drop_nodest=0 drop_full=0 drop_vlan=0"
-vpt_expect_eq "switch counters of B" "$(grep '^PORT name=net_vhost1 ' "${VPT_LOG[switch]}")" \
-	"PORT name=net_vhost1 role=vm rx=$N to_vm=0 to_uplink=0 flooded=0 drop_nodest=$N drop_full=0 drop_vlan=0"
-vpt_expect_eq "switch counters of the uplink" "$(grep '^PORT name=net_vhost2 ' "${VPT_LOG[switch]}")" \
-	"PORT name=net_vhost2 role=uplink rx=$N to_vm=0 to_uplink=0 flooded=$N drop_nodest=0 drop_full=0 drop_vlan=0"
+vpt_stop_switch
+vpt_expect_switch_port net_vhost0 \
+	"role=vm rx=$N to_vm=0 to_uplink=$N flooded=0 drop_nodest=0 drop_full=0 drop_vlan=0"
+vpt_expect_switch_port net_vhost1 \
+	"role=vm rx=$N to_vm=0 to_uplink=0 flooded=0 drop_nodest=$N drop_full=0 drop_vlan=0"
+vpt_expect_switch_port net_vhost2 \
+	"role=uplink rx=$N to_vm=0 to_uplink=0 flooded=$N drop_nodest=0 drop_full=0 drop_vlan=0"

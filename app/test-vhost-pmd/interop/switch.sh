@@ -30,14 +30,9 @@ vpt_init switch
 sock_a=$(vpt_sock a)
 sock_b=$(vpt_sock b)
 sock_up=$(vpt_sock up)
-VPT_EXTRA_EAL=(--vdev "net_vhost1,iface=$sock_b,queues=1" --vdev "net_vhost2,iface=$sock_up,queues=1")
 # A generous retry: a peer sharing its CPU with two others may not drain its
 # ring for a while, and this test counts every frame.
-vpt_launch switch ours "$VPT_VHOST_CORES" "net_vhost0,iface=$sock_a,queues=1" "$VPT_SWITCH" \
-	--uplink net_vhost2 --retry-us 200000
-VPT_EXTRA_EAL=()
-vpt_wait_log switch '^READY ports=3 uplink=net_vhost2$' 30
-vpt_assert_ours switch
+vpt_start_switch "$sock_a" "$sock_b" "$sock_up" -- --uplink net_vhost2 --retry-us 200000
 
 common=(--tx "$N" --rx "$N" --sizes "$SIZES" --wait-link --stats --hold --timeout 120)
 vpt_start_virtio a "$sock_a" "${common[@]}" --mac "$MAC_A,$MAC_B" --rx-mac "$MAC_UP,$MAC_A" \
@@ -46,9 +41,7 @@ vpt_start_virtio b "$sock_b" "${common[@]}" --mac "$MAC_B,$MAC_X" --rx-mac "$MAC
 	--tx-gate "$VPT_DIR/gate-b"
 vpt_start_virtio up "$sock_up" "${common[@]}" --mac "$MAC_UP,$MAC_A" --rx-mac "$MAC_B,$MAC_X" \
 	--vlan "$VLAN_B" --tx-vlan "$VLAN_A" --tx-gate "$VPT_DIR/gate-up"
-for p in net_vhost0 net_vhost1 net_vhost2; do
-	vpt_wait_log switch "^LINK port=$p up$" 30
-done
+vpt_switch_links_up 3
 
 touch "$VPT_DIR/gate-b"
 vpt_wait_log switch "^LEARN port=net_vhost1 mac=$MAC_B vlan=$VLAN_B$" 30
@@ -56,11 +49,7 @@ touch "$VPT_DIR/gate-a"
 vpt_wait_log switch "^LEARN port=net_vhost0 mac=$MAC_A vlan=$VLAN_A$" 30
 touch "$VPT_DIR/gate-up"
 vpt_finish a b up
-for p in a b up; do
-	vpt_expect_eq "$p RX ok/bad/dup/missing" \
-		"$(vpt_kv "$p" RX ok)/$(vpt_kv "$p" RX bad)/$(vpt_kv "$p" RX dup)/$(vpt_kv "$p" RX missing)" \
-		"$N/0/0/0"
-done
+for p in a b up; do vpt_expect_rx_intact "$p" "$N"; done
 vpt_wait_log switch "^UNLEARN port=net_vhost0 mac=$MAC_A$" 30
 vpt_wait_log switch "^UNLEARN port=net_vhost1 mac=$MAC_B$" 30
 
@@ -73,24 +62,13 @@ vpt_start_virtio a2 "$sock_a" "${common[@]}" --rx "$N" --rx-mac "$MAC_B2,$BCAST"
 vpt_start_virtio up2 "$sock_up" "${common[@]}" --rx "$N" --rx-mac "$MAC_B2,$BCAST" --vlan "$VLAN_B"
 vpt_start_virtio b2 "$sock_b" "${common[@]}" --tx "$N" --mac "$MAC_B2,$BCAST" \
 	--tx-gate "$VPT_DIR/gate-b2"
-for p in net_vhost0 net_vhost1 net_vhost2; do
-	vpt_wait_log switch "^LINK port=$p up$" 30 "$from"
-done
+vpt_switch_links_up 3 "$from"
 touch "$VPT_DIR/gate-b2"
 vpt_wait_log switch "^LEARN port=net_vhost1 mac=$MAC_B2 vlan=$VLAN_B$" 30 "$from"
 vpt_finish a2 b2 up2
-for p in a2 up2; do
-	vpt_expect_eq "$p RX ok/bad/dup/missing" \
-		"$(vpt_kv "$p" RX ok)/$(vpt_kv "$p" RX bad)/$(vpt_kv "$p" RX dup)/$(vpt_kv "$p" RX missing)" \
-		"$N/0/0/0"
-done
-vpt_stop switch
-vpt_expect_rc switch 0
-vpt_expect_eq "switch mbufs out after closing its ports" "$(vpt_kv switch MBUFS in_use)" 0
+for p in a2 up2; do vpt_expect_rx_intact "$p" "$N"; done
+vpt_stop_switch
 drops="drop_nodest=0 drop_full=0 drop_vlan=0"
-vpt_expect_eq "switch counters of A" "$(grep '^PORT name=net_vhost0 ' "${VPT_LOG[switch]}")" \
-	"PORT name=net_vhost0 role=vm rx=$N to_vm=$N to_uplink=0 flooded=0 $drops"
-vpt_expect_eq "switch counters of B" "$(grep '^PORT name=net_vhost1 ' "${VPT_LOG[switch]}")" \
-	"PORT name=net_vhost1 role=vm rx=$((2 * N)) to_vm=0 to_uplink=$N flooded=$N $drops"
-vpt_expect_eq "switch counters of the uplink" "$(grep '^PORT name=net_vhost2 ' "${VPT_LOG[switch]}")" \
-	"PORT name=net_vhost2 role=uplink rx=$N to_vm=$N to_uplink=0 flooded=0 $drops"
+vpt_expect_switch_port net_vhost0 "role=vm rx=$N to_vm=$N to_uplink=0 flooded=0 $drops"
+vpt_expect_switch_port net_vhost1 "role=vm rx=$((2 * N)) to_vm=0 to_uplink=$N flooded=$N $drops"
+vpt_expect_switch_port net_vhost2 "role=uplink rx=$N to_vm=$N to_uplink=0 flooded=0 $drops"

@@ -363,12 +363,18 @@ vpt_cleanup() {
 	exit "$rc"
 }
 
+# NAME's peer received exactly N numbered packets, each once and intact.
+vpt_expect_rx_intact() {
+	local name=$1 n=$2
+	vpt_expect_eq "$name RX ok/bad/dup/missing" \
+		"$(vpt_kv "$name" RX ok)/$(vpt_kv "$name" RX bad)/$(vpt_kv "$name" RX dup)/$(vpt_kv "$name" RX missing)" \
+		"$n/0/0/0"
+}
+
 # Exact counters and receive report of NAME's port.
 vpt_expect_port() {
 	local name=$1 tx_n=$2 tx_bytes=$3 rx_n=$4 rx_bytes=$5
-	vpt_expect_eq "$name RX ok/bad/dup/missing" \
-		"$(vpt_kv "$name" RX ok)/$(vpt_kv "$name" RX bad)/$(vpt_kv "$name" RX dup)/$(vpt_kv "$name" RX missing)" \
-		"$rx_n/0/0/0"
+	vpt_expect_rx_intact "$name" "$rx_n"
 	vpt_expect_eq "$name TX sent" "$(vpt_kv "$name" TX sent)" "$tx_n"
 	vpt_expect_eq "$name stats opackets/obytes" \
 		"$(vpt_kv "$name" STATS opackets)/$(vpt_kv "$name" STATS obytes)" \
@@ -423,4 +429,47 @@ vpt_transfer() {
 		vpt_expect_port virtio "$n" "$bytes" "$n" "$bytes"
 		;;
 	esac
+}
+
+#
+# vpt_start_switch SOCK... -- ARGS: vhost-switch (app/test-vhost-pmd/switch),
+# named "switch", on our net_vhost0, net_vhost1, ... one per SOCK, with ARGS;
+# waits until it runs and proves the ports ours.
+#
+vpt_start_switch() {
+	local socks=() i
+	while [ "$1" != -- ]; do socks+=("$1"); shift; done
+	shift
+	VPT_EXTRA_EAL=()
+	for ((i = 1; i < ${#socks[@]}; i++)); do
+		VPT_EXTRA_EAL+=(--vdev "net_vhost$i,iface=${socks[i]},queues=1")
+	done
+	vpt_launch switch ours "$VPT_VHOST_CORES" "net_vhost0,iface=${socks[0]},queues=1" \
+		"$VPT_SWITCH" "$@"
+	VPT_EXTRA_EAL=()
+	vpt_wait_log switch "^READY ports=${#socks[@]} " 30
+	vpt_assert_ours switch
+}
+
+# Wait until the switch saw the links of its first N ports come up (after
+# line FROM of its log).
+vpt_switch_links_up() {
+	local n=$1 from=${2:-0} i
+	for ((i = 0; i < n; i++)); do
+		vpt_wait_log switch "^LINK port=net_vhost$i up$" 30 "$from"
+	done
+}
+
+# Stop the switch: a clean exit, every mbuf back in its pool.
+vpt_stop_switch() {
+	vpt_stop switch
+	vpt_expect_rc switch 0
+	vpt_expect_eq "switch mbufs out after closing its ports" "$(vpt_kv switch MBUFS in_use)" 0
+}
+
+# vpt_expect_switch_port PORT "role=.. rx=.. ...": the switch's final PORT line.
+vpt_expect_switch_port() {
+	local port=$1 want=$2
+	vpt_expect_eq "switch counters of $port" \
+		"$(grep "^PORT name=$port " "${VPT_LOG[switch]}" | tail -n 1)" "PORT name=$port $want"
 }
