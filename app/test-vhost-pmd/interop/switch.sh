@@ -11,8 +11,9 @@
 # the tag (the uplink), and every byte of each frame.
 # Then the guests go: their links go down and the switch forgets their
 # addresses. New ones connect, B with a new address, and B broadcasts:
-# A gets every frame, the uplink every frame with B's tag. The switch's
-# counters of both phases are exact.
+# A gets every frame, the uplink every frame with B's tag. Last, the
+# uplink sends untagged frames: no VM port's, all dropped. The switch's
+# counters of all phases are exact.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -67,8 +68,18 @@ touch "$VPT_DIR/gate-b2"
 vpt_wait_log switch "^LEARN port=net_vhost1 mac=$MAC_B2 vlan=$VLAN_B$" 30 "$from"
 vpt_finish a2 b2 up2
 for p in a2 up2; do vpt_expect_rx_intact "$p" "$N"; done
+
+# Phase 3: untagged frames from the uplink belong to no VM port: dropped.
+vpt_wait_log switch "^LINK port=net_vhost2 down$" 30 "$from"
+from=$(vpt_lines switch)
+vpt_start_virtio up3 "$sock_up" "${common[@]}" --tx "$N" --mac "$MAC_UP,$MAC_A" \
+	--tx-gate "$VPT_DIR/gate-up3"
+vpt_wait_log switch "^LINK port=net_vhost2 up$" 30 "$from"
+touch "$VPT_DIR/gate-up3"
+vpt_finish up3
 vpt_stop_switch
 drops="drop_nodest=0 drop_full=0 drop_vlan=0"
 vpt_expect_switch_port net_vhost0 "role=vm rx=$N to_vm=$N to_uplink=0 flooded=0 $drops"
 vpt_expect_switch_port net_vhost1 "role=vm rx=$((2 * N)) to_vm=0 to_uplink=$N flooded=$N $drops"
-vpt_expect_switch_port net_vhost2 "role=uplink rx=$N to_vm=$N to_uplink=0 flooded=0 $drops"
+vpt_expect_switch_port net_vhost2 \
+	"role=uplink rx=$((2 * N)) to_vm=$N to_uplink=0 flooded=0 drop_nodest=0 drop_full=0 drop_vlan=$N"
