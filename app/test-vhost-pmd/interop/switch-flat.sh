@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
 N=1500
-SIZES=64,600,1514
+SIZES=64,600,1514,9000
 MAC_A=02:00:00:00:0a:0a
 MAC_UP=02:00:00:00:0c:0c
 MAC_X=02:00:00:00:ee:ee

@@ -254,14 +254,32 @@ out_put(struct sw *s, struct sw_port *dst, struct rte_mbuf *m)
 	dst->out[dst->nb_out++] = m;
 }
 
-/* A copy of m, tagged for the uplink; NULL (counted as full) if no mbuf. */
+/* rte_vlan_insert() writes into the frame's first segment. */
+static bool
+vlan_insertable(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+	       rte_pktmbuf_headroom(m) >= sizeof(struct rte_vlan_hdr);
+}
+
+/*
+ * m for the uplink, tagged: m itself, or with copy (m stays the caller's)
+ * or when m's buffer cannot take the tag (an external buffer of
+ * ext-buffer=1) a copy. NULL (counted as full) if no mbuf; m is then freed
+ * unless copy.
+ */
 static struct rte_mbuf *
 uplink_copy(struct sw *s, struct sw_port *src, struct rte_mbuf *m, bool copy)
 {
-	struct rte_mbuf *c = copy ? rte_pktmbuf_copy(m, s->mp, 0, UINT32_MAX) : m;
+	struct rte_mbuf *c = m;
 
-	if (c == NULL)
-		return NULL;
+	if (copy || (s->vlan && !vlan_insertable(m))) {
+		c = rte_pktmbuf_copy(m, s->mp, 0, UINT32_MAX);
+		if (!copy)
+			rte_pktmbuf_free(m);
+		if (c == NULL)
+			return NULL;
+	}
 	if (s->vlan) {
 		c->vlan_tci = src->vlan;
 		if (rte_vlan_insert(&c) < 0) {
@@ -286,8 +304,9 @@ vm_flood(struct sw *s, struct sw_port *src, struct rte_mbuf *m)
 
 		if (d == src || d->uplink || !d->link_up)
 			continue;
-		/* Our net_vhost copies into the guest and frees: share m. */
-		rte_mbuf_refcnt_update(m, 1);
+		/* Our net_vhost copies into the guest and frees: share m,
+		 * every segment of it. */
+		rte_pktmbuf_refcnt_update(m, 1);
 		out_put(s, d, m);
 	}
 	if (up != NULL) {
@@ -365,7 +384,7 @@ uplink_flood(struct sw *s, struct sw_port *up, struct rte_mbuf *m)
 	for (i = 0; i < s->nb_ports; i++) {
 		if (s->ports[i].uplink || !s->ports[i].link_up)
 			continue;
-		rte_mbuf_refcnt_update(m, 1);
+		rte_pktmbuf_refcnt_update(m, 1);
 		out_put(s, &s->ports[i], m);
 	}
 	up->c.flooded++;
