@@ -433,8 +433,9 @@ vpt_transfer() {
 
 #
 # vpt_start_switch SOCK... -- ARGS: vhost-switch (app/test-vhost-pmd/switch),
-# named "switch", on our net_vhost0, net_vhost1, ... one per SOCK, with ARGS;
-# waits until it runs and proves the ports ours.
+# named "switch", on our net_vhost0, net_vhost1, ... one per SOCK (which may
+# end in more devargs: "PATH,ext-buffer=1"), with ARGS; waits until it runs
+# and proves the ports ours.
 #
 vpt_start_switch() {
 	local socks=() i
