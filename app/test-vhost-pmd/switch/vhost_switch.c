@@ -263,13 +263,13 @@ vlan_insertable(const struct rte_mbuf *m)
 }
 
 /*
- * m for the uplink, tagged: m itself, or with copy (m stays the caller's)
- * or when m's buffer cannot take the tag (an external buffer of
- * ext-buffer=1) a copy. NULL (counted as full) if no mbuf; m is then freed
- * unless copy.
+ * The frame for the uplink, tagged unless --no-vlan. With copy, m stays
+ * the caller's and a copy goes out. Without, m itself goes, or a copy (m
+ * freed) when m cannot take the tag in place (shared, or an external buffer
+ * of ext-buffer=1). NULL (counted as full) if no mbuf.
  */
 static struct rte_mbuf *
-uplink_copy(struct sw *s, struct sw_port *src, struct rte_mbuf *m, bool copy)
+uplink_frame(struct sw *s, struct sw_port *src, struct rte_mbuf *m, bool copy)
 {
 	struct rte_mbuf *c = m;
 
@@ -292,25 +292,35 @@ uplink_copy(struct sw *s, struct sw_port *src, struct rte_mbuf *m, bool copy)
 
 /* ------------------------------------------------------------ routing */
 
-/* Broadcast/multicast from a guest: every other VM port with a link, and the uplink. */
+/*
+ * Queue m for every VM port with a link but except (the sender, or NULL).
+ * Our net_vhost copies into the guest and frees: they share m, every
+ * segment of it; the caller still holds its own reference.
+ */
 static void
-vm_flood(struct sw *s, struct sw_port *src, struct rte_mbuf *m)
+flood_vms(struct sw *s, struct rte_mbuf *m, const struct sw_port *except)
 {
-	struct sw_port *up = s->uplink >= 0 ? &s->ports[s->uplink] : NULL;
 	uint16_t i;
 
 	for (i = 0; i < s->nb_ports; i++) {
 		struct sw_port *d = &s->ports[i];
 
-		if (d == src || d->uplink || !d->link_up)
+		if (d == except || d->uplink || !d->link_up)
 			continue;
-		/* Our net_vhost copies into the guest and frees: share m,
-		 * every segment of it. */
 		rte_pktmbuf_refcnt_update(m, 1);
 		out_put(s, d, m);
 	}
+}
+
+/* Broadcast/multicast from a guest: every other VM port with a link, and the uplink. */
+static void
+vm_flood(struct sw *s, struct sw_port *src, struct rte_mbuf *m)
+{
+	struct sw_port *up = s->uplink >= 0 ? &s->ports[s->uplink] : NULL;
+
+	flood_vms(s, m, src);
 	if (up != NULL) {
-		struct rte_mbuf *c = uplink_copy(s, src, m, true);
+		struct rte_mbuf *c = uplink_frame(s, src, m, true);
 
 		if (c != NULL)
 			out_put(s, up, c);
@@ -343,7 +353,7 @@ from_vm(struct sw *s, struct sw_port *src, struct rte_mbuf *m)
 		return;
 	}
 	if (dst == NULL && s->uplink >= 0) {
-		m = uplink_copy(s, src, m, false);
+		m = uplink_frame(s, src, m, false);
 		if (m == NULL) {
 			s->ports[s->uplink].c.drop_full++;
 			return;
@@ -375,22 +385,6 @@ uplink_untag(struct sw *s, struct rte_mbuf *m)
 	return vm_by_vlan(s, m->vlan_tci & RTE_VLAN_ID_MASK);
 }
 
-/* --no-vlan: a broadcast/multicast from the uplink goes to every VM port. */
-static void
-uplink_flood(struct sw *s, struct sw_port *up, struct rte_mbuf *m)
-{
-	uint16_t i;
-
-	for (i = 0; i < s->nb_ports; i++) {
-		if (s->ports[i].uplink || !s->ports[i].link_up)
-			continue;
-		rte_pktmbuf_refcnt_update(m, 1);
-		out_put(s, &s->ports[i], m);
-	}
-	up->c.flooded++;
-	rte_pktmbuf_free(m);
-}
-
 static void
 from_uplink(struct sw *s, struct sw_port *up, struct rte_mbuf *m)
 {
@@ -409,12 +403,13 @@ from_uplink(struct sw *s, struct sw_port *up, struct rte_mbuf *m)
 		goto nodest;
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-		if (vm == NULL) {
-			uplink_flood(s, up, m);
+		up->c.flooded++;
+		if (vm != NULL) {
+			out_put(s, vm, m);	/* the only member of its VLAN */
 			return;
 		}
-		up->c.flooded++;	/* the only member of its VLAN */
-		out_put(s, vm, m);
+		flood_vms(s, m, NULL);	/* --no-vlan: every VM port */
+		rte_pktmbuf_free(m);
 		return;
 	}
 	if (vm == NULL)
