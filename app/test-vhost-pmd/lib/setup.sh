@@ -93,6 +93,7 @@ setup_guest() {
 		return 1
 	fi
 	kver=${img#linux-image-}
+	setup_kernel_headers "$kver"
 	dir=$TOP/deps/guest/$kver
 	[ -f "$dir/vmlinuz" ] && return 0
 	echo "run: fetching the guest kernel $img"
@@ -117,6 +118,31 @@ setup_guest() {
 	rm -rf "$tmp" "$dir" && mv "$dir.tmp" "$dir"
 }
 
+# The guest kernel's build tree (Debian's linux-headers-KVER): kmod/ is built
+# against it, and the guest tests load what it builds.
+setup_kernel_headers() {
+	local pkg=linux-headers-$1
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' && return 0
+	need_root
+	echo "run: installing $pkg"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" \
+		>/dev/null 2>&1 || {
+		apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null
+	}
+}
+
+# The build tree of the newest guest kernel in deps/guest/, if installed.
+guest_kernel_dir() {
+	local d best=""
+	for d in "$TOP"/deps/guest/*/; do
+		[ -f "$d/vmlinuz" ] && best=$(basename "$d")
+	done
+	[ -n "$best" ] && [ -f "/lib/modules/$best/build/Makefile" ] &&
+		echo "/lib/modules/$best/build"
+	return 0
+}
+
 setup_build_deps() { setup_packages; setup_dpdk_sdk; }
 setup_all() { setup_build_deps; setup_hugepages; setup_guest; }
 
@@ -124,14 +150,20 @@ setup_all() { setup_build_deps; setup_hugepages; setup_guest; }
 # build-asan/: the library and its unit tests under ASan+UBSan.
 build_all() {
 	[ -n "$DPDK_SDK" ] || setup_dpdk_sdk
-	local d
+	local d kdir
+	kdir=$(guest_kernel_dir)
 	for d in build build-asan; do
+		local extra=()
+		if [ "$d" = build-asan ]; then
+			extra=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+		else
+			extra=(-Dkernel_dir="$kdir")
+		fi
 		if [ ! -f "$TOP/$d/build.ninja" ]; then
-			local extra=()
-			[ "$d" = build-asan ] && extra=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
 			meson setup "$TOP/$d" "$TOP" -Ddpdk_sdk="$DPDK_SDK" "${extra[@]}" >/dev/null
 		else
-			meson configure "$TOP/$d" -Ddpdk_sdk="$DPDK_SDK" >/dev/null
+			[ "$d" = build-asan ] && extra=()
+			meson configure "$TOP/$d" -Ddpdk_sdk="$DPDK_SDK" "${extra[@]}" >/dev/null
 		fi
 		ninja -C "$TOP/$d" >/dev/null || { ninja -C "$TOP/$d"; return 1; }
 	done
