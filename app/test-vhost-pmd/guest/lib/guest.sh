@@ -39,6 +39,9 @@
 #   VPG_APPEND         more kernel command line (vpt.size=..., vpt.mtu=...)
 #   VPG_GUEST          name (log) of the guest that vpg_start_guest boots and
 #                      vpg_wait_guest reads
+#   VPG_NO_NET=1       no virtio-net device (and no vhost-user socket)
+#   VPG_FILES          more files of the initramfs (array of SRC:DEST, DEST
+#                      relative to its root)
 
 VPG_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VPG_KERNEL_DIR=""
@@ -68,6 +71,8 @@ VPG_SMP=1
 VPG_REBOOT=0
 VPG_APPEND=""
 VPG_GUEST=guest
+VPG_NO_NET=0
+VPG_FILES=()
 VPG_GUEST_LIMIT=${VHOST_PMD_GUEST_LIMIT:-240}	# hard bound of QEMU (s)
 
 # The newest guest kernel that setup fetched (deps/guest/<version>/).
@@ -185,10 +190,10 @@ vpg_expect_fds() {
 	vpt_expect_eq "$what" "$got" "$want"
 }
 
-# The initramfs: busybox, lib/init, the virtio-net modules.
+# The initramfs: busybox, lib/init, the virtio-net modules, VPG_FILES.
 vpg_initramfs() {
 	# (one per guest: another QEMU may be reading its own)
-	local root=$VPT_DIR/initramfs-$VPG_GUEST out=$VPT_DIR/initramfs-$VPG_GUEST.cpio
+	local root=$VPT_DIR/initramfs-$VPG_GUEST out=$VPT_DIR/initramfs-$VPG_GUEST.cpio f
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
 	cp "$(command -v busybox)" "$root/bin/busybox"
@@ -196,6 +201,9 @@ vpg_initramfs() {
 	ln -s busybox "$root/bin/sh"
 	chmod 755 "$root/init" "$root/bin/busybox"
 	cp "$VPG_KERNEL_DIR"/modules/*.ko "$VPG_KERNEL_DIR/modules/order" "$root/lib/modules/"
+	for f in "${VPG_FILES[@]}"; do
+		cp "${f%%:*}" "$root/${f#*:}" || vpt_fail "initramfs: cannot copy ${f%%:*}"
+	done
 	mknod "$root/dev/console" c 5 1
 	(cd "$root" && find . | busybox cpio -o -H newc >"$out" 2>/dev/null) ||
 		vpt_fail "cannot build the initramfs"
@@ -204,8 +212,13 @@ vpg_initramfs() {
 
 # The QEMU command line (one argument a line in the log, for the record).
 vpg_qemu_cmd() {
-	local test=$1 initrd=$2 reboot=(-no-reboot) monitor=(-monitor none)
+	local test=$1 initrd=$2 reboot=(-no-reboot) monitor=(-monitor none) net=()
 	[ "$VPG_REBOOT" = 1 ] && reboot=()
+	# shellcheck disable=SC2054  # commas: QEMU option values
+	[ "$VPG_NO_NET" = 1 ] || net=(
+		-chardev "socket,id=c0,path=$VPG_SOCK$VPG_CHARDEV_OPTS"
+		-netdev "vhost-user,id=n0,chardev=c0$VPG_NETDEV_OPTS"
+		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0$VPG_DEV_OPTS")
 	[ -z "$VPG_MONITOR" ] ||
 		monitor=(-chardev "pipe,id=mon0,path=$VPG_MONITOR" -mon chardev=mon0,mode=readline)
 	# shellcheck disable=SC2054  # commas: QEMU option values
@@ -215,10 +228,7 @@ vpg_qemu_cmd() {
 		-object "memory-backend-memfd,id=mem,size=${VPG_MEM}M,share=on"
 		-kernel "$VPG_KERNEL_DIR/vmlinuz" -initrd "$initrd"
 		-append "console=ttyS0 quiet panic=-1 vpt.test=$test vpt.ip=$VPG_GUEST_IP vpt.peer=$VPG_HOST_IP $VPG_APPEND"
-		-display none "${monitor[@]}" -serial stdio
-		-chardev "socket,id=c0,path=$VPG_SOCK$VPG_CHARDEV_OPTS"
-		-netdev "vhost-user,id=n0,chardev=c0$VPG_NETDEV_OPTS"
-		-device "virtio-net-pci,netdev=n0,mac=$VPG_MAC,romfile=,vectors=0$VPG_DEV_OPTS"
+		-display none "${monitor[@]}" -serial stdio "${net[@]}"
 		"${VPG_QEMU_EXTRA[@]}")
 }
 
