@@ -578,11 +578,11 @@ parse_args(struct sw *s, int argc, char **argv, const char **uplink)
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v, retry_us = 15;
-	int o;
+	int o, li = 0;
 
 	s->vlan = true;
 	s->vlan_base = 1000;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		switch (o) {
 		case O_UPLINK: *uplink = optarg; break;
 		case O_NO_VLAN: s->vlan = false; break;
@@ -606,7 +606,8 @@ parse_args(struct sw *s, int argc, char **argv, const char **uplink)
 	s->retry_cycles = rte_get_tsc_hz() * retry_us / 1000000;
 	return 0;
 bad:
-	fprintf(stderr, "vhost-switch: bad value for %s: %s\n", argv[optind - 1], optarg);
+	/* (opts[li], not argv: "--opt=V" and "--opt V" end in different words) */
+	fprintf(stderr, "vhost-switch: bad value for --%s: %s\n", opts[li].name, optarg);
 bad_usage:
 	usage(argv[0]);
 	return -1;
