@@ -14,19 +14,21 @@ KO=$VPT_BUILD/kmod/eventfd_link/eventfd_link.ko
 TEST_BIN=$VPT_BUILD/app/test-vhost-pmd/kmod/eventfd-link-test
 # What eventfd-link-test checks (kmod/eventfd_link/eventfd_link.h):
 # EVENTFD_COPY2 from another process and from itself, the legacy
-# EVENTFD_COPY, each refusal with its errno, ptrace's permission rule, and
-# no fd or file reference left behind.
+# EVENTFD_COPY, each refusal with its errno, ptrace's permission rule,
+# EVENTFD_COPY racing a thread that replaces and closes the same fd, and no
+# fd or file reference left behind.
 CHECKS="copy2-from-parent copy2-self-no-cloexec copy-legacy-replaces-fd
 	copy2-no-such-pid copy2-fd-not-open copy2-not-an-eventfd copy2-bad-flags
 	copy2-nonblock-of-blocking-eventfd copy-legacy-source-not-open
 	copy-legacy-not-an-eventfd copy2-bad-pointer unknown-ioctl
 	nobody-from-root-refused same-user-needs-dumpable root-from-nobody
-	no-file-leaked no-fd-left-open"
+	no-file-leaked copy-legacy-race no-fd-left-open"
 
 vpg_init eventfd-link
 [ -f "$KO" ] || vpt_fail "$KO not built (./run build: needs the guest kernel's headers)"
 [ -x "$TEST_BIN" ] || vpt_fail "$TEST_BIN not built (./run build)"
 VPG_NO_NET=1
+VPG_SMP=2	# copy-legacy-race: two threads on two vCPUs
 VPG_FILES=("$KO:lib/modules/eventfd_link.ko" "$TEST_BIN:bin/eventfd-link-test")
 vpg_start_guest eventfd-link
 vpg_wait_guest 'BOOTED' 120

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -371,6 +372,65 @@ static void test_no_file_leak(void)
 	      after, ROUNDS);
 }
 
+/*
+ * EVENTFD_COPY while another thread keeps replacing and closing the same
+ * fd: every call ends in 0, EBUSY (replaced meanwhile) or EBADF (closed),
+ * the fd never points at a freed file, and no reference is left over.
+ */
+struct race {
+	int src, other, rounds;
+};
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < r->rounds; i++) {
+		if (i & 1)
+			close(r->src);
+		else
+			dup2(r->other, r->src);
+	}
+	return NULL;
+}
+
+static void test_replace_race(void)
+{
+	enum { ROUNDS = 20000, MARGIN = 256 };
+	int efd = eventfd(0, EFD_NONBLOCK), other = eventfd(0, EFD_NONBLOCK);
+	struct race r = { .src = 900, .other = other, .rounds = ROUNDS };
+	int ok = 0, busy = 0, badf = 0, bad = 0, rc;
+	long before = files_in_use(), after;
+	pthread_t t;
+	uint64_t v;
+
+	dup2(other, r.src);
+	if (pthread_create(&t, NULL, race_thread, &r) != 0) {
+		check(false, "copy-legacy-race", "pthread_create failed");
+		return;
+	}
+	for (int i = 0; i < ROUNDS; i++) {
+		rc = copy1(getpid(), efd, r.src);
+		ok += rc == 0;
+		busy += rc == -EBUSY;
+		badf += rc == -EBADF;
+		bad += rc != 0 && rc != -EBUSY && rc != -EBADF;
+	}
+	pthread_join(t, NULL);
+	/* Whatever src is now (if open), it is one of the two live eventfds. */
+	rc = fcntl(r.src, F_GETFD) < 0 ? 0 : efd_write(r.src, 1) ? 1 : -1;
+	v = efd_read(efd) + efd_read(other);
+	close(r.src);
+	close(efd);
+	close(other);
+	after = files_in_use();
+	check(bad == 0 && ok > 0 && rc >= 0 && v == (uint64_t)rc && after - before < MARGIN,
+	      "copy-legacy-race", "%d ok, %d EBUSY, %d EBADF, %d other; src %d, value %llu;"
+	      " %ld open files before, %ld after", ok, busy, badf, bad, rc,
+	      (unsigned long long)v, before, after);
+	printf("race: %d ok, %d EBUSY, %d EBADF\n", ok, busy, badf);
+}
+
 int main(void)
 {
 	int fds_before;
@@ -389,6 +449,7 @@ int main(void)
 	test_errors();
 	test_permissions();
 	test_no_file_leak();
+	test_replace_race();
 	check(open_fds() == fds_before, "no-fd-left-open", "%d open, %d before", open_fds(),
 	      fds_before);
 	close(dev);
