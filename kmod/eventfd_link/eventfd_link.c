@@ -176,8 +176,8 @@ static long efl_copy2(void __user *argp)
 }
 
 /*
- * Point the caller's open fd at file, as dup2() would; -EBUSY if another
- * thread closed or replaced fd meanwhile.
+ * Point the caller's open fd at file, as dup2() would but keeping the fd's
+ * FD_CLOEXEC; -EBUSY if another thread closed or replaced fd meanwhile.
  */
 static int efl_replace_fd(unsigned int fd, struct file *file)
 {

@@ -17,8 +17,8 @@
 #define EVENTFD_LINK_DEVICE "eventfd-link"
 
 /*
- * EVENTFD_COPY: make the caller's open eventfd source_fd refer to the
- * eventfd target_fd of process target_pid. Returns 0.
+ * EVENTFD_COPY: make the caller's open fd source_fd refer to the eventfd
+ * target_fd of process target_pid (its FD_CLOEXEC flag kept). Returns 0.
  * (The legacy number: it is not an _IOW() code.)
  */
 struct eventfd_copy {
