@@ -165,13 +165,15 @@ static int child_copy1(int efd)
 	int placeholder;
 
 	close(efd);
-	placeholder = eventfd(0, 0);
+	placeholder = eventfd(0, EFD_CLOEXEC);
 	if (placeholder < 0)
 		return 1;
 	if (copy1(getppid(), efd, placeholder))
 		return 2;
 	if (!(fcntl(placeholder, F_GETFL) & O_NONBLOCK))	/* the parent's file */
 		return 3;
+	if (!(fcntl(placeholder, F_GETFD) & FD_CLOEXEC))	/* the fd's own flag */
+		return 5;
 	return efd_write(placeholder, 3) ? 0 : 4;
 }
 
@@ -180,7 +182,7 @@ static void test_copy1(void)
 	int efd = eventfd(0, EFD_NONBLOCK), st = in_child(child_copy1, efd);
 
 	check(st == 0 && efd_read(efd) == 3, "copy-legacy-replaces-fd",
-	      "child step %d (1 eventfd, 2 copy, 3 flags, 4 write)", st);
+	      "child step %d (1 eventfd, 2 copy, 3 file flags, 4 write, 5 cloexec)", st);
 	close(efd);
 }
 
