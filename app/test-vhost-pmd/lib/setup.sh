@@ -163,7 +163,11 @@ build_all() {
 			meson setup "$TOP/$d" "$TOP" -Ddpdk_sdk="$DPDK_SDK" "${extra[@]}" >/dev/null
 		else
 			[ "$d" = build-asan ] && extra=()
-			meson configure "$TOP/$d" -Ddpdk_sdk="$DPDK_SDK" "${extra[@]}" >/dev/null
+			# (a build directory older than an option: meson
+			# configure does not know it until a reconfigure)
+			meson configure "$TOP/$d" -Ddpdk_sdk="$DPDK_SDK" "${extra[@]}" >/dev/null 2>&1 ||
+				meson setup --reconfigure "$TOP/$d" "$TOP" -Ddpdk_sdk="$DPDK_SDK" \
+					"${extra[@]}" >/dev/null
 		fi
 		ninja -C "$TOP/$d" >/dev/null || { ninja -C "$TOP/$d"; return 1; }
 	done
