@@ -8,8 +8,10 @@
  */
 #include <arpa/inet.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "eth_vhost.h"
 #include "unit.h"
 
 #define F_CSUM	(VHU_BIT(VHU_VIRTIO_NET_F_CSUM) | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_CSUM))
@@ -781,6 +783,157 @@ fail:
 	return -1;
 }
 
+
+/* ------------------------------------------- the PMD's software TSO */
+
+/*
+ * Segment k (payload from off, len bytes) of the TSO packet p as a NIC
+ * would put it on the wire, checksum fields left as they are.
+ */
+static void
+seg_expect(const struct pkt *p, struct pkt *e, uint32_t k, uint32_t off, uint32_t len,
+	   bool last)
+{
+	uint32_t hdrs = p->l2 + p->l3 + p->l4;
+	uint8_t *ip, *th;
+	uint32_t seq;
+
+	*e = *p;
+	memcpy(e->b + hdrs, p->b + hdrs + off, len);
+	e->len = hdrs + len;
+	ip = e->b + e->l2;
+	th = ip + e->l3;
+	if (e->l3 == 40) {
+		put16(ip + 4, e->l4 + len);
+	} else {
+		put16(ip + 2, e->l3 + e->l4 + len);
+		put16(ip + 4, get16(ip + 4) + k);
+	}
+	seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+	seq += off;
+	put16(th + 4, seq >> 16);
+	put16(th + 6, seq & 0xffff);
+	if (!last)
+		th[13] &= ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG);
+	if (k != 0)
+		th[13] &= ~RTE_TCP_CWR_FLAG;
+}
+
+/* The next guest packet is segment k of p (of n, mss bytes each). */
+static int
+seg_check(struct t *t, const struct pkt *p, uint32_t k, uint32_t n, uint32_t mss)
+{
+	static uint8_t got[MAX_PKT];
+	uint32_t payload = p->len - p->l2 - p->l3 - p->l4, off = k * mss;
+	uint32_t tcp_csum = p->l2 + p->l3 + 16, len;
+	struct vhu_net_hdr h, zero;
+	struct pkt e;
+
+	memset(&zero, 0, sizeof(zero));
+	seg_expect(p, &e, k, off, RTE_MIN(mss, payload - off), k + 1 == n);
+	CHECK(rx_get(t, &h, got, &len) == 0);
+	CHECK(memcmp(&h, &zero, sizeof(h)) == 0);	/* all done: no GSO, no NEEDS_CSUM */
+	CHECK_EQ(len, e.len);
+	CHECK(csums_ok(got, &e));
+	/* Every other byte as expected: the IPv4 header checksum (10-11)
+	 * and TCP's are checked above. */
+	CHECK(memcmp(got, e.b, e.l2 + (e.l3 == 20 ? 10 : e.l3)) == 0);
+	CHECK(memcmp(got + tcp_csum + 2, e.b + tcp_csum + 2, len - tcp_csum - 2) == 0);
+	CHECK(memcmp(got + e.l2 + e.l3, e.b + e.l2 + e.l3, 16) == 0);
+	return 0;
+fail:
+	return -1;
+}
+
+/*
+ * The PMD's Tx burst to a guest without GUEST_TSO4/6 (only CSUM): a TSO
+ * packet goes as the segments a NIC would send (IPv4 ID, total length,
+ * sequence numbers, PSH/FIN on the last only, CWR on the first only,
+ * checksums computed), its neighbours as they are. A packet held in a
+ * chain whose first mbuf ends inside the headers is read right. Without
+ * room for a first segment the packet stays with the caller; with room
+ * for some, the rest are dropped and counted.
+ */
+static int
+test_ol_pmd_sw_tso(void)
+{
+	static const struct pkt_spec g4 = { false, false, IPPROTO_TCP, 3000 };
+	static const struct pkt_spec g6 = { true, true, IPPROTO_TCP, 2500 };
+	static const struct pkt_spec s4 = { false, false, IPPROTO_TCP, 10 };
+	static uint8_t got[MAX_PKT];
+	struct rte_mbuf *m[4] = { 0 };
+	struct eth_vhost_queue *q = NULL;
+	struct pkt big4, big6, small;
+	struct vhu_net_hdr h;
+	uint32_t len, k;
+	struct t t;
+
+	if (t_start_ol(&t, REG_ALL, F_BASE | VHU_BIT(VHU_VIRTIO_NET_F_CSUM)) < 0)
+		goto fail;
+	q = rte_zmalloc("txq", sizeof(*q), RTE_CACHE_LINE_SIZE);
+	CHECK(q != NULL);
+	q->vid = t.vid;
+	q->vring = 0;
+	q->lib_ctr = vhu_vring_counters_ref(t.vid, 0);
+	q->sw_tso = ETH_VHOST_SW_TSO4 | ETH_VHOST_SW_TSO6;
+	eth_vhost_queue_allow(q);
+
+	pkt_build(&big4, &g4, 1);
+	big4.b[big4.l2 + big4.l3 + 13] |= RTE_TCP_FIN_FLAG | RTE_TCP_CWR_FLAG;
+	put16(big4.b + big4.l2 + 4, 0xfffe);	/* the IPv4 ID wraps */
+	pkt_phdr_csum(&big4, true);
+	pkt_build(&big6, &g6, 2);
+	pkt_phdr_csum(&big6, true);
+	pkt_build(&small, &s4, 3);
+	m[0] = mk_ol(&big4, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM,
+		     1000, 30);
+	m[1] = mk_ol(&small, 0, 0, 0);
+	m[2] = mk_ol(&big6, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV6, 1000, 0);
+	m[3] = mk_ol(&small, 0, 0, 0);
+	CHECK(m[0] && m[1] && m[2] && m[3]);
+	CHECK(post_rx_bufs(&t, 8, 4000) == 0);
+	CHECK_EQ(eth_vhost_tx_burst(q, m, 4), 4);
+	memset(m, 0, sizeof(m));
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 8);
+	for (k = 0; k < 3; k++)
+		if (seg_check(&t, &big4, k, 3, 1000) < 0)
+			FAIL("IPv4 segment %u", k);
+	CHECK(rx_get(&t, &h, got, &len) == 0 && len == small.len && memcmp(got, small.b, len) == 0);
+	for (k = 0; k < 3; k++)
+		if (seg_check(&t, &big6, k, 3, 1000) < 0)
+			FAIL("IPv6 segment %u", k);
+	CHECK(rx_get(&t, &h, got, &len) == 0 && len == small.len);
+	CHECK_EQ(q->st.pkts, 8);
+	CHECK_EQ(q->st.errors, 0);
+	CHECK_EQ(rx_dropped(&t), 0);
+
+	/* No room: the packet stays with the caller. */
+	m[0] = mk_ol(&big4, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4, 1000, 0);
+	CHECK(m[0] != NULL);
+	CHECK_EQ(eth_vhost_tx_burst(q, m, 1), 0);
+	CHECK_EQ(rte_mbuf_refcnt_read(m[0]), 1);
+	/* Room for two of three: taken, the third dropped and counted. */
+	CHECK(post_rx_bufs(&t, 2, 4000) == 0);
+	CHECK_EQ(eth_vhost_tx_burst(q, m, 1), 1);
+	m[0] = NULL;
+	for (k = 0; k < 2; k++)
+		if (seg_check(&t, &big4, k, 3, 1000) < 0)
+			FAIL("partial: segment %u", k);
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
+	CHECK_EQ(q->st.pkts, 10);
+	CHECK_EQ(q->st.errors, 1);
+	/* Every segment and the packets went back to the pool. */
+	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
+	rte_free(q);
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(m, 4);
+	rte_free(q);
+	t_end(&t);
+	return -1;
+}
+
 static const struct unit_case offload_cases[] = {
 	{ "ol_features", test_ol_features },
 	{ "ol_tx_compliant", test_ol_tx_compliant },
@@ -793,5 +946,6 @@ static const struct unit_case offload_cases[] = {
 	{ "ol_rx_sw_csum", test_ol_rx_sw_csum },
 	{ "ol_rx_drop", test_ol_rx_drop },
 	{ "ol_rx_drop_packed", test_ol_rx_drop_packed },
+	{ "ol_pmd_sw_tso", test_ol_pmd_sw_tso },
 };
 UNIT_CASES(offload_cases)

@@ -52,6 +52,15 @@ queue_open(struct eth_vhost_queue *q, int vid)
 	q->lib_drops_seen = __atomic_load_n(&q->lib_ctr->drops, __ATOMIC_RELAXED);
 	q->lib_calls_seen = __atomic_load_n(&q->lib_ctr->calls, __ATOMIC_RELAXED);
 	q->vid = vid;
+	q->sw_tso = 0;
+	if (q->tx_tso) {
+		uint64_t f = vhu_get_negotiated_features(vid);
+
+		if (!(f & VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4)))
+			q->sw_tso |= ETH_VHOST_SW_TSO4;
+		if (!(f & VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6)))
+			q->sw_tso |= ETH_VHOST_SW_TSO6;
+	}
 	eth_vhost_queue_allow(q);
 }
 
@@ -435,21 +444,16 @@ rx_offload_capa(struct pmd_internal *internal)
 }
 
 /* Checksums are always done: by the guest if it negotiated GUEST_CSUM, in
- * software otherwise (the IPv4 header's always in software). TSO only
- * where the guest can take it. */
+ * software otherwise (the IPv4 header's always in software). TSO with
+ * tso=1: by the guest if it negotiated GUEST_TSO4/6, segmented here
+ * otherwise (tso.c). */
 static uint64_t
 tx_offload_capa(struct pmd_internal *internal)
 {
 	uint64_t capa = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
 		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	uint64_t f;
 
-	if (!internal->args.tso)
-		return capa;
-	if (!__atomic_load_n(&internal->attached, __ATOMIC_ACQUIRE))
-		return capa | RTE_ETH_TX_OFFLOAD_TCP_TSO;
-	f = vhu_get_negotiated_features(__atomic_load_n(&internal->vid, __ATOMIC_ACQUIRE));
-	if (f & (VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6)))
+	if (internal->args.tso)
 		capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	return capa;
 }
@@ -532,7 +536,7 @@ eth_vhost_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 static int
 eth_vhost_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 	uint16_t nb_desc __rte_unused, unsigned int socket_id,
-	const struct rte_eth_txconf *conf __rte_unused)
+	const struct rte_eth_txconf *conf)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
 	struct eth_vhost_queue *q;
@@ -542,6 +546,9 @@ eth_vhost_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_id,
 	q = queue_alloc(dev, queue_id, 2 * queue_id, socket_id);
 	if (q == NULL)
 		return -ENOMEM;
+	q->tx_tso = internal->args.tso &&
+		((dev->data->dev_conf.txmode.offloads | (conf != NULL ? conf->offloads : 0)) &
+		 RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	queue_install(internal, &internal->txqs[queue_id], q);
 	dev->data->tx_queues[queue_id] = q;
 	return 0;

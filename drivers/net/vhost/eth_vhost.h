@@ -121,10 +121,13 @@ struct eth_vhost_queue {
 	uint16_t port;
 	struct rte_mempool *mb_pool;	/* rx only */
 	bool rx_sw_csum;		/* rx: complete guest partial checksums */
+	uint8_t sw_tso;			/* tx: ETH_VHOST_SW_TSO4/6, tso.c */
 	bool vlan_strip;		/* rx: RTE_ETH_RX_OFFLOAD_VLAN_STRIP */
 	const struct vhu_vring_counters *lib_ctr; /* the vring's, in the library */
 	uint64_t lib_drops_seen;	/* library drop counter last read */
 	uint64_t lib_calls_seen;	/* library guest call counter last read */
+
+	bool tx_tso;			/* tx: the application enabled TCP_TSO */
 
 	/* Written by the burst only; read by stats_get. */
 	struct eth_vhost_qstats st;
@@ -132,6 +135,33 @@ struct eth_vhost_queue {
 	/* Control path: counter values at the last stats_reset. */
 	struct eth_vhost_qstats base __rte_cache_aligned;
 } __rte_cache_aligned;
+
+/* ------------------------------------------------------------- tso.c */
+
+/* The guest cannot take TSO packets over IPv4 (IPv6): segment them here. */
+#define ETH_VHOST_SW_TSO4 1
+#define ETH_VHOST_SW_TSO6 2
+
+/* Must the burst segment m itself (sw_tso of its queue)? A packet whose
+ * payload fits one segment goes as it is: an ordinary packet. */
+static inline bool
+eth_vhost_sw_tso_wanted(uint8_t sw_tso, const struct rte_mbuf *m)
+{
+	if (likely(!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)))
+		return false;
+	if (!(sw_tso & (m->ol_flags & RTE_MBUF_F_TX_IPV6 ? ETH_VHOST_SW_TSO6 :
+			ETH_VHOST_SW_TSO4)))
+		return false;
+	return m->tso_segsz != 0 && rte_pktmbuf_pkt_len(m) >
+		(uint32_t)m->l2_len + m->l3_len + m->l4_len + m->tso_segsz;
+}
+
+/* Segments of TSO packet m, or -EINVAL if it cannot be segmented. */
+ETH_VHOST_INTERNAL int eth_vhost_tso_count(const struct rte_mbuf *m);
+/* Segments first..first+n-1 (of total) of m into out; returns how many
+ * were made: fewer when m's pool runs out. */
+ETH_VHOST_INTERNAL uint16_t eth_vhost_tso_segments(const struct rte_mbuf *m,
+		uint32_t first, uint16_t n, uint32_t total, struct rte_mbuf **out);
 
 /*
  * A burst enters a queue with eth_vhost_queue_enter() and leaves with

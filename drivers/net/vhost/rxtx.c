@@ -193,43 +193,116 @@ tx_vlan_insert(struct rte_mbuf **pkts, uint16_t n)
 	return i;
 }
 
+/*
+ * Packets pkts[0..n) to the guest as they are. Returns how many were taken
+ * (sent, or dropped for a tag that cannot go in, and freed); the guest's
+ * ring is full if fewer.
+ */
+static __rte_always_inline uint16_t
+tx_run(struct eth_vhost_queue *q, struct rte_mbuf **pkts, uint16_t n, struct burst_sum *b)
+{
+	uint16_t nb_tx = 0, i;
+
+	while (nb_tx < n) {
+		uint16_t want = RTE_MIN(n - nb_tx, ETH_VHOST_MAX_BURST);
+		uint16_t ready = tx_vlan_insert(&pkts[nb_tx], want);
+		uint16_t sent;
+
+		if (unlikely(ready == 0)) {
+			/* Taken and dropped: the tag cannot go in. */
+			rte_pktmbuf_free(pkts[nb_tx++]);
+			b->errors++;
+			continue;
+		}
+		sent = vhu_enqueue_burst(q->vid, q->vring, &pkts[nb_tx], ready);
+		for (i = 0; i < sent; i++)
+			burst_count(&q->st, b, pkts[nb_tx + i]);
+		rte_pktmbuf_free_bulk(&pkts[nb_tx], sent);
+		nb_tx += sent;
+		b->pkts += sent;
+		if (sent < ready)
+			break;
+	}
+	return nb_tx;
+}
+
+/*
+ * A TSO packet the guest cannot take whole goes as its segments (tso.c),
+ * counted as packets. Returns false if it stays with the caller: the guest
+ * had no room for the first segment (or no mbuf was left for it). Once one
+ * went, the packet is taken: segments the ring has no room for then are
+ * dropped and counted as errors.
+ */
+static bool
+tx_sw_tso(struct eth_vhost_queue *q, struct rte_mbuf *m, struct burst_sum *b)
+{
+	struct rte_mbuf *segs[ETH_VHOST_MAX_BURST];
+	int total = eth_vhost_tso_count(m);
+	uint32_t k = 0;
+
+	if (total < 0) {
+		rte_pktmbuf_free(m);
+		b->errors++;
+		return true;
+	}
+	while (k < (uint32_t)total) {
+		uint16_t want = RTE_MIN((uint32_t)total - k, (uint32_t)ETH_VHOST_MAX_BURST);
+		uint16_t made = eth_vhost_tso_segments(m, k, want, total, segs);
+		uint16_t sent = tx_run(q, segs, made, b);
+
+		rte_pktmbuf_free_bulk(&segs[sent], made - sent);
+		if (k == 0 && sent == 0)
+			return false;
+		k += sent;
+		if (sent < want) {
+			b->errors += total - k;
+			break;
+		}
+	}
+	rte_pktmbuf_free(m);
+	return true;
+}
+
+/* tx_run() for a queue whose guest lacks GUEST_TSO4 or GUEST_TSO6. */
+static uint16_t
+tx_run_sw_tso(struct eth_vhost_queue *q, struct rte_mbuf **pkts, uint16_t n,
+	      struct burst_sum *b)
+{
+	uint16_t i = 0, j;
+
+	while (i < n) {
+		for (j = i; j < n && !eth_vhost_sw_tso_wanted(q->sw_tso, pkts[j]); j++)
+			;
+		if (j > i) {
+			i += tx_run(q, &pkts[i], j - i, b);
+			if (i < j)
+				break;
+		}
+		if (i == n || !tx_sw_tso(q, pkts[i], b))
+			break;
+		i++;
+	}
+	return i;
+}
+
 uint16_t
 eth_vhost_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct eth_vhost_queue *q = txq;
 	struct burst_sum b = { 0 };
-	uint16_t nb_tx = 0, sent_ok = 0, i;
+	uint16_t nb_tx = 0;
 
 	if (likely(eth_vhost_queue_enter(q))) {
-		while (nb_tx < nb_pkts) {
-			uint16_t want = RTE_MIN(nb_pkts - nb_tx,
-					ETH_VHOST_MAX_BURST);
-			uint16_t ready = tx_vlan_insert(&pkts[nb_tx], want);
-			uint16_t sent;
-
-			if (unlikely(ready == 0)) {
-				/* Taken and dropped: the tag cannot go in. */
-				rte_pktmbuf_free(pkts[nb_tx++]);
-				b.errors++;
-				continue;
-			}
-			sent = vhu_enqueue_burst(q->vid, q->vring,
-					&pkts[nb_tx], ready);
-			for (i = 0; i < sent; i++)
-				burst_count(&q->st, &b, pkts[nb_tx + i]);
-			rte_pktmbuf_free_bulk(&pkts[nb_tx], sent);
-			nb_tx += sent;
-			sent_ok += sent;
-			if (sent < ready)
-				break;
-		}
+		if (likely(q->sw_tso == 0))
+			nb_tx = tx_run(q, pkts, nb_pkts, &b);
+		else
+			nb_tx = tx_run_sw_tso(q, pkts, nb_pkts, &b);
 		lib_counters(q, &b);
 		eth_vhost_queue_leave(q);
 	}
 
 	/* The rest stay with the caller, as ethdev requires, and count as
 	 * missed. */
-	b.pkts = sent_ok;
 	b.missed = nb_pkts - nb_tx;
 	burst_commit(&q->st, &b);
 	return nb_tx;
