@@ -13,7 +13,9 @@
  *             sum completed here first, then the IPv4 header and L4
  *             checksums must verify. RX_LRO packets must carry tso_segsz S;
  *             TX_TCP_SEG ones (legacy flags) a pseudo-header sum without
- *             the length, as a NIC's TSO wants it.
+ *             the length, as a NIC's TSO wants it. --segmented SENT: the
+ *             TSO packets (SENT of them) arrive as a NIC's segments, each
+ *             checked (check_segment()); N counts segments.
  *
  * Prints READY, DONE, "TX sent= missed=" (tx_burst refusals, retried),
  * "RX ok= bad= lro= tso= csum_none= csum_good= segs=",
@@ -48,6 +50,8 @@ struct opts {
 	uint32_t payload;
 	bool rx_csum, lro;
 	bool expect_lro, expect_tso;
+	bool segmented;		/* --segmented: TSO packets arrive cut (--packets of them sent) */
+	uint64_t send_total;	/* --packets: how many the sender sent */
 	unsigned int timeout_s;
 	bool hold;
 };
@@ -212,6 +216,61 @@ complete(uint8_t *b, uint32_t len, uint32_t l4off, bool udp)
 	memcpy(b + l4off + (udp ? 6 : 16), &csum, 2);
 }
 
+/*
+ * --segmented: a segment that our port cut from a TSO packet. Its TCP
+ * sequence number says which packet (seq * 100000, as build() numbers
+ * them) and where in its payload; its bytes, length, IPv4 ID (the
+ * packet's plus the segment's index), PSH (last segment only) and
+ * IP version must be that packet's, and no segment may come twice.
+ */
+static int
+check_segment(const struct opts *o, const uint8_t *b, uint32_t l3, uint32_t l4off,
+	      uint32_t plen, char *why, size_t wl)
+{
+	static uint8_t seen[1 << 16];
+	const struct rte_tcp_hdr *th = (const void *)(b + l4off);
+	const uint8_t *pl = b + l4off + sizeof(*th);
+	uint32_t tseq = rte_be_to_cpu_32(th->sent_seq), seq = tseq / 100000;
+	uint32_t off = tseq % 100000, k = off / o->segsz, i, want;
+	bool v6, udp, last;
+
+	kind_of(o, seq, &v6, &udp);
+	if (seq >= o->send_total || off % o->segsz || off >= o->payload ||
+	    v6 != (l3 == sizeof(struct rte_ipv6_hdr))) {
+		snprintf(why, wl, "TCP seq %u: no such segment", tseq);
+		return -1;
+	}
+	want = RTE_MIN((uint32_t)o->segsz, o->payload - off);
+	last = off + want == o->payload;
+	if (plen != want) {
+		snprintf(why, wl, "seq %u segment %u: %u bytes, want %u", seq, k, plen, want);
+		return -1;
+	}
+	for (i = 0; i < plen; i++) {
+		uint32_t at = off + i;
+		uint8_t w = at < 4 ? (uint8_t)(seq >> (24 - 8 * at)) : pat(seq, at);
+
+		if (pl[i] != w) {
+			snprintf(why, wl, "seq %u segment %u: payload byte %u", seq, k, at);
+			return -1;
+		}
+	}
+	if (!v6 && rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)(b + RTE_ETHER_HDR_LEN))->packet_id) !=
+	    (uint16_t)(seq + k)) {
+		snprintf(why, wl, "seq %u segment %u: IPv4 ID", seq, k);
+		return -1;
+	}
+	if (!!(th->tcp_flags & RTE_TCP_PSH_FLAG) != last || !(th->tcp_flags & RTE_TCP_ACK_FLAG)) {
+		snprintf(why, wl, "seq %u segment %u: TCP flags 0x%x", seq, k, th->tcp_flags);
+		return -1;
+	}
+	if (seq * 64 + k >= sizeof(seen) || k >= 64 || seen[seq * 64 + k]++) {
+		snprintf(why, wl, "seq %u segment %u: twice (or out of range)", seq, k);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check(const struct opts *o, struct rte_mbuf *m, struct counts *c, char *why, size_t wl)
 {
@@ -245,18 +304,29 @@ check(const struct opts *o, struct rte_mbuf *m, struct counts *c, char *why, siz
 	l4off = RTE_ETHER_HDR_LEN + l3;
 	pl = b + l4off + l4;
 	plen = m->pkt_len - l4off - l4;
-	seq = (uint32_t)pl[0] << 24 | pl[1] << 16 | pl[2] << 8 | pl[3];
-	kind_of(o, seq, &kv6, &kudp);
-	if (seq >= o->recv || kv6 != v6 || kudp != udp || plen != o->payload) {
-		snprintf(why, wl, "seq %u v6 %d udp %d payload %u: not what was sent",
-			 seq, v6, udp, plen);
-		return -1;
-	}
-	for (i = 4; i < plen; i++)
-		if (pl[i] != pat(seq, i)) {
-			snprintf(why, wl, "seq %u payload byte %u", seq, i);
+	if (o->segmented) {
+		if (udp || check_segment(o, b, l3, l4off, plen, why, wl) < 0) {
+			if (udp)
+				snprintf(why, wl, "UDP among segments");
 			return -1;
 		}
+		c->segs++;
+		/* (the messages below name the packet) */
+		seq = rte_be_to_cpu_32(((const struct rte_tcp_hdr *)(b + l4off))->sent_seq) / 100000;
+	} else {
+		seq = (uint32_t)pl[0] << 24 | pl[1] << 16 | pl[2] << 8 | pl[3];
+		kind_of(o, seq, &kv6, &kudp);
+		if (seq >= o->recv || kv6 != v6 || kudp != udp || plen != o->payload) {
+			snprintf(why, wl, "seq %u v6 %d udp %d payload %u: not what was sent",
+				 seq, v6, udp, plen);
+			return -1;
+		}
+		for (i = 4; i < plen; i++)
+			if (pl[i] != pat(seq, i)) {
+				snprintf(why, wl, "seq %u payload byte %u", seq, i);
+				return -1;
+			}
+	}
 	/* Legacy TSO: IP_CKSUM with the field zeroed for the NIC. */
 	if (!v6 && (f & RTE_MBUF_F_TX_IP_CKSUM)) {
 		if (!(f & RTE_MBUF_F_TX_TCP_SEG) ||
@@ -403,7 +473,7 @@ static int
 parse(struct opts *o, int argc, char **argv)
 {
 	enum { O_SEND = 256, O_RECV, O_MODE, O_SEGSZ, O_PAYLOAD, O_RXCSUM, O_LRO,
-	       O_EXPECT_LRO, O_EXPECT_TSO, O_TIMEOUT, O_HOLD };
+	       O_EXPECT_LRO, O_EXPECT_TSO, O_TIMEOUT, O_HOLD, O_SEGMENTED };
 	static const struct option lo[] = {
 		{ "send", required_argument, NULL, O_SEND },
 		{ "recv", required_argument, NULL, O_RECV },
@@ -416,6 +486,7 @@ parse(struct opts *o, int argc, char **argv)
 		{ "expect-tso", no_argument, NULL, O_EXPECT_TSO },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "hold", no_argument, NULL, O_HOLD },
+		{ "segmented", required_argument, NULL, O_SEGMENTED },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -439,6 +510,10 @@ parse(struct opts *o, int argc, char **argv)
 		case O_EXPECT_TSO: o->expect_tso = true; break;
 		case O_TIMEOUT: o->timeout_s = strtoul(optarg, NULL, 0); break;
 		case O_HOLD: o->hold = true; break;
+		case O_SEGMENTED:
+			o->segmented = true;
+			o->send_total = strtoull(optarg, NULL, 0);
+			break;
 		default: return -1;
 		}
 	}
@@ -469,7 +544,7 @@ main(int argc, char **argv)
 	if (parse(&o, argc - ret, argv + ret) < 0) {
 		fprintf(stderr, "usage: vhost-ol-peer <EAL> -- --send N|--recv N [--mode csum|tso] "
 			"[--segsz S] [--payload L] [--rx-csum] [--lro] [--expect-lro] "
-			"[--expect-tso] [--timeout S] [--hold]\n");
+			"[--expect-tso] [--segmented SENT] [--timeout S] [--hold]\n");
 		return 2;
 	}
 	signal(SIGINT, on_signal);
