@@ -852,7 +852,8 @@ fail:
  * checksums computed), its neighbours as they are. A packet held in a
  * chain whose first mbuf ends inside the headers is read right. Without
  * room for a first segment the packet stays with the caller; with room
- * for some, the rest are dropped and counted.
+ * for some, the rest are dropped and counted; from a pool too small for
+ * its headers, it is dropped and counted.
  */
 static int
 test_ol_pmd_sw_tso(void)
@@ -863,6 +864,7 @@ test_ol_pmd_sw_tso(void)
 	static uint8_t got[MAX_PKT];
 	struct rte_mbuf *m[4] = { 0 };
 	struct eth_vhost_queue *q = NULL;
+	struct rte_mempool *tiny = NULL;
 	struct pkt big4, big6, small;
 	struct vhu_net_hdr h;
 	uint32_t len, k;
@@ -922,13 +924,40 @@ test_ol_pmd_sw_tso(void)
 	CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
 	CHECK_EQ(q->st.pkts, 10);
 	CHECK_EQ(q->st.errors, 1);
+
+	/* A packet whose pool cannot hold its headers in one mbuf: taken,
+	 * dropped and counted (a caller would retry it for ever). */
+	tiny = rte_pktmbuf_pool_create("tso_tiny", 63, 0, 0, RTE_PKTMBUF_HEADROOM + 32,
+				       SOCKET_ID_ANY);
+	CHECK(tiny != NULL);
+	m[0] = rte_pktmbuf_alloc(tiny);
+	m[1] = mk_ol(&big4, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4, 1000, 30);
+	CHECK(m[0] && m[1]);
+	memcpy(rte_pktmbuf_append(m[0], 30), big4.b, 30);
+	rte_pktmbuf_adj(m[1], 30);	/* its first mbuf, now empty, stays first */
+	CHECK_EQ(rte_pktmbuf_chain(m[0], m[1]), 0);
+	m[1] = NULL;
+	m[0]->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4;
+	m[0]->l2_len = big4.l2;
+	m[0]->l3_len = big4.l3;
+	m[0]->l4_len = big4.l4;
+	m[0]->tso_segsz = 1000;
+	CHECK_EQ(rte_pktmbuf_pkt_len(m[0]), big4.len);
+	CHECK(post_rx_bufs(&t, 4, 4000) == 0);
+	CHECK_EQ(eth_vhost_tx_burst(q, m, 1), 1);
+	m[0] = NULL;
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
+	CHECK_EQ(q->st.errors, 2);
+	CHECK_EQ(rte_mempool_in_use_count(tiny), 0);
 	/* Every segment and the packets went back to the pool. */
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
+	rte_mempool_free(tiny);
 	rte_free(q);
 	t_end(&t);
 	return 0;
 fail:
 	free_pkts(m, 4);
+	rte_mempool_free(tiny);
 	rte_free(q);
 	t_end(&t);
 	return -1;

@@ -44,6 +44,11 @@ eth_vhost_tso_count(const struct rte_mbuf *m)
 	if (m->ol_flags & RTE_MBUF_F_TX_IPV6 ? m->l3_len != sizeof(struct rte_ipv6_hdr) :
 	    m->l3_len < sizeof(struct rte_ipv4_hdr))
 		return -EINVAL;
+	/* A pool whose buffers cannot hold the headers never will: drop,
+	 * rather than leave the packet with a caller that would retry. */
+	if (m->pool == NULL ||
+	    rte_pktmbuf_data_room_size(m->pool) < RTE_PKTMBUF_HEADROOM + hdrs)
+		return -EINVAL;
 	payload = rte_pktmbuf_pkt_len(m) - hdrs;
 	return (payload + m->tso_segsz - 1) / m->tso_segsz;
 }
