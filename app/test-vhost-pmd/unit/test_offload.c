@@ -853,7 +853,7 @@ fail:
  * chain whose first mbuf ends inside the headers is read right. Without
  * room for a first segment the packet stays with the caller; with room
  * for some, the rest are dropped and counted; from a pool too small for
- * its headers, it is dropped and counted.
+ * its headers, or without an IP version flag, it is dropped and counted.
  */
 static int
 test_ol_pmd_sw_tso(void)
@@ -949,6 +949,13 @@ test_ol_pmd_sw_tso(void)
 	CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
 	CHECK_EQ(q->st.errors, 2);
 	CHECK_EQ(rte_mempool_in_use_count(tiny), 0);
+	/* Neither TX_IPV4 nor TX_IPV6: not segmented, dropped and counted. */
+	m[0] = mk_ol(&big4, RTE_MBUF_F_TX_TCP_SEG, 1000, 0);
+	CHECK(m[0] != NULL);
+	CHECK_EQ(eth_vhost_tx_burst(q, m, 1), 1);
+	m[0] = NULL;
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
+	CHECK_EQ(q->st.errors, 3);
 	/* Every segment and the packets went back to the pool. */
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
 	rte_mempool_free(tiny);

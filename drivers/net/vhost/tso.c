@@ -38,6 +38,7 @@ eth_vhost_tso_count(const struct rte_mbuf *m)
 	/* No tunnels; IPv6 without extension headers (their length would
 	 * be in payload_len and the pseudo-header's protocol elsewhere). */
 	if ((m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK) || m->tso_segsz == 0 ||
+	    !(m->ol_flags & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6)) ||
 	    m->l4_len < sizeof(struct rte_tcp_hdr) || m->l4_len > 60 ||
 	    hdrs >= rte_pktmbuf_pkt_len(m))
 		return -EINVAL;
