@@ -11,15 +11,12 @@ vpt_init switch-options
 
 # switch_try NAME PORTS ARGS...: vhost-switch on PORTS net_vhost ports.
 switch_try() {
-	local name=$1 ports=$2 i
+	local name=$1 ports=$2 socks=() i
 	shift 2
-	VPT_EXTRA_EAL=()
-	for ((i = 1; i < ports; i++)); do
-		VPT_EXTRA_EAL+=(--vdev "net_vhost$i,iface=$(vpt_sock "$name$i"),queues=1")
+	for ((i = 0; i < ports; i++)); do
+		socks+=("$(vpt_sock "$name$i")")
 	done
-	vpt_launch "$name" ours "$VPT_VHOST_CORES" "net_vhost0,iface=$(vpt_sock "${name}0"),queues=1" \
-		"$VPT_SWITCH" "$@"
-	VPT_EXTRA_EAL=()
+	vpt_launch_switch "$name" "${socks[@]}" -- "$@"
 }
 
 # refused NAME PORTS MESSAGE ARGS...: exit status 1 and a line MESSAGE

@@ -432,23 +432,36 @@ vpt_transfer() {
 }
 
 #
-# vpt_start_switch SOCK... -- ARGS: vhost-switch (app/test-vhost-pmd/switch),
-# named "switch", on our net_vhost0, net_vhost1, ... one per SOCK (which may
-# end in more devargs: "PATH,ext-buffer=1"), with ARGS; waits until it runs
-# and proves the ports ours.
+# vpt_launch_switch NAME SOCK... -- ARGS: vhost-switch (app/test-vhost-pmd/
+# switch) as NAME, on our net_vhost0, net_vhost1, ... one per SOCK (which
+# may end in more devargs: "PATH,ext-buffer=1"), with ARGS. Does not wait.
 #
-vpt_start_switch() {
-	local socks=() i
+vpt_launch_switch() {
+	local name=$1 socks=() i
+	shift
 	while [ "$1" != -- ]; do socks+=("$1"); shift; done
 	shift
 	VPT_EXTRA_EAL=()
 	for ((i = 1; i < ${#socks[@]}; i++)); do
 		VPT_EXTRA_EAL+=(--vdev "net_vhost$i,iface=${socks[i]},queues=1")
 	done
-	vpt_launch switch ours "$VPT_VHOST_CORES" "net_vhost0,iface=${socks[0]},queues=1" \
+	vpt_launch "$name" ours "$VPT_VHOST_CORES" "net_vhost0,iface=${socks[0]},queues=1" \
 		"$VPT_SWITCH" "$@"
 	VPT_EXTRA_EAL=()
-	vpt_wait_log switch "^READY ports=${#socks[@]} " 30
+}
+
+#
+# vpt_start_switch SOCK... -- ARGS: vpt_launch_switch as "switch"; waits
+# until it runs and proves the ports ours.
+#
+vpt_start_switch() {
+	local nsocks=0 a
+	for a in "$@"; do
+		[ "$a" = -- ] && break
+		nsocks=$((nsocks + 1))
+	done
+	vpt_launch_switch switch "$@"
+	vpt_wait_log switch "^READY ports=$nsocks " 30
 	vpt_assert_ours switch
 }
 
