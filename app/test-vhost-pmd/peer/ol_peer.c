@@ -50,8 +50,8 @@ struct opts {
 	uint32_t payload;
 	bool rx_csum, lro;
 	bool expect_lro, expect_tso;
-	bool segmented;		/* --segmented: TSO packets arrive cut (--packets of them sent) */
-	uint64_t send_total;	/* --packets: how many the sender sent */
+	bool segmented;		/* --segmented SENT: TSO packets arrive cut */
+	uint64_t send_total;	/* SENT: how many TSO packets the sender sent */
 	unsigned int timeout_s;
 	bool hold;
 };
@@ -221,11 +221,12 @@ complete(uint8_t *b, uint32_t len, uint32_t l4off, bool udp)
  * sequence number says which packet (seq * 100000, as build() numbers
  * them) and where in its payload; its bytes, length, IPv4 ID (the
  * packet's plus the segment's index), PSH (last segment only) and
- * IP version must be that packet's, and no segment may come twice.
+ * IP version must be that packet's, and no segment may come twice. *seqp:
+ * the packet's number, for the caller's messages.
  */
 static int
-check_segment(const struct opts *o, const uint8_t *b, uint32_t l3, uint32_t l4off,
-	      uint32_t plen, char *why, size_t wl)
+check_segment(const struct opts *o, const uint8_t *b, uint32_t l3, bool is_udp,
+	      uint32_t l4off, uint32_t plen, uint32_t *seqp, char *why, size_t wl)
 {
 	static uint8_t seen[1 << 16];
 	const struct rte_tcp_hdr *th = (const void *)(b + l4off);
@@ -234,6 +235,11 @@ check_segment(const struct opts *o, const uint8_t *b, uint32_t l3, uint32_t l4of
 	uint32_t off = tseq % 100000, k = off / o->segsz, i, want;
 	bool v6, udp, last;
 
+	if (is_udp) {
+		snprintf(why, wl, "UDP among segments");
+		return -1;
+	}
+	*seqp = seq;
 	kind_of(o, seq, &v6, &udp);
 	if (seq >= o->send_total || off % o->segsz || off >= o->payload ||
 	    v6 != (l3 == sizeof(struct rte_ipv6_hdr))) {
@@ -305,14 +311,9 @@ check(const struct opts *o, struct rte_mbuf *m, struct counts *c, char *why, siz
 	pl = b + l4off + l4;
 	plen = m->pkt_len - l4off - l4;
 	if (o->segmented) {
-		if (udp || check_segment(o, b, l3, l4off, plen, why, wl) < 0) {
-			if (udp)
-				snprintf(why, wl, "UDP among segments");
+		if (check_segment(o, b, l3, udp, l4off, plen, &seq, why, wl) < 0)
 			return -1;
-		}
 		c->segs++;
-		/* (the messages below name the packet) */
-		seq = rte_be_to_cpu_32(((const struct rte_tcp_hdr *)(b + l4off))->sent_seq) / 100000;
 	} else {
 		seq = (uint32_t)pl[0] << 24 | pl[1] << 16 | pl[2] << 8 | pl[3];
 		kind_of(o, seq, &kv6, &kudp);
