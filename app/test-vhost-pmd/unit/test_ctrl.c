@@ -788,6 +788,24 @@ fail:
 	return -1;
 }
 
+/* ----------------------------------------------------- the PMD's queues */
+
+/* (unit.h) A queue of the PMD (rxtx.c) on vring of vid, open for bursts, as
+ * queue_open() leaves it; rte_free() it. NULL without memory. */
+struct eth_vhost_queue *
+pmd_queue_new(int vid, uint16_t vring)
+{
+	struct eth_vhost_queue *q = rte_zmalloc("pmd_q", sizeof(*q), RTE_CACHE_LINE_SIZE);
+
+	if (q == NULL)
+		return NULL;
+	q->vid = vid;
+	q->vring = vring;
+	q->lib_ctr = vhu_vring_counters_ref(vid, vring);
+	eth_vhost_queue_allow(q);
+	return q;
+}
+
 /* ----------------------------------------------------------------- RARP */
 
 /* The PMD's log type, registered by eth_vhost.c in the plugin. */
@@ -849,14 +867,10 @@ test_ctrl_rarp(void)
 	CHECK_EQ(vhu_get_rarp_mac(VHU_MAX_DEVICES, mac), -EINVAL);
 
 	/* The PMD's Rx burst: the frame first, then the guest's packets. */
-	q = rte_zmalloc("rxq", sizeof(*q), RTE_CACHE_LINE_SIZE);
+	q = pmd_queue_new(t.vid, 1);
 	CHECK(q != NULL);
-	q->vid = t.vid;
-	q->vring = 1;
 	q->port = 3;
 	q->mb_pool = mp;
-	q->lib_ctr = vhu_vring_counters_ref(t.vid, 1);
-	eth_vhost_queue_allow(q);
 	CHECK(tx_post(&t, 100, 61, NULL, false) >= 0);
 	CHECK_EQ(eth_vhost_rx_burst(q, pkts, 8), 1);
 	if (tx_check(pkts[0], 100, 61, 1) < 0)

@@ -872,13 +872,9 @@ test_ol_pmd_sw_tso(void)
 
 	if (t_start_ol(&t, REG_ALL, F_BASE | VHU_BIT(VHU_VIRTIO_NET_F_CSUM)) < 0)
 		goto fail;
-	q = rte_zmalloc("txq", sizeof(*q), RTE_CACHE_LINE_SIZE);
+	q = pmd_queue_new(t.vid, 0);
 	CHECK(q != NULL);
-	q->vid = t.vid;
-	q->vring = 0;
-	q->lib_ctr = vhu_vring_counters_ref(t.vid, 0);
 	q->sw_tso = ETH_VHOST_SW_TSO4 | ETH_VHOST_SW_TSO6;
-	eth_vhost_queue_allow(q);
 
 	pkt_build(&big4, &g4, 1);
 	big4.b[big4.l2 + big4.l3 + 13] |= RTE_TCP_FIN_FLAG | RTE_TCP_CWR_FLAG;

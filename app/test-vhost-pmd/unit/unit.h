@@ -104,6 +104,9 @@ void pat_fill(uint8_t *p, uint32_t len, unsigned int seed);
 struct rte_mbuf *mk_pkt(const uint16_t *seg_lens, unsigned int seed);
 struct rte_mbuf *mk_pkt1(uint16_t len, unsigned int seed);
 void free_pkts(struct rte_mbuf **p, int n);
+/* test_ctrl.c, with the PMD's queue (vhu-unit only) */
+struct eth_vhost_queue;
+struct eth_vhost_queue *pmd_queue_new(int vid, uint16_t vring);
 int rx_check(struct t *t, const struct rte_mbuf *m, int want_bufs);
 int tx_check(const struct rte_mbuf *m, uint32_t len, unsigned int seed, int want_segs);
 int tx_post(struct t *t, uint32_t len, unsigned int seed, const uint32_t *pieces, bool indirect);
