@@ -50,6 +50,13 @@ static void check(bool ok, const char *name, const char *fmt, ...)
 	failed++;
 }
 
+/* A call that returned r (a new fd, 0, or -errno) failed with want. */
+static void check_errno(const char *name, int r, int want)
+{
+	check(r == -want, name, "got %d (%s), want %s", r, r < 0 ? strerror(-r) : "success",
+	      strerror(want));
+}
+
 /* EVENTFD_COPY2: the new fd, or -errno. */
 static int copy2(pid_t pid, int fd, unsigned int flags)
 {
@@ -205,24 +212,18 @@ static void test_errors(void)
 		_exit(exit_at_once(0));
 	waitpid(gone, NULL, 0);
 
-	r = copy2(gone, efd, 0);
-	check(r == -ESRCH, "copy2-no-such-pid", "got %d (%s)", r, strerror(-r));
-	r = copy2(getpid(), 999, 0);
-	check(r == -EBADF, "copy2-fd-not-open", "got %d (%s)", r, strerror(-r));
-	r = copy2(getpid(), p[0], 0);
-	check(r == -EINVAL, "copy2-not-an-eventfd", "got %d (%s)", r, strerror(-r));
-	r = copy2(getpid(), efd, O_APPEND);
-	check(r == -EINVAL, "copy2-bad-flags", "got %d (%s)", r, strerror(-r));
-	r = copy2(getpid(), blocking, O_NONBLOCK);
-	check(r == -EINVAL, "copy2-nonblock-of-blocking-eventfd", "got %d (%s)", r, strerror(-r));
-	r = copy1(getpid(), efd, 999);
-	check(r == -EBADF, "copy-legacy-source-not-open", "got %d (%s)", r, strerror(-r));
-	r = copy1(getpid(), p[1], blocking);
-	check(r == -EINVAL, "copy-legacy-not-an-eventfd", "got %d (%s)", r, strerror(-r));
-	r = ioctl(dev, EVENTFD_COPY2, (void *)8) < 0 ? errno : 0;
-	check(r == EFAULT, "copy2-bad-pointer", "got %d (%s)", r, strerror(r));
-	r = ioctl(dev, _IOW('D', 3, struct eventfd_copy2), &req) < 0 ? errno : 0;
-	check(r == ENOTTY, "unknown-ioctl", "got %d (%s)", r, strerror(r));
+	check_errno("copy2-no-such-pid", copy2(gone, efd, 0), ESRCH);
+	check_errno("copy2-fd-not-open", copy2(getpid(), 999, 0), EBADF);
+	check_errno("copy2-not-an-eventfd", copy2(getpid(), p[0], 0), EINVAL);
+	check_errno("copy2-bad-flags", copy2(getpid(), efd, O_APPEND), EINVAL);
+	check_errno("copy2-nonblock-of-blocking-eventfd", copy2(getpid(), blocking, O_NONBLOCK),
+		    EINVAL);
+	check_errno("copy-legacy-source-not-open", copy1(getpid(), efd, 999), EBADF);
+	check_errno("copy-legacy-not-an-eventfd", copy1(getpid(), p[1], blocking), EINVAL);
+	r = ioctl(dev, EVENTFD_COPY2, (void *)8);
+	check_errno("copy2-bad-pointer", r < 0 ? -errno : r, EFAULT);
+	r = ioctl(dev, _IOW('D', 3, struct eventfd_copy2), &req);
+	check_errno("unknown-ioctl", r < 0 ? -errno : r, ENOTTY);
 	close(p[0]);
 	close(p[1]);
 	close(blocking);
