@@ -121,6 +121,17 @@ slot_create(int vid)
 	slot = rte_zmalloc("vhu_dev", sizeof(*slot), RTE_CACHE_LINE_SIZE);
 	if (slot == NULL)
 		return NULL;
+	for (i = 0; i < RTE_DIM(slot->dev.mem_storage); i++) {
+		slot->dev.mem_storage[i] = rte_zmalloc("vhu_mem", sizeof(struct vhu_mem) +
+				VHU_MAX_MEM_SLOTS * sizeof(struct vhu_mem_region),
+				RTE_CACHE_LINE_SIZE);
+		if (slot->dev.mem_storage[i] == NULL) {
+			rte_free(slot->dev.mem_storage[0]);
+			rte_free(slot);
+			return NULL;
+		}
+	}
+	rte_spinlock_init(&slot->dev.backend_lock);
 	for (i = 0; i < VHU_MAX_VRINGS; i++) {
 		slot->dev.vrings[i].kickfd = -1;
 		slot->dev.vrings[i].callfd = -1;
@@ -224,6 +235,7 @@ vhu_dev_free(struct vhu_dev *dev)
 	if (mem != NULL)
 		vhu_mem_unmap(mem);
 	vhu_dev_proto_reset(dev);
+	vhu_iotlb_free(dev);
 	if (dev->connfd >= 0)
 		close(dev->connfd);
 	dev->connfd = -1;
@@ -254,6 +266,34 @@ vring_resync(struct vhu_dev *dev, uint32_t idx)
 }
 
 /*
+ * Our pointer to a ring area at addr (SET_VRING_ADDR): a frontend address,
+ * or with VIRTIO_F_ACCESS_PLATFORM an I/O virtual address that the IOTLB
+ * may not have yet. Then the miss goes to the frontend, *pending is set,
+ * and the vring stays unusable until the update (h_iotlb_msg()) translates
+ * it again; the areas after it are not looked up meanwhile.
+ */
+static void *
+ring_area(struct vhu_dev *dev, uint32_t idx, uint64_t addr, uint64_t len, uint8_t perm,
+	  bool *pending)
+{
+	uint64_t miss;
+	void *p;
+	int ret;
+
+	if (!dev->iommu)
+		return vhu_uva_to_hva(dev->mem, addr, len);
+	/* One miss at a time: each update translates the vring again. */
+	if (*pending)
+		return NULL;
+	ret = vhu_xlat_range(dev->iotlb, addr, len, &p, &miss);
+	if (ret == -EAGAIN) {
+		vhu_iotlb_miss(dev, idx, miss, perm);
+		*pending = true;
+	}
+	return ret == 0 ? p : NULL;
+}
+
+/*
  * Packed ring: the descriptor ring, the driver and the device event areas
  * (SET_VRING_ADDR's desc, avail and used addresses), each wholly in guest
  * memory. The slots SET_VRING_BASE gave must lie in the ring: packed.c
@@ -265,10 +305,16 @@ vring_translate_packed(struct vhu_dev *dev, uint32_t idx)
 	struct vhu_vring *vq = &dev->vrings[idx];
 	uint64_t n = vq->size;
 	void *desc, *drv, *devev;
+	bool pending = false;
 
-	desc = vhu_uva_to_hva(dev->mem, vq->desc_uaddr, sizeof(struct vhu_pdesc) * n);
-	drv = vhu_uva_to_hva(dev->mem, vq->avail_uaddr, sizeof(struct vhu_pevent));
-	devev = vhu_uva_to_hva(dev->mem, vq->used_uaddr, sizeof(struct vhu_pevent));
+	desc = ring_area(dev, idx, vq->desc_uaddr, sizeof(struct vhu_pdesc) * n,
+			 VHU_ACCESS_RW, &pending);
+	drv = ring_area(dev, idx, vq->avail_uaddr, sizeof(struct vhu_pevent),
+			VHU_ACCESS_RO, &pending);
+	devev = ring_area(dev, idx, vq->used_uaddr, sizeof(struct vhu_pevent),
+			  VHU_ACCESS_RW, &pending);
+	if (pending)
+		return;
 	if (desc == NULL || drv == NULL || devev == NULL) {
 		VHU_LOG(ERR, "%s: vring %u: packed %s (size %u) not in guest memory",
 			dev->ifname, idx,
@@ -298,6 +344,7 @@ vring_translate(struct vhu_dev *dev, uint32_t idx)
 	struct vhu_vring *vq = &dev->vrings[idx];
 	uint64_t n = vq->size;
 	void *desc, *avail, *used;
+	bool pending = false;
 
 	vq->desc = NULL;
 	vq->avail = NULL;
@@ -316,9 +363,11 @@ vring_translate(struct vhu_dev *dev, uint32_t idx)
 		return;
 	}
 
-	desc = vhu_uva_to_hva(dev->mem, vq->desc_uaddr, 16 * n);
-	avail = vhu_uva_to_hva(dev->mem, vq->avail_uaddr, 6 + 2 * n);
-	used = vhu_uva_to_hva(dev->mem, vq->used_uaddr, 6 + 8 * n);
+	desc = ring_area(dev, idx, vq->desc_uaddr, 16 * n, VHU_ACCESS_RO, &pending);
+	avail = ring_area(dev, idx, vq->avail_uaddr, 6 + 2 * n, VHU_ACCESS_RO, &pending);
+	used = ring_area(dev, idx, vq->used_uaddr, 6 + 8 * n, VHU_ACCESS_RW, &pending);
+	if (pending)
+		return;
 	if (desc == NULL || avail == NULL || used == NULL) {
 		VHU_LOG(ERR, "%s: vring %u: %s ring (size %u) not in guest memory",
 			dev->ifname, idx,
@@ -523,10 +572,24 @@ vhu_dev_proto_reset(struct vhu_dev *dev)
 	dev->status = 0;
 	dev->mtu = 0;
 	vhu_log_unmap(dev);
-	if (dev->backend_fd >= 0)
-		close(dev->backend_fd);
-	dev->backend_fd = -1;
+	vhu_dev_set_backend_fd(dev, -1);
+	dev->iommu = false;
+	vhu_iotlb_flush(dev);
 	__atomic_store_n(&vhu_rarp_req[dev->vid], 0, __ATOMIC_RELAXED);
+}
+
+void
+vhu_dev_set_backend_fd(struct vhu_dev *dev, int fd)
+{
+	int old;
+
+	/* The data path may be sending an IOTLB miss on the old one. */
+	rte_spinlock_lock(&dev->backend_lock);
+	old = dev->backend_fd;
+	dev->backend_fd = fd;
+	rte_spinlock_unlock(&dev->backend_lock);
+	if (old >= 0)
+		close(old);
 }
 
 void

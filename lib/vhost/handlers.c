@@ -95,6 +95,23 @@ h_get_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	return reply_u64(msg, vhu_offered_features(dev->sock));
 }
 
+/*
+ * VIRTIO_F_ACCESS_PLATFORM: we learn translations from the frontend and ask
+ * for missing ones on the backend channel (BACKEND_REQ; QEMU checks that it
+ * was negotiated, and frontends may negotiate it after SET_FEATURES).
+ */
+static int
+iommu_features_check(struct vhu_dev *dev, uint64_t f)
+{
+	if (!(f & VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)))
+		return 0;
+	if (vhu_iotlb_alloc(dev) < 0) {
+		VHU_LOG(ERR, "%s: SET_FEATURES: no memory for the IOTLB", dev->ifname);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int
 h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 {
@@ -107,6 +124,8 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 		return VHU_HANDLED_ERR;
 	}
 	if (vhu_net_features_check(dev, f) < 0)
+		return VHU_HANDLED_ERR;
+	if (iommu_features_check(dev, f) < 0)
 		return VHU_HANDLED_ERR;
 	/* A migrating frontend turns the dirty log on and off on a running
 	 * device: that changes nothing else, and must not stop the port. */
@@ -126,6 +145,8 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->event_idx = (f & VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) != 0;
 	dev->packed = (f & VHU_BIT(VHU_VIRTIO_F_RING_PACKED)) != 0;
 	dev->in_order = (f & VHU_BIT(VHU_VIRTIO_F_IN_ORDER)) != 0;
+	dev->iommu = (f & VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)) != 0;
+	vhu_iotlb_flush(dev);
 	dev->vnet_hdr_len = (f & (VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) |
 				  VHU_BIT(VHU_VIRTIO_F_VERSION_1))) ?
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);
@@ -225,7 +246,7 @@ static int
 h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	struct vhu_mem *old = dev->mem;
-	struct vhu_mem *new = &dev->mem_storage[old == &dev->mem_storage[0] ? 1 : 0];
+	struct vhu_mem *new = dev->mem_storage[old == dev->mem_storage[0] ? 1 : 0];
 	int fds[VHU_MAX_FDS];
 	int i, ret;
 
@@ -243,6 +264,8 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 	/* The data path keeps running on the old table until here. */
 	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	dev->mem = new;
+	/* IOTLB entries point into the old mappings. */
+	vhu_iotlb_flush(dev);
 	if (old != NULL)
 		vhu_mem_unmap(old);
 	ready_update(dev);
@@ -503,15 +526,51 @@ h_get_status(struct vhu_dev *dev, struct vhu_msg *msg)
 	return reply_u64(msg, dev->status);
 }
 
-/* We send nothing on the backend channel yet: we keep it so that the
- * frontend sees it accepted, and close it on teardown. */
+/* What we send on the backend channel: IOTLB misses (iotlb.c). */
 static int
 h_set_backend_req_fd(struct vhu_dev *dev, struct vhu_msg *msg)
 {
-	if (dev->backend_fd >= 0)
-		close(dev->backend_fd);
-	dev->backend_fd = msg->fds[0];
+	vhu_dev_set_backend_fd(dev, msg->fds[0]);
 	msg->fds[0] = -1;
+	return VHU_HANDLED_OK;
+}
+
+/*
+ * IOTLB_MSG: an update or an invalidation changes what the data path
+ * translates through, so every vring is quiesced first; then the vrings are
+ * translated again (ready_update()): one that waited for the update starts,
+ * one whose rings lost their entries waits for a new miss's answer.
+ */
+static int
+h_iotlb_msg(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	struct vhu_iotlb_msg m = msg->payload.iotlb;	/* one copy */
+	int ret = 0;
+
+	if (!dev->iommu) {
+		VHU_LOG(ERR, "%s: IOTLB_MSG without VIRTIO_F_ACCESS_PLATFORM", dev->ifname);
+		return VHU_HANDLED_ERR;
+	}
+	if (m.type != VHU_IOTLB_UPDATE && m.type != VHU_IOTLB_INVALIDATE) {
+		VHU_LOG(ERR, "%s: IOTLB_MSG: type %u is not one a frontend sends",
+			dev->ifname, m.type);
+		return VHU_HANDLED_ERR;
+	}
+	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
+	if (m.type == VHU_IOTLB_UPDATE) {
+		ret = vhu_iotlb_update(dev, m.iova, m.size, m.uaddr, m.perm);
+	} else {
+		vhu_iotlb_invalidate(dev, m.iova, m.size);
+		/* What was asked and answered may be missing again. */
+		vhu_iotlb_misses_forget(dev);
+	}
+	ready_update(dev);
+	if (ret < 0) {
+		VHU_LOG(ERR, "%s: IOTLB update iova 0x%" PRIx64 " size 0x%" PRIx64
+			" uaddr 0x%" PRIx64 " perm %u refused: %s", dev->ifname, m.iova,
+			m.size, m.uaddr, m.perm, strerror(-ret));
+		return VHU_HANDLED_ERR;
+	}
 	return VHU_HANDLED_OK;
 }
 
@@ -537,7 +596,7 @@ h_get_max_mem_slots(struct vhu_dev *dev __rte_unused, struct vhu_msg *msg)
 static struct vhu_mem *
 mem_spare(struct vhu_dev *dev)
 {
-	return &dev->mem_storage[dev->mem == &dev->mem_storage[0] ? 1 : 0];
+	return dev->mem_storage[dev->mem == dev->mem_storage[0] ? 1 : 0];
 }
 
 /*
@@ -551,6 +610,8 @@ mem_swap(struct vhu_dev *dev, struct vhu_mem *new)
 
 	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	dev->mem = new->nregions > 0 ? new : NULL;
+	/* IOTLB entries may point into a removed region. */
+	vhu_iotlb_flush(dev);
 	return old;
 }
 
@@ -631,6 +692,7 @@ static const vhu_handler_t vhu_handlers[VHU_REQ_MAX] = {
 	[VHU_REQ_SEND_RARP] = h_send_rarp,
 	[VHU_REQ_NET_SET_MTU] = h_net_set_mtu,
 	[VHU_REQ_SET_BACKEND_REQ_FD] = h_set_backend_req_fd,
+	[VHU_REQ_IOTLB_MSG] = h_iotlb_msg,
 	[VHU_REQ_GET_MAX_MEM_SLOTS] = h_get_max_mem_slots,
 	[VHU_REQ_ADD_MEM_REG] = h_add_mem_reg,
 	[VHU_REQ_REM_MEM_REG] = h_rem_mem_reg,

@@ -167,14 +167,16 @@ vhu_log_vring_setup(struct vhu_dev *dev, struct vhu_vring *vq)
 
 	vq->log_ring_gpa = vq->log_event_gpa = 0;
 	vq->log_ring_len = vq->log_event_len = 0;
+	/* From our pointers: with VIRTIO_F_ACCESS_PLATFORM the ring
+	 * addresses are I/O virtual ones, which the log does not know. */
 	if (dev->mem == NULL)
 		return;
 	if (dev->packed) {
-		if (vhu_uva_to_gpa(dev->mem, vq->desc_uaddr, 16 * n, &vq->log_ring_gpa) == 0)
+		if (vhu_hva_to_gpa(dev->mem, vq->pdesc, 16 * n, &vq->log_ring_gpa) == 0)
 			vq->log_ring_len = 16 * n;
-		if (vhu_uva_to_gpa(dev->mem, vq->used_uaddr, 4, &vq->log_event_gpa) == 0)
+		if (vhu_hva_to_gpa(dev->mem, vq->device_event, 4, &vq->log_event_gpa) == 0)
 			vq->log_event_len = 4;
-	} else if (vhu_uva_to_gpa(dev->mem, vq->used_uaddr, 6 + 8 * n, &vq->log_ring_gpa) == 0) {
+	} else if (vhu_hva_to_gpa(dev->mem, vq->used, 6 + 8 * n, &vq->log_ring_gpa) == 0) {
 		vq->log_ring_len = 6 + 8 * n;
 	}
 }

@@ -57,6 +57,24 @@ vhu_uva_to_gpa(const struct vhu_mem *mem, uint64_t uva, uint64_t len, uint64_t *
 	return 0;
 }
 
+int
+vhu_hva_to_gpa(const struct vhu_mem *mem, const void *hva, uint64_t len, uint64_t *gpa)
+{
+	uint64_t a = (uint64_t)(uintptr_t)hva;
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+		uint64_t off = a - r->hva;
+
+		if (a >= r->hva && off < r->size && len <= r->size - off) {
+			*gpa = r->gpa + off;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* The region holding gpa in a sorted table, or NULL. */
 static const struct vhu_mem_region *
 region_bsearch(const struct vhu_mem *mem, uint64_t gpa)

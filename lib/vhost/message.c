@@ -27,6 +27,7 @@
 /* Payload size rules besides an exact size. */
 #define SIZE_ANY	UINT32_MAX		/* refused requests: any sane size */
 #define SIZE_MEM_TABLE	(UINT32_MAX - 1)	/* 8 + nregions * 32 */
+#define SIZE_IOTLB	(UINT32_MAX - 2)	/* 26 to 32 (vhu_proto.h) */
 
 enum fd_rule {
 	FDS_NONE,	/* no fd */
@@ -76,7 +77,7 @@ static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
 	[VHU_REQ_SEND_RARP] = { "SEND_RARP", U64, FDS_NONE, PF(RARP) },
 	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU", U64, FDS_NONE, PF(NET_MTU) },
 	[VHU_REQ_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", 0, FDS_ONE, PF(BACKEND_REQ) },
-	[VHU_REQ_IOTLB_MSG] = { "IOTLB_MSG", SIZE_ANY, FDS_ANY, 0 },
+	[VHU_REQ_IOTLB_MSG] = { "IOTLB_MSG", SIZE_IOTLB, FDS_NONE, 0 },
 	[VHU_REQ_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_GET_CONFIG] = { "GET_CONFIG", SIZE_ANY, FDS_ANY, 0, true },
 	[VHU_REQ_SET_CONFIG] = { "SET_CONFIG", SIZE_ANY, FDS_ANY, 0 },
@@ -269,6 +270,8 @@ size_ok(const struct vhu_msg_spec *spec, uint32_t size)
 		return true;
 	if (spec->size == SIZE_MEM_TABLE)
 		return mem_table_size_ok(size);
+	if (spec->size == SIZE_IOTLB)
+		return size >= VHU_IOTLB_MSG_MIN && size <= sizeof(struct vhu_iotlb_msg);
 	return size == spec->size;
 }
 

@@ -50,6 +50,9 @@
 
 /* chain_fetch(): no available descriptor at the cursor. */
 #define CHAIN_NONE	(-EAGAIN)
+_Static_assert(CHAIN_NONE != CHAIN_MISS && CHAIN_NONE != CHAIN_BROKEN &&
+	       CHAIN_NONE != CHAIN_TOO_BIG && CHAIN_NONE != CHAIN_NO_IOV,
+	       "chain_fetch() results must differ");
 
 /* Descriptors in a cache line. */
 #define DESCS_PER_LINE	(RTE_CACHE_LINE_SIZE / sizeof(struct vhu_pdesc))
@@ -141,7 +144,7 @@ buf_take(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t addr, uint32_t
 
 	if (unlikely((flags & (VHU_DESC_F_WRITE | VHU_DESC_F_INDIRECT)) != write || len == 0))
 		return CHAIN_BROKEN;
-	ret = iov_add(mem, v, addr, len, *total < want);
+	ret = iov_add(mem, v, addr, len, *total < want, ACCESS_OF(write));
 	if (unlikely(ret < 0))
 		return ret;
 	*total += len;
@@ -171,7 +174,15 @@ indirect_fetch(const struct vhu_mem *mem, uint64_t addr, uint32_t len, uint16_t 
 		     len / sizeof(struct vhu_pdesc) > VHU_MAX_RING_SIZE))
 		return CHAIN_BROKEN;
 	t = vhu_gpa_range_to_hva(mem, addr, len);
-	if (unlikely(t == NULL || ((uintptr_t)t & (alignof(struct vhu_pdesc) - 1))))
+	if (unlikely(t == NULL)) {
+		const void *span;
+
+		ret = vhu_indirect_span(mem, addr, len, v, &span);
+		if (ret < 0)
+			return ret;
+		t = span;
+	}
+	if (unlikely((uintptr_t)t & (alignof(struct vhu_pdesc) - 1)))
 		return CHAIN_BROKEN;
 	n = len / sizeof(struct vhu_pdesc);
 	for (i = 0; i < n; i++) {
@@ -451,7 +462,7 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r
 static __rte_always_inline int
 ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq, struct vhu_pring *r)
 {
-	r->mem = dev->mem;
+	r->mem = vhu_dev_xlat(dev);
 	r->desc = vq->pdesc;
 	r->driver_event = vq->driver_event;
 	r->size = vq->size;
@@ -551,6 +562,7 @@ enum rx_result {
 	RX_OK,
 	RX_STOP,	/* not enough buffers now, or never: nothing consumed */
 	RX_BROKEN,	/* a broken chain: its chains returned unused */
+	RX_MISS,	/* an IOTLB miss (v says where): nothing consumed */
 };
 
 /*
@@ -582,6 +594,8 @@ rx_collect(const struct vhu_pring *r, bool mrg, uint64_t need,
 		cur_advance(&cur, ch.slots, r->size);
 		slots += ch.slots;
 		c->end = cur;
+		if (unlikely(ret == CHAIN_MISS))
+			return RX_MISS;
 		/* Too many pieces for this packet. Only the guest is to blame
 		 * when its first chain alone has them: then it is broken. */
 		if (unlikely(ret == CHAIN_NO_IOV && c->nr > 1))
@@ -654,6 +668,8 @@ rx_one(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_pri
 		return true;	/* taken, not copied */
 	res = rx_collect(r, dev->mrg_rxbuf, left, &chains, v);
 	if (unlikely(res != RX_OK)) {
+		if (res == RX_MISS)
+			vhu_iotlb_miss(dev, vring, v->miss_iova, v->miss_perm);
 		if (res == RX_BROKEN) {
 			vhu_ring_error(dev->vid, vring, "broken packed Rx descriptor chain");
 			for (i = 0; i < chains.nr; i++)
@@ -857,7 +873,7 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
  * next burst).
  */
 static __rte_noinline bool
-tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_pring *r,
+tx_one(struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_pring *r,
        struct rte_mbuf **pkts, uint16_t *got, const struct tx_pool *tp, bool in_order,
        struct vhu_iovec *v)
 {
@@ -870,6 +886,10 @@ tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 	ret = chain_fetch(r, r->avail, 0, v, UINT64_MAX, VHU_MAX_TX_PKT_LEN + hdr_len, &ch);
 	if (ret == CHAIN_NONE)
 		return false;	/* the end of what the driver made available */
+	if (unlikely(ret == CHAIN_MISS)) {
+		vhu_iotlb_miss(dev, vring, v->miss_iova, v->miss_perm);
+		return false;	/* the chain waits for the answer */
+	}
 	if (unlikely(ret < 0 || ch.len <= hdr_len)) {
 		vhu_ring_error(dev->vid, vring, ret < 0 ?
 			"broken or oversized packed Tx descriptor chain" :

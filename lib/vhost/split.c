@@ -180,8 +180,15 @@ chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
 			     d.len / sizeof(d) > VHU_MAX_RING_SIZE))
 			return CHAIN_BROKEN;
 		table = vhu_gpa_range_to_hva(r->mem, d.addr, d.len);
-		if (unlikely(table == NULL ||
-			     ((uintptr_t)table & (alignof(struct vhu_desc) - 1))))
+		if (unlikely(table == NULL)) {
+			const void *span;
+
+			ret = vhu_indirect_span(r->mem, d.addr, d.len, v, &span);
+			if (ret < 0)
+				return ret;
+			table = span;
+		}
+		if (unlikely((uintptr_t)table & (alignof(struct vhu_desc) - 1)))
 			return CHAIN_BROKEN;
 		nent = d.len / sizeof(d);
 		desc_read(&d, &table[0]);
@@ -191,7 +198,7 @@ chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
 	for (left = nent; ; ) {
 		if (unlikely((d.flags & (VHU_DESC_F_WRITE | VHU_DESC_F_INDIRECT)) != write))
 			return CHAIN_BROKEN;
-		ret = iov_add(r->mem, v, d.addr, d.len, total < want);
+		ret = iov_add(r->mem, v, d.addr, d.len, total < want, ACCESS_OF(write));
 		if (unlikely(ret < 0))
 			return ret;
 		total += d.len;
@@ -295,7 +302,7 @@ ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
 {
 	uint16_t entries;
 
-	r->mem = dev->mem;
+	r->mem = vhu_dev_xlat(dev);
 	r->desc = vq->desc;
 	r->avail = vq->avail;
 	r->used = vq->used;
@@ -331,6 +338,7 @@ enum rx_result {
 	RX_OK,
 	RX_STOP,	/* not enough buffers now, or never: nothing consumed */
 	RX_BROKEN,	/* a broken chain: its chains returned unused */
+	RX_MISS,	/* an IOTLB miss (v says where): nothing consumed */
 };
 
 /*
@@ -360,6 +368,8 @@ rx_collect(struct vhu_ring *r, bool mrg, uint64_t need,
 			ret = CHAIN_BROKEN;
 		c->len[c->nr] = got;
 		c->nr++;
+		if (unlikely(ret == CHAIN_MISS))
+			return RX_MISS;
 		/* Too many pieces for this packet. Only the guest is to blame
 		 * when its first chain alone has them: then it is broken. */
 		if (unlikely(ret == CHAIN_NO_IOV && c->nr > 1))
@@ -436,6 +446,8 @@ rx_one(struct vhu_dev *dev, uint16_t vring, struct vhu_vring *vq, struct vhu_rin
 		return true;	/* taken, not copied */
 	res = rx_collect(r, dev->mrg_rxbuf, left, &chains, v, &consumed);
 	if (unlikely(res != RX_OK)) {
+		if (res == RX_MISS)
+			vhu_iotlb_miss(dev, vring, v->miss_iova, v->miss_perm);
 		if (res == RX_BROKEN) {
 			vhu_ring_error(dev->vid, vring, "broken Rx descriptor chain");
 			for (i = 0; i < chains.nr; i++)
@@ -561,7 +573,7 @@ tx_run(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
  * pkts[*got]. false: out of mbufs (it stays for the next burst).
  */
 static __rte_noinline bool
-tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ring *r,
+tx_one(struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct vhu_ring *r,
        struct rte_mbuf **pkts, uint16_t *got, const struct tx_pool *tp, bool in_order,
        struct vhu_iovec *v)
 {
@@ -573,6 +585,10 @@ tx_one(const struct vhu_dev *dev, struct vhu_vring *vq, uint16_t vring, struct v
 
 	v->nr = 0;
 	ret = chain_fetch(r, head, 0, v, UINT64_MAX, VHU_MAX_TX_PKT_LEN + hdr_len, &total);
+	if (unlikely(ret == CHAIN_MISS)) {
+		vhu_iotlb_miss(dev, vring, v->miss_iova, v->miss_perm);
+		return false;	/* the chain waits for the answer */
+	}
 	if (unlikely(ret < 0 || total <= hdr_len)) {
 		vhu_ring_error(dev->vid, vring, ret < 0 ? "broken or oversized Tx descriptor chain" :
 			       "Tx descriptor chain with no payload after the vnet header");

@@ -74,8 +74,12 @@ vhu_fence_light(void)
 /* Dequeue: a packet that does not fit one mbuf gets an external buffer
  * (rte_pktmbuf_attach_extbuf) instead of a chain. */
 #define VHU_REG_EXTBUF		(1ULL << 5)
+/* Offer VIRTIO_F_ACCESS_PLATFORM: a guest device behind a vIOMMU, its
+ * addresses translated through the frontend's IOTLB messages. */
+#define VHU_REG_IOMMU		(1ULL << 6)
 #define VHU_REG_ALL		(VHU_REG_CLIENT | VHU_REG_CSUM | VHU_REG_TSO | \
-				 VHU_REG_LEGACY_OL_FLAGS | VHU_REG_LINEAR_BUF | VHU_REG_EXTBUF)
+				 VHU_REG_LEGACY_OL_FLAGS | VHU_REG_LINEAR_BUF | VHU_REG_EXTBUF | \
+				 VHU_REG_IOMMU)
 
 struct vhu_ops {
 	/* The device is ready: the first queue pair can pass traffic. */

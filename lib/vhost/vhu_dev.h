@@ -17,6 +17,7 @@
 #include <rte_common.h>
 #include <rte_log.h>
 #include <rte_pause.h>
+#include <rte_spinlock.h>
 #include <rte_branch_prediction.h>
 
 #include "vhu.h"
@@ -97,6 +98,7 @@ struct vhu_mem_region {
 	 * queue pair with multiqueue and CONFIGURE_MEM_SLOTS. */
 	uint32_t extra_refs;
 	uint32_t guard;		/* vhu_guard_add() of the mapping; 0: none */
+	uint8_t perm;		/* IOTLB entry: VHU_ACCESS_* (iotlb.c); else 0 */
 };
 
 /*
@@ -109,9 +111,18 @@ struct vhu_mem_region {
 /* Up to this many regions a linear scan beats a binary search. */
 #define VHU_MEM_LINEAR_MAX	8
 
+/*
+ * A translation table: guest memory (regions by gpa, up to
+ * VHU_MAX_MEM_SLOTS) or, with VIRTIO_F_ACCESS_PLATFORM, the IOTLB (iotlb.c:
+ * entries by I/O virtual address in the gpa field, up to VHU_IOTLB_MAX,
+ * each inside one memory region). The ring walkers translate descriptor
+ * addresses through either the same way; only a failure tells them apart
+ * (iotlb set: ask the frontend, retry later).
+ */
 struct vhu_mem {
 	uint32_t nregions;
-	struct vhu_mem_region regions[VHU_MAX_MEM_SLOTS];
+	bool iotlb;
+	struct vhu_mem_region regions[];
 };
 
 /*
@@ -232,6 +243,52 @@ VHU_INTERNAL void vhu_mem_region_release(struct vhu_mem_region *r);
 /* Empty a table without unmapping: its regions live on in another table. */
 VHU_INTERNAL void vhu_mem_forget(struct vhu_mem *mem);
 
+/*
+ * IOTLB (iotlb.c), with VIRTIO_F_ACCESS_PLATFORM: the frontend's IOMMU
+ * translations of the guest's I/O virtual addresses, which the vring
+ * addresses and every descriptor then are. The control path changes the
+ * table with every vring quiesced; the data path reads it like guest memory.
+ */
+#define VHU_IOTLB_MAX		2048
+
+struct vhu_dev;
+/* IOTLB_MSG UPDATE / INVALIDATE. 0 or -errno; the caller quiesced every vring. */
+VHU_INTERNAL int vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size,
+		uint64_t uaddr, uint8_t perm);
+VHU_INTERNAL void vhu_iotlb_invalidate(struct vhu_dev *dev, uint64_t iova, uint64_t size);
+/* Forget every entry (the memory table changed, or a reset). Quiesced. */
+VHU_INTERNAL void vhu_iotlb_flush(struct vhu_dev *dev);
+VHU_INTERNAL int vhu_iotlb_alloc(struct vhu_dev *dev);
+/* The connection is gone, every vring quiesced: the data path will not
+ * look at the table again before a new one is allocated. */
+VHU_INTERNAL void vhu_iotlb_free(struct vhu_dev *dev);
+/* After an invalidation: any miss may be asked again at once (quiesced). */
+VHU_INTERNAL void vhu_iotlb_misses_forget(struct vhu_dev *dev);
+/*
+ * The table the ring walkers translate descriptor addresses through:
+ * guest memory, or the IOTLB. NULL without guest memory.
+ */
+static inline const struct vhu_mem *
+vhu_dev_xlat(const struct vhu_dev *dev);
+/*
+ * Our pointer to the guest range [addr, addr + len), contiguous in our
+ * space though it may span several entries of mem. 0 and *hva; -EAGAIN
+ * with *miss the first address mem has no entry for; -EFAULT if it has
+ * them all but they are not contiguous here.
+ */
+VHU_INTERNAL int vhu_xlat_range(const struct vhu_mem *mem, uint64_t addr, uint64_t len,
+		void **hva, uint64_t *miss);
+/* Send an IOTLB miss for iova (VHU_ACCESS_*) on the backend channel.
+ * 0, or -errno (no channel, or it would block). Any thread. */
+VHU_INTERNAL int vhu_iotlb_send_miss(struct vhu_dev *dev, uint64_t iova, uint8_t perm);
+/* The data path's miss on vring: sent unless the same one went out lately. */
+VHU_INTERNAL void vhu_iotlb_miss(struct vhu_dev *dev, uint16_t vring, uint64_t iova,
+		uint8_t perm) __rte_cold;
+/* The guest physical address of our pointer hva into guest memory, with
+ * [hva, hva + len) in one region: 0, or -ENOENT. */
+VHU_INTERNAL int vhu_hva_to_gpa(const struct vhu_mem *mem, const void *hva, uint64_t len,
+		uint64_t *gpa);
+
 /* ------------------------------------------------------------------ vrings */
 
 struct vhu_vring {
@@ -258,6 +315,9 @@ struct vhu_vring {
 	struct vhu_vring_stats stats;	/* data path writes, anyone reads */
 	bool guest_notify;		/* the polling lcore wants guest kicks (query.c) */
 	struct vhu_vring_counters ctr;	/* every drop, guest calls (query.c) */
+	/* The last IOTLB miss the data path sent, and when (iotlb.c). */
+	uint64_t miss_iova;
+	uint64_t miss_tsc;
 
 	/* Data path / control path handshake (see vhu_vring_enter()). */
 	uint32_t ready;
@@ -373,6 +433,8 @@ struct vhu_dev {
 	bool in_order;			/* VIRTIO_F_IN_ORDER negotiated (handlers.c) */
 	uint8_t *log_base;		/* dirty page log while LOG_ALL is on, else NULL (log.c) */
 	uint64_t log_size;		/* its bytes */
+	bool iommu;			/* VIRTIO_F_ACCESS_PLATFORM: addresses are IOVAs */
+	struct vhu_mem *iotlb;		/* allocated with the first iommu use (iotlb.c) */
 
 	/* Control path. */
 	void *log_map;			/* SET_LOG_BASE mapping, NULL: none */
@@ -387,13 +449,22 @@ struct vhu_dev {
 	bool running;			/* new_device() called, no destroy since */
 	uint8_t status;			/* SET_STATUS: virtio device status */
 	uint16_t mtu;			/* NET_SET_MTU, 0: none */
-	int backend_fd;			/* SET_BACKEND_REQ_FD, -1: none */
+	/* SET_BACKEND_REQ_FD, -1: none. The data path sends IOTLB misses on
+	 * it (iotlb.c): written under backend_lock. */
+	int backend_fd;
+	rte_spinlock_t backend_lock;
 	uint32_t nr_vring;		/* highest vring index touched + 1 */
-	struct vhu_mem mem_storage[2];	/* double buffer for SET_MEM_TABLE */
+	struct vhu_mem *mem_storage[2];	/* double buffer for SET_MEM_TABLE */
 	char ifname[PATH_MAX];
 
 	struct vhu_vring vrings[VHU_MAX_VRINGS];
 };
+
+static inline const struct vhu_mem *
+vhu_dev_xlat(const struct vhu_dev *dev)
+{
+	return unlikely(dev->iommu) && dev->mem != NULL ? dev->iotlb : dev->mem;
+}
 
 /* Device table: slots are allocated on connect, reused after close, never
  * freed (the data path may still read a stale vid's slot). */
@@ -426,8 +497,11 @@ VHU_INTERNAL void vhu_vring_reset(struct vhu_vring *vq);
  * only on a quiesced vring.
  */
 VHU_INTERNAL void vhu_vring_signal_err(struct vhu_dev *dev, uint16_t vring) __rte_cold;
-/* Forget per-connection protocol state (MTU, status, RARP, backend fd). */
+/* Forget per-connection protocol state (MTU, status, RARP, backend fd,
+ * the IOTLB). */
 VHU_INTERNAL void vhu_dev_proto_reset(struct vhu_dev *dev);
+/* Replace the backend channel (-1: none), closing the old one. */
+VHU_INTERNAL void vhu_dev_set_backend_fd(struct vhu_dev *dev, int fd);
 /* log.c: the dirty page log (live migration). */
 VHU_INTERNAL int vhu_log_map(struct vhu_dev *dev, const struct vhu_log_desc *desc, int fd);
 VHU_INTERNAL void vhu_log_unmap(struct vhu_dev *dev);
@@ -461,6 +535,8 @@ vhu_offered_features(const struct vhu_socket *sock)
 {
 	uint64_t f = VHU_SUPPORTED_FEATURES;
 
+	if (sock->flags & VHU_REG_IOMMU)
+		f |= VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM);
 	if (sock->flags & VHU_REG_CSUM) {
 		f |= VHU_CSUM_FEATURES;
 		if (sock->flags & VHU_REG_TSO)

@@ -8,6 +8,7 @@
 #ifndef VHU_PROTO_H
 #define VHU_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Front-end -> back-end requests. */
@@ -101,6 +102,32 @@ struct vhu_log_desc {
 	uint64_t mmap_offset;
 } __attribute__((packed));
 
+/*
+ * IOTLB_MSG (frontend to us) and BACKEND_IOTLB_MSG (us to the frontend,
+ * on the backend channel): QEMU's struct vhost_iotlb_msg, 32 bytes with
+ * its tail padding. A frontend may leave the padding out (26 bytes).
+ */
+struct vhu_iotlb_msg {
+	uint64_t iova;
+	uint64_t size;
+	uint64_t uaddr;
+	uint8_t perm;		/* VHU_ACCESS_* */
+	uint8_t type;		/* VHU_IOTLB_* */
+	uint8_t padding[6];
+} __attribute__((packed));
+
+#define VHU_ACCESS_RO		0x1
+#define VHU_ACCESS_WO		0x2
+#define VHU_ACCESS_RW		0x3
+#define VHU_IOTLB_MSG_MIN	(offsetof(struct vhu_iotlb_msg, type) + 1)
+#define VHU_IOTLB_MISS		1
+#define VHU_IOTLB_UPDATE	2
+#define VHU_IOTLB_INVALIDATE	3
+#define VHU_IOTLB_ACCESS_FAIL	4
+
+/* Backend channel requests (us to the frontend). */
+#define VHU_BACKEND_IOTLB_MSG	1
+
 /* The largest payload we accept; anything longer is a protocol error. */
 union vhu_msg_payload {
 	uint64_t u64;
@@ -109,6 +136,7 @@ union vhu_msg_payload {
 	struct vhu_mem_table_desc memory;
 	struct vhu_single_mem_region mem_reg;
 	struct vhu_log_desc log;
+	struct vhu_iotlb_msg iotlb;
 	uint8_t raw[256];
 };
 

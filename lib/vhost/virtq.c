@@ -38,3 +38,29 @@ vhu_extbuf_free(void *addr __rte_unused, void *opaque)
 {
 	rte_free(opaque);
 }
+
+int
+vhu_xlat_fail(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t addr, uint8_t perm)
+{
+	if (!mem->iotlb)
+		return CHAIN_BROKEN;
+	v->miss_iova = addr;
+	v->miss_perm = perm;
+	return CHAIN_MISS;
+}
+
+int
+vhu_indirect_span(const struct vhu_mem *mem, uint64_t addr, uint32_t len, struct vhu_iovec *v,
+	      const void **table)
+{
+	uint64_t miss;
+	void *p;
+	int ret = vhu_xlat_range(mem, addr, len, &p, &miss);
+
+	if (ret == -EAGAIN)
+		return vhu_xlat_fail(mem, v, miss, VHU_ACCESS_RO);
+	if (ret < 0)
+		return CHAIN_BROKEN;
+	*table = p;
+	return 0;
+}

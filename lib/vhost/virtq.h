@@ -43,6 +43,8 @@ struct vhu_iov {
 
 struct vhu_iovec {
 	uint32_t nr;
+	uint8_t miss_perm;		/* CHAIN_MISS: what we wanted (VHU_ACCESS_*) */
+	uint64_t miss_iova;		/* and where the IOTLB had nothing */
 	struct vhu_iov iov[VHU_MAX_IOVS];
 };
 
@@ -50,6 +52,25 @@ struct vhu_iovec {
 #define CHAIN_BROKEN	(-EINVAL)	/* guest error: return it unused */
 #define CHAIN_TOO_BIG	(-E2BIG)	/* over the caller's byte limit */
 #define CHAIN_NO_IOV	(-ENOSPC)	/* over VHU_MAX_IOVS: not the guest's fault */
+#define CHAIN_MISS	(-EFAULT)	/* IOTLB miss: leave it, vhu_iotlb_miss(), retry */
+
+/*
+ * A guest address that mem does not translate: in guest memory, a broken
+ * chain; in the IOTLB (iotlb.c), a translation to ask the frontend for,
+ * noted in v. The chain stays where it is until the answer comes. (virtq.c)
+ */
+VHU_INTERNAL int vhu_xlat_fail(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t addr,
+		uint8_t perm) __rte_cold;
+/*
+ * An indirect table that is not in one entry of mem: in guest memory two
+ * regions next to each other in our space too, or in the IOTLB a table
+ * across pages (one entry each). 0 and *table, CHAIN_MISS, CHAIN_BROKEN.
+ */
+VHU_INTERNAL int vhu_indirect_span(const struct vhu_mem *mem, uint64_t addr, uint32_t len,
+		struct vhu_iovec *v, const void **table) __rte_cold;
+
+/* What a guest buffer of direction write (VHU_DESC_F_WRITE or 0) needs. */
+#define ACCESS_OF(write)	((write) ? VHU_ACCESS_WO : VHU_ACCESS_RO)
 
 /* Log a guest error on (vid, vring), at most once a second for the whole
  * process: a guest can produce them at line rate. (virtq.c) */
@@ -61,7 +82,7 @@ VHU_INTERNAL void vhu_ring_error(int vid, uint16_t vring, const char *what) __rt
  */
 static __rte_always_inline int
 iov_add(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t gpa, uint32_t len,
-	bool store)
+	bool store, uint8_t perm)
 {
 	uint64_t left = len;
 
@@ -72,7 +93,7 @@ iov_add(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t gpa, uint32_t l
 		void *p = vhu_gpa_to_hva(mem, gpa, &n);
 
 		if (unlikely(p == NULL))
-			return CHAIN_BROKEN;
+			return vhu_xlat_fail(mem, v, gpa, perm);
 		if (store) {
 			if (unlikely(v->nr == VHU_MAX_IOVS))
 				return CHAIN_NO_IOV;

@@ -55,6 +55,7 @@ struct eth_vhost_args {
 	bool legacy_ol_flags;	/* guest Tx offloads as RTE_MBUF_F_TX_* */
 	bool linear_buf;	/* never chain on dequeue: drop what does not fit */
 	bool ext_buf;		/* external buffer instead of a chain */
+	bool iommu;		/* offer VIRTIO_F_ACCESS_PLATFORM (a vIOMMU guest) */
 };
 
 /* Parse a net_vhost devargs string. 0, or -EINVAL after logging which key
