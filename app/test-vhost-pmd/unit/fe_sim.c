@@ -48,6 +48,7 @@ fe_sim_init(struct fe_sim *s, uint64_t size, int nregions)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->backend_fd = -1;
 	for (i = 0; i < FE_MAX_VQ; i++)
 		s->vq[i].kickfd = s->vq[i].callfd = -1;
 	s->memfd = memfd_new(size);
@@ -87,6 +88,9 @@ fe_sim_fini(struct fe_sim *s)
 	int i;
 
 	fe_disconnect(s);
+	if (s->backend_fd >= 0)
+		close(s->backend_fd);
+	s->backend_fd = -1;
 	for (i = 0; i < FE_MAX_VQ; i++)
 		vq_free(&s->vq[i]);
 	if (s->mem != NULL && s->mem != MAP_FAILED)
@@ -419,6 +423,12 @@ fe_set_vring_addr(struct fe_sim *s, int q)
 		.avail_user_addr = fe_gpa_to_uva(s, vq->avail_gpa),
 	};
 
+	if (s->iova_off != 0) {
+		a.desc_user_addr = fe_addr(s, vq->desc_gpa);
+		a.used_user_addr = fe_addr(s, vq->used_gpa);
+		a.avail_user_addr = fe_addr(s, vq->avail_gpa);
+	}
+
 	return send_acked(s, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
 }
 
@@ -579,6 +589,91 @@ send:
 	return ret;
 }
 
+/* A socket pair: one end to the backend (SET_BACKEND_REQ_FD), one ours. */
+static int
+backend_open(struct fe_sim *s)
+{
+	int sv[2], ret;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	ret = send_acked(s, VHU_REQ_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1);
+	close(sv[1]);
+	if (ret < 0) {
+		close(sv[0]);
+		return ret;
+	}
+	if (s->backend_fd >= 0)
+		close(s->backend_fd);
+	s->backend_fd = sv[0];
+	return 0;
+}
+
+uint64_t
+fe_addr(const struct fe_sim *s, uint64_t gpa)
+{
+	return gpa + s->iova_off;
+}
+
+int
+fe_iotlb_msg(struct fe_sim *s, uint8_t type, uint64_t iova, uint64_t size,
+	     uint64_t uaddr, uint8_t perm)
+{
+	struct vhu_iotlb_msg m = {
+		.iova = iova, .size = size, .uaddr = uaddr, .perm = perm, .type = type,
+	};
+
+	return send_acked(s, VHU_REQ_IOTLB_MSG, &m, sizeof(m), NULL, 0);
+}
+
+int
+fe_backend_recv(struct fe_sim *s, struct vhu_iotlb_msg *m, unsigned int ms)
+{
+	struct {
+		struct vhu_msg_hdr hdr;
+		struct vhu_iotlb_msg iotlb;
+	} __attribute__((packed)) buf;
+	struct pollfd pfd = { .fd = s->backend_fd, .events = POLLIN };
+	ssize_t n;
+
+	if (s->backend_fd < 0)
+		return -ENOTCONN;
+	if (poll(&pfd, 1, (int)ms) <= 0)
+		return 0;
+	/* The backend writes each message whole, with one send(). */
+	n = recv(s->backend_fd, &buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(buf) || buf.hdr.request != VHU_BACKEND_IOTLB_MSG ||
+	    buf.hdr.size != sizeof(buf.iotlb) || buf.iotlb.type != VHU_IOTLB_MISS)
+		return -EPROTO;
+	*m = buf.iotlb;
+	return 1;
+}
+
+int
+fe_iotlb_serve(struct fe_sim *s, unsigned int ms, struct vhu_iotlb_msg *last)
+{
+	struct vhu_iotlb_msg m;
+	int n = 0, ret;
+
+	while ((ret = fe_backend_recv(s, &m, ms)) == 1) {
+		uint64_t page = m.iova & ~4095ULL;
+		uint64_t gpa = page - s->iova_off;
+
+		if (gpa < s->gpa_base || gpa >= fe_gpa_end(s))
+			return -ERANGE;
+		ret = fe_iotlb_msg(s, VHU_IOTLB_UPDATE, page, 4096, fe_gpa_to_uva(s, gpa),
+				   VHU_ACCESS_RW);
+		if (ret < 0)
+			return ret;
+		if (last != NULL)
+			*last = m;
+		n++;
+	}
+	return ret < 0 ? ret : n;
+}
+
 int
 fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size)
 {
@@ -602,6 +697,11 @@ fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size)
 		if (ret < 0)
 			return ret;
 		s->reply_ack = s->protocol_features & VHU_BIT(VHU_PROTOCOL_F_REPLY_ACK);
+		if (s->protocol_features & VHU_BIT(VHU_PROTOCOL_F_BACKEND_REQ)) {
+			ret = backend_open(s);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	ret = send_acked(s, VHU_REQ_SET_OWNER, NULL, 0, NULL, 0);
 	if (ret < 0)
@@ -652,7 +752,7 @@ pchain_add(struct fe_sim *s, struct fe_vq *vq, const struct fe_buf *bufs, int n,
 		table = fe_ptr(s, t);
 		for (i = 0; i < n; i++)
 			table[i] = (struct vhu_pdesc){
-				.addr = bufs[i].gpa, .len = bufs[i].len,
+				.addr = fe_addr(s, bufs[i].gpa), .len = bufs[i].len,
 				.flags = wflag | (i + 1 < n ? VHU_DESC_F_NEXT : 0),
 			};
 	}
@@ -671,7 +771,7 @@ pchain_add(struct fe_sim *s, struct fe_vq *vq, const struct fe_buf *bufs, int n,
 			fl |= VHU_DESC_F_INDIRECT;
 		else
 			fl |= wflag | (i + 1 < n ? VHU_DESC_F_NEXT : 0);
-		d->addr = indirect ? t : bufs[i].gpa;
+		d->addr = fe_addr(s, indirect ? t : bufs[i].gpa);
 		d->len = indirect ? 16u * n : bufs[i].len;
 		d->id = id;
 		c->desc[i] = vq->avail_idx;
@@ -721,7 +821,7 @@ fe_chain_add(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
 			return -1;
 		table = fe_ptr(s, t);
 		vq->desc[head] = (struct vhu_desc){
-			.addr = t, .len = 16 * n, .flags = VHU_DESC_F_INDIRECT,
+			.addr = fe_addr(s, t), .len = 16 * n, .flags = VHU_DESC_F_INDIRECT,
 		};
 		for (i = 0; i < n; i++)
 			idx[i] = i;
@@ -730,7 +830,7 @@ fe_chain_add(struct fe_sim *s, int q, const struct fe_buf *bufs, int n,
 	}
 	for (i = 0; i < n; i++) {
 		table[idx[i]] = (struct vhu_desc){
-			.addr = bufs[i].gpa,
+			.addr = fe_addr(s, bufs[i].gpa),
 			.len = bufs[i].len,
 			.flags = flags | (i + 1 < n ? VHU_DESC_F_NEXT : 0),
 			.next = i + 1 < n ? idx[i + 1] : 0,

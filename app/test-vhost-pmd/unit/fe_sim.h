@@ -87,6 +87,11 @@ struct fe_sim {
 	int nr_vq;
 	struct fe_vq vq[FE_MAX_VQ];
 	uint32_t timeout_ms;		/* socket replies */
+	/* VIRTIO_F_ACCESS_PLATFORM: descriptors and vring addresses carry
+	 * I/O virtual addresses, gpa + iova_off (0: guest physical and
+	 * frontend addresses as usual). */
+	uint64_t iova_off;
+	int backend_fd;			/* our end of the backend channel, -1: none */
 };
 
 /* Memory: size bytes (a multiple of 2 MB), in nregions (1 or 2) regions. */
@@ -181,6 +186,22 @@ uint64_t fe_calls(struct fe_sim *s, int q);
  * backend's). */
 void fe_used_event_set(struct fe_sim *s, int q, uint16_t val);
 uint16_t fe_avail_event(struct fe_sim *s, int q);
+
+/* The address a descriptor carries for gpa (see iova_off). */
+uint64_t fe_addr(const struct fe_sim *s, uint64_t gpa);
+
+/*
+ * IOTLB. fe_handshake() opens the backend channel when BACKEND_REQ is in
+ * extra_protocol. fe_iotlb_msg() sends an IOTLB_MSG (acked);
+ * fe_backend_recv() waits up to ms for the backend's next IOTLB message
+ * (1, 0 on timeout, -errno); fe_iotlb_serve() answers every miss that
+ * comes within ms with an update of its 4 KiB page, RW, and returns how
+ * many it answered (or -errno). *last gets the last miss (may be NULL).
+ */
+int fe_iotlb_msg(struct fe_sim *s, uint8_t type, uint64_t iova, uint64_t size,
+		 uint64_t uaddr, uint8_t perm);
+int fe_backend_recv(struct fe_sim *s, struct vhu_iotlb_msg *m, unsigned int ms);
+int fe_iotlb_serve(struct fe_sim *s, unsigned int ms, struct vhu_iotlb_msg *last);
 
 /* Packed rings. */
 bool fe_is_packed(const struct fe_sim *s);

@@ -6,8 +6,10 @@
  * does when a migration starts and ends. While it is on, every page the
  * library writes has its bit set: the Rx buffers it filled, the used ring
  * (split) or descriptor ring (packed); pages it only read stay clear. The
- * device keeps running throughout. A log too small for guest memory, or a
- * bad SET_LOG_BASE, costs nothing but the bits it cannot hold.
+ * device keeps running throughout, also with VIRTIO_F_ACCESS_PLATFORM,
+ * whose I/O virtual addresses the log must not see. A log too small for
+ * guest memory, or a bad SET_LOG_BASE, costs nothing but the bits it
+ * cannot hold.
  */
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +18,8 @@
 #include "unit.h"
 
 #define F_LOG_ALL	VHU_BIT(VHU_VHOST_F_LOG_ALL)
+#define F_IOMMU		VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)
+#define IOVA_OFF	0x10000000000ULL
 #define PAGE		4096u
 #define RX_LEN		5000u	/* Rx packet: spans two page boundaries */
 #define TX_LEN		9000u	/* Tx packet: has pages of its own */
@@ -86,19 +90,36 @@ fail:
 	return -1;
 }
 
+/*
+ * With F_IOMMU in features, descriptors and rings carry I/O virtual
+ * addresses (fe_sim's iova_off), translated by one IOTLB entry for all of
+ * guest memory: the log must still get guest physical pages.
+ */
 static int
 lt_start(struct lt *l, uint64_t features)
 {
-	int want_new = ev_get(&ev.new_dev) + 1, ret;
+	bool iommu = features & F_IOMMU;
+	int want_new, ret;
 
 	memset(l, 0, sizeof(*l));
 	l->logfd = -1;
-	if (t_register(&l->t, 0) < 0 || t_open(&l->t, 1) < 0)
+	if (t_register(&l->t, iommu ? VHU_REG_IOMMU : 0) < 0 || t_open(&l->t, 1) < 0)
 		return -1;
+	want_new = ev_get(&ev.new_dev) + 1;
 	l->t.s.extra_protocol = VHU_BIT(VHU_PROTOCOL_F_LOG_SHMFD);
+	if (iommu) {
+		l->t.s.iova_off = IOVA_OFF;
+		l->t.s.extra_protocol |= VHU_BIT(VHU_PROTOCOL_F_BACKEND_REQ);
+	}
 	ret = fe_handshake(&l->t.s, features, 2, 256);
 	if (ret < 0)
 		FAIL("handshake: %s", strerror(-ret));
+	if (iommu) {
+		CHECK(l->t.s.features & F_IOMMU);
+		CHECK_EQ(fe_iotlb_msg(&l->t.s, VHU_IOTLB_UPDATE, fe_addr(&l->t.s, l->t.s.gpa_base),
+				      l->t.s.mem_size, fe_gpa_to_uva(&l->t.s, l->t.s.gpa_base),
+				      VHU_ACCESS_RW), 0);
+	}
 	CHECK(l->t.s.protocol_features & VHU_BIT(VHU_PROTOCOL_F_LOG_SHMFD));
 	CHECK(!(l->t.s.features & F_LOG_ALL));
 	return t_wait_up(&l->t, want_new);
@@ -217,6 +238,8 @@ fail:
 
 static int log_split(void) { return log_dirty_pages(F_BASE); }
 static int log_packed(void) { return log_dirty_pages(F_BASE | F_PACKED); }
+static int log_split_iommu(void) { return log_dirty_pages(F_BASE | F_IOMMU); }
+static int log_packed_iommu(void) { return log_dirty_pages(F_BASE | F_PACKED | F_IOMMU); }
 
 /*
  * Hostile logs: SET_LOG_BASE without LOG_SHMFD, of size 0, overflowing,
@@ -281,6 +304,8 @@ fail:
 static const struct unit_case log_cases[] = {
 	{ "log_split", log_split },
 	{ "log_packed", log_packed },
+	{ "log_split_iommu", log_split_iommu },
+	{ "log_packed_iommu", log_packed_iommu },
 	{ "log_hostile", log_hostile },
 };
 UNIT_CASES(log_cases)

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhost-pmd authors.
+ *
+ * VIRTIO_F_ACCESS_PLATFORM (iotlb.c): the frontend simulator puts I/O
+ * virtual addresses (gpa + IOVA_OFF) in SET_VRING_ADDR and in every
+ * descriptor, and answers the backend's IOTLB misses with updates of one
+ * 4 KiB page, as QEMU's vIOMMU does. A vring starts only once its rings
+ * are translated; a packet whose buffer has no translation stays in the
+ * ring (nothing consumed, nothing dropped) until the update came, then
+ * goes through byte for byte. Invalidations take entries back, whole or in
+ * part; bad IOTLB messages are refused and the connection stays.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#define F_IOMMU		VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)
+#define IOVA_OFF	0x10000000000ULL	/* 1 TiB: neither a gpa nor a uva here */
+#define PAGE		4096ULL
+#define SERVE_MS	100
+
+/*
+ * Register an IOMMU socket and hand-shake features | ACCESS_PLATFORM with
+ * the backend channel open. The device must not start before its rings
+ * are translated; then serve the misses until it does.
+ */
+static int
+it_start(struct t *t, uint64_t features)
+{
+	int want_new, ret, n;
+
+	if (t_register(t, VHU_REG_IOMMU) < 0 || t_open(t, 1) < 0)
+		return -1;
+	want_new = ev_get(&ev.new_dev) + 1;
+	t->s.iova_off = IOVA_OFF;
+	t->s.extra_protocol = VHU_BIT(VHU_PROTOCOL_F_BACKEND_REQ);
+	ret = fe_handshake(&t->s, features | F_IOMMU, 2, RING_SIZE);
+	if (ret < 0)
+		FAIL("handshake: %s", strerror(-ret));
+	CHECK(t->s.features & F_IOMMU);
+	CHECK(t->s.backend_fd >= 0);
+	/* Every message was acked: the rings were looked up, and missed. */
+	CHECK_EQ(ev_get(&ev.new_dev), want_new - 1);
+	n = fe_iotlb_serve(&t->s, SERVE_MS, NULL);
+	/* Descriptor, avail and used ring (or their packed areas) of both
+	 * vrings, some sharing a page. */
+	if (n < 2)
+		FAIL("%d ring misses answered", n);
+	return t_wait_up(t, want_new);
+fail:
+	return -1;
+}
+
+/* Map the page at iova to guest page gpa, RW. */
+static int
+answer_at(struct t *t, uint64_t iova, uint64_t gpa)
+{
+	return fe_iotlb_msg(&t->s, VHU_IOTLB_UPDATE, iova, PAGE, fe_gpa_to_uva(&t->s, gpa),
+			    VHU_ACCESS_RW);
+}
+
+/* Answer miss m as fe_iotlb_serve() does: its page, RW. */
+static int
+answer(struct t *t, const struct vhu_iotlb_msg *m)
+{
+	uint64_t page = m->iova & ~(PAGE - 1);
+
+	return fe_iotlb_msg(&t->s, VHU_IOTLB_UPDATE, page, PAGE,
+			    fe_gpa_to_uva(&t->s, page - IOVA_OFF), VHU_ACCESS_RW);
+}
+
+/* Enqueue p, answering misses in between; how many misses it took. */
+static int
+enqueue_served(struct t *t, struct rte_mbuf *p, struct vhu_iotlb_msg *first)
+{
+	int misses = 0, i, n;
+
+	for (i = 0; i < 8; i++) {
+		if (vhu_enqueue_burst(t->vid, 0, &p, 1) == 1)
+			return misses;
+		n = fe_iotlb_serve(&t->s, SERVE_MS, misses == 0 ? first : NULL);
+		if (n <= 0)
+			return -1;	/* not taken, and nothing asked */
+		misses += n;
+	}
+	return -1;
+}
+
+static int
+dequeue_served(struct t *t, struct rte_mbuf **m, struct vhu_iotlb_msg *first)
+{
+	int misses = 0, i, n;
+
+	for (i = 0; i < 8; i++) {
+		if (vhu_dequeue_burst(t->vid, 1, mp, m, 1) == 1)
+			return misses;
+		n = fe_iotlb_serve(&t->s, SERVE_MS, misses == 0 ? first : NULL);
+		if (n <= 0)
+			return -1;
+		misses += n;
+	}
+	return -1;
+}
+
+/* t_traffic() with misses answered: one packet each way, bytes checked. */
+static int
+it_traffic(struct t *t, unsigned int seed)
+{
+	struct rte_mbuf *p = mk_pkt1(700, seed), *rx[1] = { NULL };
+
+	CHECK(p != NULL);
+	CHECK(fe_post_rx(&t->s, 2048) >= 0);
+	CHECK(tx_post(t, 500, seed + 1, NULL, false) >= 0);
+	if (enqueue_served(t, p, NULL) < 0)
+		FAIL("Rx packet not taken");
+	if (rx_check(t, p, 1) < 0)
+		goto fail;
+	if (dequeue_served(t, rx, NULL) < 0)
+		FAIL("no Tx packet");
+	if (tx_check(rx[0], 500, seed + 1, 1) < 0)
+		goto fail;
+	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	return -1;
+}
+
+/*
+ * Traffic both ways through IOVAs: the first packet of each direction
+ * misses (buffer, or indirect table first), nothing is consumed until the
+ * answer, and the bytes arrive right.
+ */
+static int
+iotlb_traffic(uint64_t features, bool indirect)
+{
+	static const uint32_t pieces[] = { 100, 900, 0 };
+	struct rte_mbuf *p = mk_pkt1(1400, 7), *rx[1] = { NULL };
+	struct vhu_iotlb_msg m;
+	struct fe_buf b[2];
+	struct t t;
+	int head;
+
+	CHECK(p != NULL);
+	if (it_start(&t, features) < 0)
+		goto fail;
+
+	/* One chain of two buffers, two pages apart. */
+	b[0].gpa = fe_alloc(&t.s, 4 * PAGE, PAGE);
+	b[0].len = 600;
+	b[1].gpa = b[0].gpa + 2 * PAGE;
+	b[1].len = 1500;
+	CHECK((head = fe_post(&t.s, FE_RX_VQ, b, 2, true, indirect)) >= 0);
+	/* Nothing translated yet: nothing taken, one miss asked. */
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	if (indirect) {
+		CHECK_EQ(m.perm, VHU_ACCESS_RO);	/* the table, read */
+	} else {
+		CHECK_EQ(m.iova, fe_addr(&t.s, b[0].gpa));
+		CHECK_EQ(m.perm, VHU_ACCESS_WO);
+	}
+	/* The same miss is not asked again at once. */
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, 20), 0);
+	CHECK_EQ(answer(&t, &m), 0);
+	if (enqueue_served(&t, p, NULL) < 0)
+		FAIL("the Rx packet never went in");
+	if (rx_check(&t, p, 0) < 0)
+		goto fail;
+
+	/* Tx: a packet in pieces, in fresh pages. */
+	t.s.brk = RTE_ALIGN_CEIL(t.s.brk, PAGE) + PAGE;
+	CHECK(tx_post(&t, 1000, 9, pieces, indirect) >= 0);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 1), 0);
+	CHECK_EQ(used_pending(&t, FE_TX_VQ), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.perm, VHU_ACCESS_RO);
+	CHECK_EQ(answer(&t, &m), 0);
+	if (dequeue_served(&t, rx, NULL) < 0)
+		FAIL("the Tx packet never came out");
+	if (tx_check(rx[0], 1000, 9, 0) < 0)
+		goto fail;
+	CHECK_EQ(fe_used_pop(&t.s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
+	free_pkts(rx, 1);
+
+	/* Translated now: the same buffers again go without a miss. */
+	CHECK((head = fe_post(&t.s, FE_RX_VQ, b, 2, true, indirect)) >= 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, 20), 0);
+	if (rx_check(&t, p, 0) < 0)
+		goto fail;
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(rx, 1);
+	t_end(&t);
+	return -1;
+}
+
+static int
+iotlb_split(void)
+{
+	return iotlb_traffic(F_BASE, false);
+}
+
+static int
+iotlb_split_mrg_indirect(void)
+{
+	return iotlb_traffic(F_MRG, true);
+}
+
+static int
+iotlb_packed(void)
+{
+	return iotlb_traffic(F_BASE | F_PACKED, false);
+}
+
+static int
+iotlb_packed_indirect(void)
+{
+	return iotlb_traffic(F_MRG | F_PACKED, true);
+}
+
+/* Post one Rx buffer at gpa, enqueue a packet into it; 1 if it went in
+ * without a miss, 0 if it missed at iova_want (nothing consumed). */
+static int
+rx_at(struct t *t, uint64_t gpa, unsigned int seed, uint64_t iova_want)
+{
+	struct fe_buf b = { .gpa = gpa, .len = 1024 };
+	struct rte_mbuf *p = mk_pkt1(900, seed);
+	struct vhu_iotlb_msg m;
+	int ret = -1;
+
+	CHECK(p != NULL);
+	CHECK(fe_post(&t->s, FE_RX_VQ, &b, 1, true, false) >= 0);
+	if (vhu_enqueue_burst(t->vid, 0, &p, 1) == 1) {
+		CHECK_EQ(fe_backend_recv(&t->s, &m, 20), 0);
+		if (rx_check(t, p, 1) < 0)
+			goto fail;
+		ret = 1;
+	} else {
+		CHECK_EQ(used_pending(t, FE_RX_VQ), 0);
+		CHECK_EQ(fe_backend_recv(&t->s, &m, SERVE_MS), 1);
+		CHECK_EQ(m.iova, iova_want);
+		/* Let it through, so that the next case starts clean. */
+		CHECK_EQ(answer(t, &m), 0);
+		if (enqueue_served(t, p, NULL) < 0 || rx_check(t, p, 1) < 0)
+			goto fail;
+		ret = 0;
+	}
+fail:
+	rte_pktmbuf_free(p);
+	return ret;
+}
+
+/*
+ * One update of three pages, then the middle one invalidated: the first
+ * and the last still translate (to the right bytes: rx_check), the middle
+ * one misses. Then the Rx ring's descriptor page is invalidated: the vring
+ * stops, asks for it again, and resumes.
+ */
+static int
+iotlb_invalidate(void)
+{
+	struct vhu_iotlb_msg m;
+	uint64_t g;
+	struct t t;
+
+	if (it_start(&t, F_BASE) < 0)
+		goto fail;
+	g = fe_alloc(&t.s, 3 * PAGE, PAGE);
+	CHECK(g != 0);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, fe_addr(&t.s, g), 3 * PAGE,
+			      fe_gpa_to_uva(&t.s, g), VHU_ACCESS_RW), 0);
+	CHECK_EQ(rx_at(&t, g + 100, 1, 0), 1);
+	CHECK_EQ(rx_at(&t, g + PAGE + 100, 2, 0), 1);
+	CHECK_EQ(rx_at(&t, g + 2 * PAGE + 100, 3, 0), 1);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, fe_addr(&t.s, g + PAGE), PAGE, 0, 0), 0);
+	CHECK_EQ(rx_at(&t, g + 200, 4, 0), 1);
+	CHECK_EQ(rx_at(&t, g + 2 * PAGE + 200, 5, 0), 1);
+	CHECK_EQ(rx_at(&t, g + PAGE + 200, 6, fe_addr(&t.s, g + PAGE + 200)), 0);
+	/* The head of the first page too (the entry across it is cut). */
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, fe_addr(&t.s, g), 64, 0, 0), 0);
+	CHECK_EQ(rx_at(&t, g + 100, 7, 0), 1);
+	CHECK_EQ(rx_at(&t, g + 32, 8, fe_addr(&t.s, g + 32)), 0);
+
+	/* The Rx ring's descriptors. */
+	g = t.s.vq[FE_RX_VQ].desc_gpa;
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, fe_addr(&t.s, g & ~(PAGE - 1)), PAGE,
+			      0, 0), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova & ~(PAGE - 1), fe_addr(&t.s, g & ~(PAGE - 1)));
+	/* Stopped meanwhile, not reported down: the device stays. */
+	CHECK_EQ(ev_get(&ev.destroy_dev), 0);
+	CHECK_EQ(answer(&t, &m), 0);
+	if (it_traffic(&t, 11) < 0)
+		FAIL("no traffic after the ring's update");
+	t_end(&t);
+	return 0;
+fail:
+	t_end(&t);
+	return -1;
+}
+
+/*
+ * An indirect table across a page boundary, each page its own IOTLB entry
+ * (contiguous in our space): it is read whole.
+ */
+static int
+iotlb_indirect_across_pages(void)
+{
+	struct rte_mbuf *p = mk_pkt1(1000, 21);
+	struct fe_buf b[2];
+	struct t t;
+	uint64_t g;
+	int head;
+
+	CHECK(p != NULL);
+	if (it_start(&t, F_MRG) < 0)
+		goto fail;
+	g = fe_alloc(&t.s, 2 * PAGE, PAGE);
+	b[0] = (struct fe_buf){ .gpa = g, .len = 512 };
+	b[1] = (struct fe_buf){ .gpa = g + 1024, .len = 1024 };
+	/* The table (two descriptors) takes the last 16 bytes of a page and
+	 * the first 16 of the next. */
+	t.s.brk = RTE_ALIGN_CEIL(t.s.brk, PAGE) + PAGE - 16;
+	CHECK(fe_post(&t.s, FE_RX_VQ, b, 2, true, true) >= 0);
+	if (enqueue_served(&t, p, NULL) < 2)
+		FAIL("expected misses for both pages of the table and the buffers");
+	if (rx_check(&t, p, 1) < 0)
+		goto fail;
+
+	/* The same across two entries that are not contiguous in our space
+	 * (the second page mapped one page further on): a broken chain,
+	 * returned unused, not a table read from the wrong place. */
+	t.s.brk = RTE_ALIGN_CEIL(t.s.brk, PAGE) + PAGE - 16;
+	g = t.s.gpa_base + t.s.brk + 16;	/* the table's second page */
+	CHECK((head = fe_post(&t.s, FE_RX_VQ, b, 2, true, true)) >= 0);
+	CHECK_EQ(answer_at(&t, fe_addr(&t.s, g - PAGE), g - PAGE), 0);
+	CHECK_EQ(answer_at(&t, fe_addr(&t.s, g), g + PAGE), 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	if (used_pop_check(&t, FE_RX_VQ, head, 0) < 0)
+		goto fail;
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return -1;
+}
+
+/* More updates than the table holds: it is emptied and refilled by misses. */
+static int
+iotlb_full(void)
+{
+	uint64_t g, i;
+	struct t t;
+
+	if (it_start(&t, F_BASE) < 0)
+		goto fail;
+	g = fe_alloc(&t.s, PAGE, PAGE);
+	/* VHU_IOTLB_MAX + 100 distinct IOVA pages onto one page of memory. */
+	for (i = 0; i < 2048 + 100; i++)
+		CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, (1ULL << 44) + i * PAGE, PAGE,
+				      fe_gpa_to_uva(&t.s, g), VHU_ACCESS_RW), 0);
+	/* The rings' entries went with the rest: misses bring them back. */
+	if (it_traffic(&t, 31) < 0)
+		FAIL("no traffic after the table filled up");
+	t_end(&t);
+	return 0;
+fail:
+	t_end(&t);
+	return -1;
+}
+
+/* IOTLB_MSG the library refuses, the connection staying up. */
+static int
+iotlb_refused(void)
+{
+	uint64_t uva, g;
+	struct t t;
+	uint8_t short_msg[20] = { 0 };
+	struct vhu_iotlb_msg m26 = { 0 };
+
+	/* Without ACCESS_PLATFORM negotiated: refused. */
+	if (t_start(&t, F_BASE, 1) < 0)
+		goto fail;
+	g = fe_alloc(&t.s, PAGE, PAGE);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, g, PAGE, fe_gpa_to_uva(&t.s, g),
+			      VHU_ACCESS_RW), -EIO);
+	if (t_traffic(&t, 100, 1, 100, 2, 1000) < 0)
+		goto fail;
+	CHECK_EQ(fe_backend_recv(&t.s, &(struct vhu_iotlb_msg){ 0 }, 0), -ENOTCONN);
+	t_end(&t);
+
+	if (it_start(&t, F_BASE) < 0)
+		goto fail;
+	g = fe_alloc(&t.s, PAGE, PAGE);
+	uva = fe_gpa_to_uva(&t.s, g);
+	/* Outside guest memory, wholly or in part. */
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, IOVA_OFF, PAGE, 0x1000, VHU_ACCESS_RW),
+		 -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, IOVA_OFF, 2 * PAGE,
+			      fe_gpa_to_uva(&t.s, fe_gpa_end(&t.s) - PAGE), VHU_ACCESS_RW), -EIO);
+	/* Size 0, wrapping ranges, no or unknown permissions. */
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, IOVA_OFF, 0, uva, VHU_ACCESS_RW), -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, UINT64_MAX - 100, PAGE, uva,
+			      VHU_ACCESS_RW), -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, IOVA_OFF, PAGE, UINT64_MAX - 100,
+			      VHU_ACCESS_RW), -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, IOVA_OFF, PAGE, uva, 0), -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, IOVA_OFF, PAGE, uva, 4), -EIO);
+	/* Types only the backend sends, or none at all. */
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_MISS, IOVA_OFF, PAGE, uva, VHU_ACCESS_RW), -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_ACCESS_FAIL, IOVA_OFF, PAGE, uva, 1), -EIO);
+	CHECK_EQ(fe_iotlb_msg(&t.s, 0, IOVA_OFF, PAGE, uva, VHU_ACCESS_RW), -EIO);
+	/* An invalidation of what is not there, or of everything: fine. */
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, 1ULL << 50, PAGE, 0, 0), 0);
+	/* Without the tail padding (26 bytes): taken. */
+	m26 = (struct vhu_iotlb_msg){ .iova = fe_addr(&t.s, g), .size = PAGE, .uaddr = uva,
+				      .perm = VHU_ACCESS_RW, .type = VHU_IOTLB_UPDATE };
+	CHECK_EQ(fe_request(&t.s, VHU_REQ_IOTLB_MSG, &m26, 26, NULL, 0), 0);
+	CHECK_EQ(rx_at(&t, g + 8, 41, 0), 1);
+	/* Everything: the rings too, whose misses come first. */
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, 0, UINT64_MAX, 0, 0), 0);
+	CHECK(fe_iotlb_serve(&t.s, SERVE_MS, NULL) >= 2);
+	CHECK_EQ(rx_at(&t, g + 8, 42, fe_addr(&t.s, g + 8)), 0);
+	/* The device ran all along. */
+	CHECK_EQ(ev_get(&ev.destroy_dev), 0);
+	/* Too short to hold a type: the framing is wrong, the connection goes. */
+	CHECK_EQ(fe_send(&t.s, VHU_REQ_IOTLB_MSG, 0, short_msg, sizeof(short_msg), NULL, 0), 0);
+	CHECK(fe_peer_closed(&t.s, 2000));
+	t_end(&t);
+	return 0;
+fail:
+	t_end(&t);
+	return -1;
+}
+
+static const struct unit_case iotlb_cases[] = {
+	{ "iotlb_split", iotlb_split },
+	{ "iotlb_split_mrg_indirect", iotlb_split_mrg_indirect },
+	{ "iotlb_packed", iotlb_packed },
+	{ "iotlb_packed_indirect", iotlb_packed_indirect },
+	{ "iotlb_invalidate", iotlb_invalidate },
+	{ "iotlb_indirect_across_pages", iotlb_indirect_across_pages },
+	{ "iotlb_full", iotlb_full },
+	{ "iotlb_refused", iotlb_refused },
+};
+UNIT_CASES(iotlb_cases)
