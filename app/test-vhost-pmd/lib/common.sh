@@ -44,6 +44,7 @@ VPT_DIR=""
 VPT_PLUGIN=""
 VPT_WRAP=()
 VPT_EXTRA_EAL=()	# more EAL arguments for the next vpt_launch (e.g. --vdev)
+VPT_VHOST_DEVARGS=""	# more devargs of vpt_start_vhost's port (e.g. iommu-support=1)
 VPT_FAIL_MSG=""
 declare -gA VPT_PID=() VPT_PREFIX=() VPT_LOG=() VPT_RC=()
 VPT_HELPERS=()		# other background processes of the test (vpt_helper)
@@ -295,11 +296,12 @@ vpt_assert_reference() {
 	vpt_ok "$name (pid $pid) drives Debian's net_vhost, ours is not mapped"
 }
 
-# Launch vhost-peer on our net_vhost at SOCK; wait until its port runs.
+# Launch vhost-peer on our net_vhost at SOCK (with VPT_VHOST_DEVARGS);
+# wait until its port runs.
 vpt_start_vhost() {
 	local name=$1 sock=$2
 	shift 2
-	vpt_launch "$name" ours "$VPT_VHOST_CORES" "$(vpt_vdev_vhost "$sock")" \
+	vpt_launch "$name" ours "$VPT_VHOST_CORES" "$(vpt_vdev_vhost "$sock" "$VPT_VHOST_DEVARGS")" \
 		"$VPT_PEER" "$@"
 	vpt_wait_log "$name" '^READY .*driver=net_vhost ' 30
 	vpt_assert_ours "$name"
