@@ -145,8 +145,11 @@ h_set_features(struct vhu_dev *dev, struct vhu_msg *msg)
 	dev->event_idx = (f & VHU_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) != 0;
 	dev->packed = (f & VHU_BIT(VHU_VIRTIO_F_RING_PACKED)) != 0;
 	dev->in_order = (f & VHU_BIT(VHU_VIRTIO_F_IN_ORDER)) != 0;
-	dev->iommu = (f & VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)) != 0;
-	vhu_iotlb_flush(dev);
+	/* Only a stopped device changes it (f differs): the table is free. */
+	if (dev->iommu != ((f & VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)) != 0)) {
+		dev->iommu = !dev->iommu;
+		vhu_iotlb_flush(dev);
+	}
 	dev->vnet_hdr_len = (f & (VHU_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF) |
 				  VHU_BIT(VHU_VIRTIO_F_VERSION_1))) ?
 		sizeof(struct vhu_net_hdr_mrg) : sizeof(struct vhu_net_hdr);
@@ -556,13 +559,15 @@ h_iotlb_msg(struct vhu_dev *dev, struct vhu_msg *msg)
 			dev->ifname, m.type);
 		return VHU_HANDLED_ERR;
 	}
+	VHU_LOG(DEBUG, "%s: IOTLB %s 0x%" PRIx64 " size 0x%" PRIx64, dev->ifname,
+		m.type == VHU_IOTLB_UPDATE ? "update" : "invalidate", m.iova, m.size);
 	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	if (m.type == VHU_IOTLB_UPDATE) {
 		ret = vhu_iotlb_update(dev, m.iova, m.size, m.uaddr, m.perm);
 	} else {
 		vhu_iotlb_invalidate(dev, m.iova, m.size);
 		/* What was asked and answered may be missing again. */
-		vhu_iotlb_misses_forget(dev);
+		vhu_iotlb_misses_forget(dev, m.iova, m.size);
 	}
 	ready_update(dev);
 	if (ret < 0) {

@@ -58,12 +58,21 @@ vhu_iotlb_free(struct vhu_dev *dev)
 }
 
 void
-vhu_iotlb_misses_forget(struct vhu_dev *dev)
+vhu_iotlb_misses_forget(struct vhu_dev *dev, uint64_t iova, uint64_t size)
 {
+	uint64_t last = iova + (size - 1);
 	uint32_t i;
 
-	for (i = 0; i < dev->nr_vring; i++)
-		dev->vrings[i].miss_tsc = 0;
+	if (size == 0)
+		return;
+	if (last < iova)
+		last = UINT64_MAX;
+	for (i = 0; i < dev->nr_vring; i++) {
+		struct vhu_vring *vq = &dev->vrings[i];
+
+		if (vq->miss_iova >= iova && vq->miss_iova <= last)
+			vq->miss_tsc = 0;
+	}
 }
 
 void
@@ -284,6 +293,7 @@ vhu_iotlb_send_miss(struct vhu_dev *dev, uint64_t iova, uint8_t perm)
 	rte_spinlock_unlock(&dev->backend_lock);
 	if (ret != (ssize_t)sizeof(m))
 		return ret < 0 ? -err : -EIO;
+	VHU_LOG(DEBUG, "%s: IOTLB miss 0x%" PRIx64 " perm %u", dev->ifname, iova, perm);
 	return 0;
 }
 

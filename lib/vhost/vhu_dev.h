@@ -262,8 +262,13 @@ VHU_INTERNAL int vhu_iotlb_alloc(struct vhu_dev *dev);
 /* The connection is gone, every vring quiesced: the data path will not
  * look at the table again before a new one is allocated. */
 VHU_INTERNAL void vhu_iotlb_free(struct vhu_dev *dev);
-/* After an invalidation: any miss may be asked again at once (quiesced). */
-VHU_INTERNAL void vhu_iotlb_misses_forget(struct vhu_dev *dev);
+/*
+ * After an invalidation of [iova, iova + size): a miss there may be asked
+ * again at once (quiesced). Not the others: the frontend has yet to answer
+ * them, and a second miss answered after the guest unmapped the address
+ * would be a DMA fault in the guest's vIOMMU.
+ */
+VHU_INTERNAL void vhu_iotlb_misses_forget(struct vhu_dev *dev, uint64_t iova, uint64_t size);
 /*
  * The table the ring walkers translate descriptor addresses through:
  * guest memory, or the IOTLB. NULL without guest memory.

@@ -165,9 +165,19 @@ iotlb_traffic(uint64_t features, bool indirect)
 		CHECK_EQ(m.iova, fe_addr(&t.s, b[0].gpa));
 		CHECK_EQ(m.perm, VHU_ACCESS_WO);
 	}
-	/* The same miss is not asked again at once. */
+	/* The same miss is not asked again at once, nor after the
+	 * invalidation of another page (the guest unmapping something else:
+	 * a second miss answered after this buffer was used and unmapped
+	 * would fault in the guest's IOMMU). After one of its own page, it
+	 * is asked again. */
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
 	CHECK_EQ(fe_backend_recv(&t.s, &m, 20), 0);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, 1ULL << 50, PAGE, 0, 0), 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, 20), 0);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, m.iova & ~(PAGE - 1), PAGE, 0, 0), 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
 	CHECK_EQ(answer(&t, &m), 0);
 	if (enqueue_served(&t, p, NULL) < 0)
 		FAIL("the Rx packet never went in");
