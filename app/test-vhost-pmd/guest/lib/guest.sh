@@ -33,6 +33,9 @@
 #                      (vpg_hmp); empty: none
 #   VPG_QEMU_EXTRA     more QEMU arguments (array, e.g. -incoming ...)
 #   VPG_DEV_OPTS       more virtio-net-pci properties (",mrg_rxbuf=off")
+#   VPG_MACHINE        QEMU's machine type (default pc; q35 for a vIOMMU)
+#   VPG_PRE_DEV        QEMU arguments before the network device (array, e.g.
+#                      -device intel-iommu,...: QEMU wants it first)
 #   VPG_NETDEV_OPTS    more vhost-user netdev options (",queues=2")
 #   VPG_CHARDEV_OPTS   more socket chardev options (",server=on,wait=off")
 #   VPG_SMP            vCPUs;  VPG_REBOOT=1: a guest reboot resets, QEMU stays
@@ -65,6 +68,8 @@ VPG_FWD_MODE=io
 VPG_MONITOR=""
 VPG_QEMU_EXTRA=()
 VPG_DEV_OPTS=${VPG_DEV_OPTS:-}
+VPG_MACHINE=pc
+VPG_PRE_DEV=()
 VPG_NETDEV_OPTS=""
 VPG_CHARDEV_OPTS=""
 VPG_SMP=1
@@ -147,7 +152,7 @@ vpg_start_testpmd() {
 		"$VPG_LIB/testpmd-ns" --forward-mode="$VPG_FWD_MODE" --nb-cores=1 \
 		--rxq="$VPG_QUEUES" --txq="$VPG_QUEUES" \
 		--stats-period 5 --total-num-mbufs=8192 "${VPG_TESTPMD_ARGS[@]}"
-	vpt_wait_log testpmd "Press enter to exit|^$VPG_FWD_MODE packet forwarding - ports=" 30
+	vpt_wait_log testpmd "Press enter to exit|^$VPG_FWD_MODE packet forwarding( with retry)? - ports=" 30
 	vpt_assert_ours testpmd
 	VPG_PORT=$(vpg_port net_vhost0)
 	[ -n "$VPG_HOST_IF" ] || return 0
@@ -224,11 +229,11 @@ vpg_qemu_cmd() {
 	# shellcheck disable=SC2054  # commas: QEMU option values
 	VPG_QEMU=(qemu-system-x86_64 -name "$VPT_TAG-$VPT_NAME-$$-$VPG_GUEST"
 		-accel tcg -nodefaults "${reboot[@]}"
-		-machine pc,memory-backend=mem -cpu max -smp "$VPG_SMP" -m "$VPG_MEM"
+		-machine "$VPG_MACHINE,memory-backend=mem" -cpu max -smp "$VPG_SMP" -m "$VPG_MEM"
 		-object "memory-backend-memfd,id=mem,size=${VPG_MEM}M,share=on"
 		-kernel "$VPG_KERNEL_DIR/vmlinuz" -initrd "$initrd"
 		-append "console=ttyS0 quiet panic=-1 vpt.test=$test vpt.ip=$VPG_GUEST_IP vpt.peer=$VPG_HOST_IP $VPG_APPEND"
-		-display none "${monitor[@]}" -serial stdio "${net[@]}"
+		-display none "${monitor[@]}" -serial stdio "${VPG_PRE_DEV[@]}" "${net[@]}"
 		"${VPG_QEMU_EXTRA[@]}")
 }
 
