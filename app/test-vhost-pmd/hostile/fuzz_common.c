@@ -212,7 +212,7 @@ fuzz_mark(uint8_t *map, uint64_t gpa, uint64_t len)
 static void
 mem_setup(struct vhu_dev *dev)
 {
-	struct vhu_mem *mem = &dev->mem_storage[0];
+	struct vhu_mem *mem = dev->mem_storage[0];
 
 	memset(mem, 0, sizeof(*mem));
 	mem->nregions = 2;
