@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-# Writes the seed corpora corpus/msg/, corpus/split/ and corpus/packed/ (the
-# input formats are described at the top of fuzz_msg.c, fuzz_split.c and
-# fuzz_packed.c). Run it again
+# Writes the seed corpora corpus/msg/, corpus/split/, corpus/packed/ and
+# corpus/iotlb/ (the input formats are described at the top of fuzz_msg.c,
+# fuzz_split.c, fuzz_packed.c and fuzz_iotlb.c). Run it again
 # after changing a format; regression inputs (regress-*) are kept as they are.
 import os
 import struct
@@ -361,7 +361,25 @@ def packed_seeds():
     return s
 
 
+def iotlb_op(kind, iova, size, gpa, perm=3, extra=0):
+    # fuzz_iotlb.c: kind 0 update, 2 invalidate, 3 + (wild << 2) a wild one
+    return struct.pack('<BHHHB', kind | perm << 5, iova, size - 1, gpa, extra)
+
+
+def iotlb_seeds():
+    s = {}
+    s['pages'] = b''.join(iotlb_op(0, i * 0x1000, 0x1000, 0x1000 * (15 - i)) for i in range(16))
+    s['across-regions'] = iotlb_op(0, 0x2000, 0x4000, 0x7000) + iotlb_op(2, 0x3000, 0x10, 0x7000, 0, 64)
+    s['split-middle'] = (iotlb_op(0, 0x1000, 0x3000, 0x100) + iotlb_op(2, 0x2000, 0x1000, 0x100, 0, 255) +
+                         iotlb_op(2, 0x1000, 0x40, 0x100, 0, 3) + iotlb_op(0, 0x2800, 0x100, 0x9000))
+    s['wild'] = b''.join(iotlb_op(3 | w << 2, 0x100 * w, 0x200, 0x300, 3, w) for w in range(8))
+    s['overlaps'] = b''.join(iotlb_op(0, 0x80 * i, 0x300, 0x10 * i, 1 + i % 3) for i in range(40))
+    return s
+
+
 def main():
+    for name, data in iotlb_seeds().items():
+        write(os.path.join(HERE, 'corpus', 'iotlb'), name, data)
     for name, data in packed_seeds().items():
         write(os.path.join(HERE, 'corpus', 'packed'), name, data)
     for name, data in msg_seeds().items():

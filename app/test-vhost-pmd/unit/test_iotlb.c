@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "vhu_dev.h"	/* the table, for iotlb_full */
 
 #define F_IOMMU		VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM)
 #define IOVA_OFF	0x10000000000ULL	/* 1 TiB: neither a gpa nor a uva here */
@@ -372,6 +373,7 @@ fail:
 static int
 iotlb_full(void)
 {
+	const struct vhu_mem *tbl;
 	uint64_t g, i;
 	struct t t;
 
@@ -385,6 +387,22 @@ iotlb_full(void)
 	/* The rings' entries went with the rest: misses bring them back. */
 	if (it_traffic(&t, 31) < 0)
 		FAIL("no traffic after the table filled up");
+
+	/* Exactly full, the last entry three pages: invalidating its middle
+	 * cannot split it (no room), so it goes whole. The table is read
+	 * here while the control thread is idle (every message was acked). */
+	tbl = vhu_dev_get(t.vid)->iotlb;
+	for (i = 0; tbl->nregions < VHU_IOTLB_MAX - 1; i++)
+		CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, (1ULL << 45) + i * PAGE, PAGE,
+				      fe_gpa_to_uva(&t.s, g), VHU_ACCESS_RW), 0);
+	g = fe_alloc(&t.s, 3 * PAGE, PAGE);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, 1ULL << 46, 3 * PAGE, fe_gpa_to_uva(&t.s, g),
+			      VHU_ACCESS_RW), 0);
+	CHECK_EQ(tbl->nregions, VHU_IOTLB_MAX);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, (1ULL << 46) + PAGE, PAGE, 0, 0), 0);
+	CHECK_EQ(tbl->nregions, VHU_IOTLB_MAX - 1);
+	CHECK(vhu_gpa_range_to_hva(tbl, 1ULL << 46, 1) == NULL);
+	CHECK(vhu_gpa_range_to_hva(tbl, (1ULL << 46) + 2 * PAGE, 1) == NULL);
 	t_end(&t);
 	return 0;
 fail:
