@@ -21,6 +21,13 @@
 #define PAGE		4096ULL
 #define SERVE_MS	100
 
+/* t_traffic() between tries: answer the misses that came. */
+static void
+serve_idle(struct t *t)
+{
+	fe_iotlb_serve(&t->s, 1, NULL);
+}
+
 /*
  * Register an IOMMU socket and hand-shake features | ACCESS_PLATFORM with
  * the backend channel open. The device must not start before its rings
@@ -33,6 +40,7 @@ it_start(struct t *t, uint64_t features)
 
 	if (t_register(t, VHU_REG_IOMMU) < 0 || t_open(t, 1) < 0)
 		return -1;
+	t->idle = serve_idle;
 	want_new = ev_get(&ev.new_dev) + 1;
 	t->s.iova_off = IOVA_OFF;
 	t->s.extra_protocol = VHU_BIT(VHU_PROTOCOL_F_BACKEND_REQ);
@@ -101,33 +109,6 @@ dequeue_served(struct t *t, struct rte_mbuf **m, struct vhu_iotlb_msg *first)
 			return -1;
 		misses += n;
 	}
-	return -1;
-}
-
-/* t_traffic() with misses answered: one packet each way, bytes checked. */
-static int
-it_traffic(struct t *t, unsigned int seed)
-{
-	struct rte_mbuf *p = mk_pkt1(700, seed), *rx[1] = { NULL };
-
-	CHECK(p != NULL);
-	CHECK(fe_post_rx(&t->s, 2048) >= 0);
-	CHECK(tx_post(t, 500, seed + 1, NULL, false) >= 0);
-	if (enqueue_served(t, p, NULL) < 0)
-		FAIL("Rx packet not taken");
-	if (rx_check(t, p, 1) < 0)
-		goto fail;
-	if (dequeue_served(t, rx, NULL) < 0)
-		FAIL("no Tx packet");
-	if (tx_check(rx[0], 500, seed + 1, 1) < 0)
-		goto fail;
-	CHECK_EQ(fe_used_pop(&t->s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
-	return 0;
-fail:
-	rte_pktmbuf_free(p);
-	free_pkts(rx, 1);
 	return -1;
 }
 
@@ -312,7 +293,7 @@ iotlb_invalidate(void)
 	/* Stopped meanwhile, not reported down: the device stays. */
 	CHECK_EQ(ev_get(&ev.destroy_dev), 0);
 	CHECK_EQ(answer(&t, &m), 0);
-	if (it_traffic(&t, 11) < 0)
+	if (t_traffic(&t, 700, 11, 500, 12, 3000) < 0)
 		FAIL("no traffic after the ring's update");
 	t_end(&t);
 	return 0;
@@ -385,7 +366,7 @@ iotlb_full(void)
 		CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, (1ULL << 44) + i * PAGE, PAGE,
 				      fe_gpa_to_uva(&t.s, g), VHU_ACCESS_RW), 0);
 	/* The rings' entries went with the rest: misses bring them back. */
-	if (it_traffic(&t, 31) < 0)
+	if (t_traffic(&t, 700, 31, 500, 32, 3000) < 0)
 		FAIL("no traffic after the table filled up");
 
 	/* Exactly full, the last entry three pages: invalidating its middle

@@ -431,6 +431,15 @@ fail:
 	return -1;
 }
 
+static void
+t_idle(struct t *t)
+{
+	if (t->idle != NULL)
+		t->idle(t);
+	else
+		usleep(1000);
+}
+
 /*
  * One packet each way, checked byte for byte: rx_len bytes of pattern
  * rx_seed into a fresh 2048-byte Rx buffer, tx_len bytes of pattern tx_seed
@@ -449,12 +458,12 @@ t_traffic(struct t *t, uint16_t rx_len, unsigned int rx_seed, uint32_t tx_len,
 	CHECK(fe_post_rx(&t->s, 2048) >= 0);
 	CHECK(tx_post(t, tx_len, tx_seed, NULL, false) >= 0);
 	while ((n = vhu_enqueue_burst(t->vid, 0, &p, 1)) == 0 && now_ms() < end)
-		usleep(1000);
+		t_idle(t);
 	CHECK_EQ(n, 1);
 	if (rx_check(t, p, 1) < 0)
 		goto fail;
 	while ((n = vhu_dequeue_burst(t->vid, 1, mp, rx, 1)) == 0 && now_ms() < end)
-		usleep(1000);
+		t_idle(t);
 	CHECK_EQ(n, 1);
 	if (tx_check(rx[0], tx_len, tx_seed, 1) < 0)
 		goto fail;

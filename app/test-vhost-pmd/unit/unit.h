@@ -83,6 +83,9 @@ struct t {
 	int vid;
 	uint16_t hdr_len;
 	bool mrg;
+	/* What t_traffic() does between tries of a burst (NULL: sleep 1 ms),
+	 * e.g. answer IOTLB misses. */
+	void (*idle)(struct t *t);
 };
 
 uint64_t now_ms(void);
