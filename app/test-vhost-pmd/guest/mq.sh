@@ -19,8 +19,15 @@ VPG_SMP=2
 VPG_NETDEV_OPTS=",queues=2"
 VPG_DEV_OPTS=",mq=on"
 VPG_APPEND="vpt.size=$SIZE"
+# mq-iommu.sh: behind QEMU's vIOMMU (vpg_iommu_setup), two vhost devices
+# of QEMU (one per queue pair) sending IOTLB messages on one connection.
+if [ -n "${MQ_IOMMU:-}" ]; then
+	SIZE=$((4 * 1024 * 1024))
+	VPG_APPEND="vpt.size=$SIZE"
+	vpg_iommu_setup
+fi
 
-vpg_init guest-mq
+vpg_init "guest-mq${MQ_IOMMU:+-iommu}"
 vpg_start_testpmd
 head -c "$SIZE" /dev/urandom >"$VPT_DIR/host-tx.bin"
 host_tx_sum=$(sha256sum <"$VPT_DIR/host-tx.bin")
@@ -51,6 +58,7 @@ for q in 0 1; do
 done
 vpg_expect_guest_end
 vpg_expect_feature MQ 22 1
+[ -z "${MQ_IOMMU:-}" ] || vpg_expect_feature ACCESS_PLATFORM 33 1
 vpt_expect_eq "guest attached with 2 queue pairs: vrings enabled" \
 	"$(grep -acE 'net_vhost0: (rx|tx) queue [01] enabled' "${VPT_LOG[testpmd]}")" 4
 vpg_expect_tcp_counters $((2 * SIZE))

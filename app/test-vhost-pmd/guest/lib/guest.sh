@@ -70,6 +70,7 @@ VPG_QEMU_EXTRA=()
 VPG_DEV_OPTS=${VPG_DEV_OPTS:-}
 VPG_MACHINE=pc
 VPG_PRE_DEV=()
+VPG_IOMMU_RETRY=0	# set by vpg_iommu_setup
 VPG_NETDEV_OPTS=""
 VPG_CHARDEV_OPTS=""
 VPG_SMP=1
@@ -148,6 +149,11 @@ vpg_start_testpmd() {
 		VPG_EXTRA_VDEV="net_af_packet0,iface=$VPG_VETH,framesz=10240,blocksz=20480,framecnt=512"
 	fi
 	export VPG_NETNS VPG_TAP VPG_EXTRA_VDEV
+	if [ "$VPG_IOMMU_RETRY" = 1 ]; then
+		printf '%s\n' "set fwd io retry" "set burst tx delay 1000 retry 200" \
+			>"$VPT_DIR/testpmd-retry"
+		VPG_TESTPMD_ARGS+=(--cmdline-file="$VPT_DIR/testpmd-retry")
+	fi
 	vpt_launch testpmd ours "--lcores 0@0,1@0" "$vdev" \
 		"$VPG_LIB/testpmd-ns" --forward-mode="$VPG_FWD_MODE" --nb-cores=1 \
 		--rxq="$VPG_QUEUES" --txq="$VPG_QUEUES" \
@@ -411,12 +417,42 @@ vpg_tcp_exchange() {
 # counters: nothing lost in the forwarding, the guest's own packet counts
 # equal net_vhost0's, and at least SIZE / 1448 (a full TCP segment at MTU
 # 1500) packets each way went through our port.
+# The guest's device behind QEMU's Intel vIOMMU (q35, intel-iommu before
+# the NIC, iommu_platform=on), our port with iommu-support=1, the guest's
+# IOMMU on in strict mode (each buffer mapped and unmapped: a miss, an
+# update and an invalidation per packet); ats=1: behind a PCIe root port
+# with ATS, the guest in its default lazy mode. testpmd retries its Tx
+# bursts: a miss keeps the packet with the caller. Before vpg_init.
+vpg_iommu_setup() {
+	VPG_VHOST_ARGS+="${VPG_VHOST_ARGS:+,}iommu-support=1"
+	VPG_MACHINE=q35
+	# intremap needs no split irqchip under TCG.
+	VPG_PRE_DEV=(-device intel-iommu,intremap=on,device-iotlb=on)
+	if [ "${1:-}" = ats=1 ]; then
+		VPG_PRE_DEV+=(-device pcie-root-port,id=rp0,chassis=1,slot=1)
+		VPG_DEV_OPTS+=",bus=rp0,iommu_platform=on,ats=on"
+		VPG_APPEND+=" intel_iommu=on"
+	else
+		# On the root bus only a modern device offers iommu_platform.
+		VPG_DEV_OPTS+=",disable-legacy=on,iommu_platform=on"
+		VPG_APPEND+=" intel_iommu=on iommu.strict=1"
+	fi
+	VPG_IOMMU_RETRY=1
+}
+
+# vpg_expect_tcp_counters SIZE [MSS]: testpmd stopped cleanly; our port
+# carried at least SIZE / MSS packets each way, every one forwarded (none
+# lost between the ports); the guest's counters equal our port's.
+# With testpmd's retry (vpg_iommu_setup), a packet our port refused and
+# testpmd sent again is in our oerrors (as in DPDK's net_vhost) without
+# being dropped: the forwarding balance cannot be told from TX-dropped
+# then, and is not checked.
 vpg_expect_tcp_counters() {
 	local size=$1 min=$(($1 / ${2:-1448})) tap
 	vpt_stop testpmd
 	vpt_expect_rc testpmd 0
 	tap=$(vpg_port_other "$VPG_PORT")
-	vpg_expect_fwd "$VPG_PORT" "$tap"
+	[ "$VPG_IOMMU_RETRY" = 1 ] || vpg_expect_fwd "$VPG_PORT" "$tap"
 	vpg_expect_min "net_vhost0 RX-packets (guest -> host)" "$(vpg_fwd "$VPG_PORT" RX-packets)" "$min"
 	vpg_expect_min "net_vhost0 TX-packets (host -> guest)" "$(vpg_fwd "$VPG_PORT" TX-packets)" "$min"
 	vpg_expect_guest_counters
