@@ -112,7 +112,7 @@ script_tests() {
 # regression inputs among them) and what it finds in that time must pass.
 fuzz_tests() {
 	local t
-	for t in msg split packed iotlb; do
+	for t in msg split packed iotlb split-iommu packed-iommu; do
 		selected "fuzz/$t" || continue
 		if [ ! -x "$FUZZ_BUILD/app/test-vhost-pmd/hostile/fuzz-$t" ]; then
 			echo "note: $FUZZ_BUILD not built, fuzz/$t skipped"

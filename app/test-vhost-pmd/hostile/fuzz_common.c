@@ -248,10 +248,48 @@ fuzz_handle(struct vhu_dev *dev, uint32_t req, const void *payload, size_t len, 
 	return vhu_handler_get(req)(dev, &msg);
 }
 
+#ifdef FUZZ_IOMMU
+bool fuzz_iommu = true;
+#else
+bool fuzz_iommu;
+#endif
+
+void
+fuzz_iotlb_pages(struct vhu_dev *dev, uint16_t mask)
+{
+	for (uint32_t p = 0; p < FUZZ_GUEST_SIZE / FUZZ_PAGE; p++) {
+		struct vhu_iotlb_msg m = {
+			.iova = p * FUZZ_PAGE, .size = FUZZ_PAGE, .uaddr = fuzz_uva(p * FUZZ_PAGE),
+			.perm = VHU_ACCESS_RW, .type = VHU_IOTLB_UPDATE,
+		};
+
+		if (mask & (1u << p))
+			FUZZ_CHECK(fuzz_handle(dev, VHU_REQ_IOTLB_MSG, &m, sizeof(m), -1) == 0,
+				   "IOTLB update of page %u refused", p);
+	}
+}
+
+uint16_t
+fuzz_page_bits(uint64_t gpa, uint64_t len)
+{
+	uint16_t bits = 0;
+
+	for (uint64_t p = gpa / FUZZ_PAGE; len && p <= (gpa + len - 1) / FUZZ_PAGE &&
+	     p < FUZZ_GUEST_SIZE / FUZZ_PAGE; p++)
+		bits |= 1u << p;
+	return bits;
+}
+
 struct vhu_dev *
 fuzz_dev_create(uint64_t features)
 {
-	struct vhu_dev *dev = vhu_dev_alloc(&fuzz_sock, -1);
+	struct vhu_dev *dev;
+
+	if (fuzz_iommu) {
+		fuzz_sock.flags |= VHU_REG_IOMMU;
+		features |= VHU_BIT(VHU_VIRTIO_F_ACCESS_PLATFORM);
+	}
+	dev = vhu_dev_alloc(&fuzz_sock, -1);
 
 	FUZZ_CHECK(dev != NULL, "vhu_dev_alloc");
 	fuzz_life_reset(dev->vid);
@@ -275,9 +313,9 @@ fuzz_vring_setup(struct vhu_dev *dev, uint32_t idx, uint16_t size, uint32_t base
 	struct vhu_vring_state st = { .index = idx, .num = size };
 	struct vhu_vring_addr a = {
 		.index = idx,
-		.desc_user_addr = fuzz_uva(desc_gpa),
-		.avail_user_addr = fuzz_uva(avail_gpa),
-		.used_user_addr = fuzz_uva(used_gpa),
+		.desc_user_addr = fuzz_iommu ? desc_gpa : fuzz_uva(desc_gpa),
+		.avail_user_addr = fuzz_iommu ? avail_gpa : fuzz_uva(avail_gpa),
+		.used_user_addr = fuzz_iommu ? used_gpa : fuzz_uva(used_gpa),
 	};
 	uint64_t kick = idx | VHU_VRING_NOFD;
 	uint64_t call = idx;

@@ -97,6 +97,19 @@ void fuzz_mark(uint8_t *map, uint64_t gpa, uint64_t len);
 /* A device on fuzz_sock with our guest memory and these features
  * negotiated through SET_FEATURES; fuzz_dev_destroy() frees it and checks
  * the lifecycle ended. */
+/*
+ * The IOMMU variants of the ring targets (fuzz-split-iommu,
+ * fuzz-packed-iommu, built with FUZZ_IOMMU): fuzz_dev_create() also
+ * negotiates VIRTIO_F_ACCESS_PLATFORM, vring addresses are I/O virtual
+ * addresses equal to the guest ones, and only the 4 KiB pages
+ * fuzz_iotlb_pages() maps translate; the others miss (no backend
+ * channel: nothing is sent, the chain must stay in the ring).
+ */
+extern bool fuzz_iommu;
+/* Bit p of mask: map page p of guest memory (IOVA = guest address). */
+void fuzz_iotlb_pages(struct vhu_dev *dev, uint16_t mask);
+/* The bits of the pages [gpa, gpa + len) touches. */
+uint16_t fuzz_page_bits(uint64_t gpa, uint64_t len);
 struct vhu_dev *fuzz_dev_create(uint64_t features);
 void fuzz_dev_destroy(struct vhu_dev *dev);
 /* Run the handler of request req on dev, with an optional fd. */

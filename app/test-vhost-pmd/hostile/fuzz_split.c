@@ -20,7 +20,9 @@
  *         the ring base picks legacy offload flags)
  *     [4-5] Rx packet length - 1 (mod 9000)
  * then the descriptor table (16 * size), the avail ring (4 + 2 * size),
- * then bytes for guest memory from gpa 0 up.
+ * then bytes for guest memory from gpa 0 up. fuzz-split-iommu (FUZZ_IOMMU):
+ * the last two bytes are a mask of the 4 KiB guest pages the IOTLB maps
+ * (with the rings' pages); a buffer or table elsewhere misses.
  *
  * Checked after every burst: the library wrote guest memory only in the
  * used ring (idx, entries, avail_event with EVENT_IDX) and, for Rx, in
@@ -189,7 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t features = VHU_BIT(VHU_VIRTIO_RING_F_INDIRECT_DESC);
 	struct layout l;
 	struct vhu_dev *dev;
-	uint16_t base, nb, bursts;
+	uint16_t base, nb, bursts, pages = 0xffff;
 	uint32_t len;
 	bool tx;
 
@@ -215,6 +217,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = 1 + (data[4] | data[5] << 8) % 9000;
 	data += CFG_LEN;
 	size -= CFG_LEN;
+	/* IOMMU variant: the input's last two bytes say which pages map. */
+	if (fuzz_iommu && size >= 2) {
+		pages = data[size - 2] | data[size - 1] << 8;
+		size -= 2;
+	}
 	/* Used ring (with avail_event) against the top of region A, avail
 	 * ring (with used_event) against the top of region B. */
 	l.used_gpa = FUZZ_HALF - RTE_ALIGN_CEIL(6 + 8u * l.size, 4);
@@ -233,6 +240,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	dev = fuzz_dev_create(features);
+	if (fuzz_iommu)
+		fuzz_iotlb_pages(dev, pages | fuzz_page_bits(FUZZ_DESC_GPA, 16u * l.size) |
+				 fuzz_page_bits(l.avail_gpa, 6 + 2u * l.size) |
+				 fuzz_page_bits(l.used_gpa, 6 + 8u * l.size));
 	for (uint32_t q = 0; q < 2; q++)
 		fuzz_vring_setup(dev, q, l.size, base, FUZZ_DESC_GPA, l.avail_gpa, l.used_gpa);
 	FUZZ_CHECK(fuzz_life.running, "device did not start");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-# Writes the seed corpora corpus/msg/, corpus/split/, corpus/packed/ and
-# corpus/iotlb/ (the input formats are described at the top of fuzz_msg.c,
+# Writes the seed corpora corpus/msg/, corpus/split/, corpus/packed/,
+# corpus/split-iommu/, corpus/packed-iommu/ and corpus/iotlb/ (the input formats are described at the top of fuzz_msg.c,
 # fuzz_split.c, fuzz_packed.c and fuzz_iotlb.c). Run it again
 # after changing a format; regression inputs (regress-*) are kept as they are.
 import os
@@ -386,6 +386,13 @@ def main():
         write(os.path.join(HERE, 'corpus', 'msg'), name, data)
     for name, data in split_seeds().items():
         write(os.path.join(HERE, 'corpus', 'split'), name, data)
+    # The IOMMU variants: the same, the last two bytes a mask of the
+    # guest pages mapped (all, or every other one).
+    for ring, seeds in (('split', split_seeds()), ('packed', packed_seeds())):
+        for name, data in seeds.items():
+            for mask in (0xffff, 0x5555):
+                write(os.path.join(HERE, 'corpus', ring + '-iommu'), '%s-%04x' % (name, mask),
+                      data + struct.pack('<H', mask))
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Run the library's libFuzzer targets (build-fuzz/, see meson.build here).
 #
-# usage: run-fuzz.sh SECONDS [TARGET...]   TARGET: msg, split, packed, iotlb (default: all)
+# usage: run-fuzz.sh SECONDS [TARGET...]   TARGET: msg, split, packed, iotlb,
+#                                          split-iommu, packed-iommu (default: all)
 #
 # Each target starts from its seed corpus (corpus/TARGET/ here) plus what
 # earlier runs found (BUILD/fuzz-corpus/TARGET/, where new inputs go) and
@@ -20,12 +21,12 @@ BUILD=${VHOST_PMD_FUZZ_BUILD:-$TOP/build-fuzz}
 BIN=$BUILD/app/test-vhost-pmd/hostile
 LOGDIR=${VHOST_PMD_FUZZ_LOGDIR:-$BUILD/fuzz-logs}
 
-usage() { echo "usage: $0 SECONDS [msg|split|packed|iotlb...]" >&2; exit 2; }
+usage() { echo "usage: $0 SECONDS [msg|split|packed|iotlb|split-iommu|packed-iommu...]" >&2; exit 2; }
 [ $# -ge 1 ] && [[ $1 =~ ^[1-9][0-9]*$ ]] || usage
 secs=$1
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(msg split packed iotlb)
+[ ${#targets[@]} -gt 0 ] || targets=(msg split packed iotlb split-iommu packed-iommu)
 
 failed=0
 for t in "${targets[@]}"; do
