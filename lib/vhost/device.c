@@ -108,6 +108,8 @@ vhu_vring_reset(struct vhu_vring *vq)
 	vq->avail_uaddr = 0;
 	vq->used_uaddr = 0;
 	vq->log_guest_addr = 0;
+	vq->miss_iova = 0;
+	vq->miss_tsc = 0;
 	memset(&vq->stats, 0, sizeof(vq->stats));
 	memset(&vq->ctr, 0, sizeof(vq->ctr));
 }

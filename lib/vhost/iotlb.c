@@ -80,6 +80,8 @@ vhu_iotlb_flush(struct vhu_dev *dev)
 {
 	if (dev->iotlb != NULL)
 		dev->iotlb->nregions = 0;
+	/* Whatever was asked may be asked again at once. */
+	vhu_iotlb_misses_forget(dev, 0, UINT64_MAX);
 }
 
 /* Index of the first entry that ends above iova. */

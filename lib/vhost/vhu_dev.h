@@ -256,7 +256,8 @@ struct vhu_dev;
 VHU_INTERNAL int vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size,
 		uint64_t uaddr, uint8_t perm);
 VHU_INTERNAL void vhu_iotlb_invalidate(struct vhu_dev *dev, uint64_t iova, uint64_t size);
-/* Forget every entry (the memory table changed, or a reset). Quiesced. */
+/* Forget every entry (the memory table changed, or a reset), and the
+ * misses sent. Quiesced. */
 VHU_INTERNAL void vhu_iotlb_flush(struct vhu_dev *dev);
 VHU_INTERNAL int vhu_iotlb_alloc(struct vhu_dev *dev);
 /* The connection is gone, every vring quiesced: the data path will not
