@@ -350,6 +350,52 @@ fail:
 	return -1;
 }
 
+/*
+ * A new memory table empties the IOTLB (its entries pointed into the old
+ * mappings): the rings are asked for again, and so is a buffer whose miss
+ * was sent just before (not held back as a repeat), and traffic resumes.
+ */
+static int
+iotlb_mem_table_replaced(void)
+{
+	struct rte_mbuf *p = mk_pkt1(300, 55);
+	struct fe_buf b;
+	struct vhu_iotlb_msg m;
+	struct t t;
+
+	CHECK(p != NULL);
+	if (it_start(&t, F_BASE) < 0)
+		goto fail;
+	if (t_traffic(&t, 600, 51, 400, 52, 3000) < 0)
+		goto fail;
+	b.gpa = fe_alloc(&t.s, PAGE, PAGE);
+	b.len = 1024;
+	CHECK(fe_post(&t.s, FE_RX_VQ, &b, 1, true, false) >= 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);	/* not answered */
+	CHECK_EQ(m.iova, fe_addr(&t.s, b.gpa));
+	CHECK_EQ(fe_sim_remap(&t.s), 0);
+	CHECK_EQ(fe_set_mem_table(&t.s), 0);
+	CHECK(fe_iotlb_serve(&t.s, SERVE_MS, NULL) >= 2);	/* the rings */
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova, fe_addr(&t.s, b.gpa));
+	CHECK_EQ(answer(&t, &m), 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
+	if (rx_check(&t, p, 1) < 0)
+		goto fail;
+	if (t_traffic(&t, 600, 53, 400, 54, 3000) < 0)
+		FAIL("no traffic after the new memory table");
+	CHECK_EQ(ev_get(&ev.destroy_dev), 0);
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return -1;
+}
+
 /* More updates than the table holds: it is emptied and refilled by misses. */
 static int
 iotlb_full(void)
@@ -462,6 +508,7 @@ static const struct unit_case iotlb_cases[] = {
 	{ "iotlb_packed_indirect", iotlb_packed_indirect },
 	{ "iotlb_invalidate", iotlb_invalidate },
 	{ "iotlb_indirect_across_pages", iotlb_indirect_across_pages },
+	{ "iotlb_mem_table_replaced", iotlb_mem_table_replaced },
 	{ "iotlb_full", iotlb_full },
 	{ "iotlb_refused", iotlb_refused },
 };

@@ -177,12 +177,13 @@ fail:
 static int
 log_dirty_pages(uint64_t features)
 {
-	int destroyed = ev_get(&ev.destroy_dev);
 	uint64_t rx_gpa, tx_gpa, ring_gpa, g;
+	int destroyed;
 	struct lt l;
 
 	if (lt_start(&l, features) < 0)
 		goto fail;
+	destroyed = ev_get(&ev.destroy_dev);	/* t_register() reset it */
 	rx_gpa = buf_alloc(&l, RX_LEN + 64);
 	tx_gpa = buf_alloc(&l, TX_LEN + 64);
 	/* Split: what we write of a ring is its used ring; packed: its
