@@ -375,6 +375,10 @@ h_get_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	/* The frontend stops the ring (guest reset, driver unload). */
 	vhu_dev_stop(dev);
 	vhu_vring_quiesce(vq);
+	/* QEMU stops passing the guest's IOMMU invalidations on with the
+	 * device: what we hold may be unmapped and reused by the next driver
+	 * (a reload, a reboot). Misses bring back what is still mapped. */
+	vhu_iotlb_flush(dev);
 	vq->started = false;
 	if (vq->kickfd >= 0)
 		close(vq->kickfd);
