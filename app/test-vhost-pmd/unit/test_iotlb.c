@@ -405,13 +405,11 @@ fail:
 static int
 iotlb_stop_flushes(void)
 {
-	struct rte_mbuf *p = mk_pkt1(300, 61);
 	uint32_t base;
 	struct t t;
 	uint64_t g;
 	int q;
 
-	CHECK(p != NULL);
 	if (it_start(&t, F_BASE) < 0)
 		goto fail;
 	g = fe_alloc(&t.s, PAGE, PAGE);
@@ -426,11 +424,9 @@ iotlb_stop_flushes(void)
 	if (t_wait_up(&t, 2) < 0)
 		goto fail;
 	CHECK_EQ(rx_at(&t, g + 16, 64, fe_addr(&t.s, g + 16)), 0);
-	rte_pktmbuf_free(p);
 	t_end(&t);
 	return 0;
 fail:
-	rte_pktmbuf_free(p);
 	t_end(&t);
 	return -1;
 }
