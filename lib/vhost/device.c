@@ -284,9 +284,13 @@ ring_area(struct vhu_dev *dev, uint32_t idx, uint64_t addr, uint64_t len, uint8_
 
 	if (!dev->iommu)
 		return vhu_uva_to_hva(dev->mem, addr, len);
-	/* One miss at a time: each update translates the vring again. */
-	if (*pending)
+	/* One miss at a time: each update translates the vring again. And
+	 * none for a stopped vring: its guest may be rebooting, unmapping
+	 * what we would ask for, and it is asked for when it starts. */
+	if (*pending || !dev->vrings[idx].started) {
+		*pending = true;
 		return NULL;
+	}
 	ret = vhu_xlat_range(dev->iotlb, addr, len, &p, &miss);
 	if (ret == -EAGAIN) {
 		vhu_iotlb_miss(dev, idx, miss, perm);
