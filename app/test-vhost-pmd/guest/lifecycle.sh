@@ -15,7 +15,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/lib/guest.sh"
 
-vpg_init guest-lifecycle
+# lifecycle-iommu.sh: all of it behind QEMU's vIOMMU (vpg_iommu_setup):
+# each new driver, after a reboot or a restarted QEMU, maps its rings and
+# buffers at the IOVAs the previous one used.
+[ -z "${LIFECYCLE_IOMMU:-}" ] || vpg_iommu_setup intremap=off
+vpg_init "guest-lifecycle${LIFECYCLE_IOMMU:+-iommu}"
 vpg_start_testpmd
 fds=$(vpg_fd_count)
 vpt_say "testpmd has $fds open fds before any guest"

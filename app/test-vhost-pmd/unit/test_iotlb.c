@@ -431,6 +431,59 @@ fail:
 	return -1;
 }
 
+/*
+ * A stopped vring asks for nothing (its guest may be rebooting and
+ * unmapping), and a vring set up again at the same addresses (a rebooted
+ * guest's IOVAs) asks for them at once, even the one it asked for last
+ * just before the stop, which was never answered. The frontend keeps the
+ * ring state: the same rings resume at the base GET_VRING_BASE gave.
+ */
+static int
+iotlb_restart_same_rings(void)
+{
+	struct vhu_iotlb_msg m;
+	uint32_t base[2];
+	uint64_t desc;
+	struct t t;
+	int q;
+
+	if (it_start(&t, F_BASE) < 0)
+		goto fail;
+	if (t_traffic(&t, 500, 71, 300, 72, 3000) < 0)
+		goto fail;
+	/* The Rx ring's descriptors lose their entry: asked, not answered. */
+	desc = fe_addr(&t.s, t.s.vq[FE_RX_VQ].desc_gpa);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, desc, 16 * RING_SIZE, 0, 0), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova, desc);
+	for (q = 0; q < 2; q++)
+		CHECK_EQ(fe_get_vring_base(&t.s, q, &base[q]), 0);
+	CHECK(ev_wait(&ev.destroy_dev, 1, 2000));
+	/* Stopped: the IOTLB is empty, and nothing is asked for. */
+	CHECK_EQ(fe_backend_recv(&t.s, &m, 50), 0);
+	for (q = 0; q < 2; q++) {
+		CHECK_EQ(fe_set_vring_state(&t.s, VHU_REQ_SET_VRING_NUM, q, RING_SIZE), 0);
+		CHECK_EQ(fe_set_vring_state(&t.s, VHU_REQ_SET_VRING_BASE, q, base[q]), 0);
+		CHECK_EQ(fe_set_vring_addr(&t.s, q), 0);
+	}
+	CHECK_EQ(fe_backend_recv(&t.s, &m, 50), 0);	/* not started yet */
+	for (q = 0; q < 2; q++)
+		CHECK_EQ(fe_set_vring_fd(&t.s, VHU_REQ_SET_VRING_KICK, q, t.s.vq[q].kickfd), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova, desc);
+	CHECK_EQ(answer(&t, &m), 0);
+	CHECK(fe_iotlb_serve(&t.s, SERVE_MS, NULL) >= 2);
+	if (t_wait_up(&t, 2) < 0)
+		goto fail;
+	if (t_traffic(&t, 500, 73, 300, 74, 3000) < 0)
+		FAIL("no traffic after the restart");
+	t_end(&t);
+	return 0;
+fail:
+	t_end(&t);
+	return -1;
+}
+
 /* More updates than the table holds: it is emptied and refilled by misses. */
 static int
 iotlb_full(void)
@@ -545,6 +598,7 @@ static const struct unit_case iotlb_cases[] = {
 	{ "iotlb_indirect_across_pages", iotlb_indirect_across_pages },
 	{ "iotlb_mem_table_replaced", iotlb_mem_table_replaced },
 	{ "iotlb_stop_flushes", iotlb_stop_flushes },
+	{ "iotlb_restart_same_rings", iotlb_restart_same_rings },
 	{ "iotlb_full", iotlb_full },
 	{ "iotlb_refused", iotlb_refused },
 };

@@ -421,14 +421,25 @@ vpg_tcp_exchange() {
 # the NIC, iommu_platform=on), our port with iommu-support=1, the guest's
 # IOMMU on in strict mode (each buffer mapped and unmapped: a miss, an
 # update and an invalidation per packet); ats=1: behind a PCIe root port
-# with ATS, the guest in its default lazy mode. testpmd retries its Tx
-# bursts: a miss keeps the packet with the caller. Before vpg_init.
+# with ATS, the guest in its default lazy mode; intremap=off: no interrupt
+# remapping (a guest that reboots: under TCG the second boot of 6.1 panics
+# with "timer doesn't work through Interrupt-remapped IO-APIC"). testpmd
+# retries its Tx bursts: a miss keeps the packet with the caller. Before
+# vpg_init.
 vpg_iommu_setup() {
+	local ats=0 intremap=on a
+	for a; do
+		case $a in
+		ats=1) ats=1 ;;
+		intremap=off) intremap=off ;;
+		*) vpt_fail "vpg_iommu_setup: bad argument $a" ;;
+		esac
+	done
 	VPG_VHOST_ARGS+="${VPG_VHOST_ARGS:+,}iommu-support=1"
 	VPG_MACHINE=q35
 	# intremap needs no split irqchip under TCG.
-	VPG_PRE_DEV=(-device intel-iommu,intremap=on,device-iotlb=on)
-	if [ "${1:-}" = ats=1 ]; then
+	VPG_PRE_DEV=(-device "intel-iommu,intremap=$intremap,device-iotlb=on")
+	if [ "$ats" = 1 ]; then
 		VPG_PRE_DEV+=(-device pcie-root-port,id=rp0,chassis=1,slot=1)
 		VPG_DEV_OPTS+=",bus=rp0,iommu_platform=on,ats=on"
 		VPG_APPEND+=" intel_iommu=on"
