@@ -197,8 +197,11 @@ conn_close(struct vhu_sock_entry *e)
 static void
 conn_drop(struct vhu_sock_entry *e, int err)
 {
-	if (err == -EPIPE)
-		VHU_LOG(INFO, "%s: frontend disconnected", e->s.path);
+	/* A reset is a frontend that died with our replies unread (QEMU
+	 * killed amid IOTLB traffic): gone, as after an orderly close. */
+	if (err == -EPIPE || err == -ECONNRESET)
+		VHU_LOG(INFO, "%s: frontend disconnected%s", e->s.path,
+			err == -ECONNRESET ? " (connection reset)" : "");
 	else
 		VHU_LOG(ERR, "%s: dropping the frontend: %s", e->s.path, strerror(-err));
 	conn_close(e);
