@@ -178,21 +178,6 @@ entry_insert(struct vhu_dev *dev, const struct vhu_mem_region *e)
 	t->nregions++;
 }
 
-/* The memory region holding frontend address uva, or NULL. */
-static const struct vhu_mem_region *
-uva_region_of(const struct vhu_mem *mem, uint64_t uva)
-{
-	uint32_t i;
-
-	for (i = 0; i < mem->nregions; i++) {
-		const struct vhu_mem_region *r = &mem->regions[i];
-
-		if (uva >= r->uva && uva - r->uva < r->size)
-			return r;
-	}
-	return NULL;
-}
-
 int
 vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uaddr,
 		 uint8_t perm)
@@ -207,7 +192,7 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 		return -ENOENT;
 	/* All of it in guest memory, or nothing. */
 	for (off = 0; off < size; off += n) {
-		const struct vhu_mem_region *r = uva_region_of(mem, uaddr + off);
+		const struct vhu_mem_region *r = vhu_mem_uva_region(mem, uaddr + off, 1);
 
 		if (r == NULL)
 			return -EFAULT;
@@ -215,7 +200,7 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 	}
 	range_remove(dev->iotlb, iova, iova + (size - 1));
 	for (off = 0; off < size; off += n) {
-		const struct vhu_mem_region *r = uva_region_of(mem, uaddr + off);
+		const struct vhu_mem_region *r = vhu_mem_uva_region(mem, uaddr + off, 1);
 		struct vhu_mem_region e = {
 			.gpa = iova + off,
 			.uva = uaddr + off,

@@ -47,19 +47,13 @@ vhu_log_gpa(const struct vhu_dev *dev, uint64_t gpa, uint64_t len)
 static void
 log_hva(const struct vhu_dev *dev, const uint8_t *p, uint64_t len)
 {
-	const struct vhu_mem *mem = dev->mem;
-	uint64_t hva = (uint64_t)(uintptr_t)p;
-	uint32_t i;
+	const struct vhu_mem_region *r = vhu_mem_hva_region(dev->mem, p);
+	uint64_t off;
 
-	for (i = 0; i < mem->nregions; i++) {
-		const struct vhu_mem_region *r = &mem->regions[i];
-
-		if (hva >= r->hva && hva - r->hva < r->size) {
-			vhu_log_gpa(dev, r->gpa + (hva - r->hva),
-				    RTE_MIN(len, r->size - (hva - r->hva)));
-			return;
-		}
-	}
+	if (r == NULL)
+		return;
+	off = (uint64_t)(uintptr_t)p - r->hva;
+	vhu_log_gpa(dev, r->gpa + off, RTE_MIN(len, r->size - off));
 }
 
 void

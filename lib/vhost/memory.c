@@ -21,9 +21,8 @@
 
 #include "vhu_dev.h"
 
-/* The region wholly holding frontend range [uva, uva + len), or NULL. */
-static const struct vhu_mem_region *
-uva_region(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
+const struct vhu_mem_region *
+vhu_mem_uva_region(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 {
 	uint32_t i;
 
@@ -41,38 +40,39 @@ uva_region(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 void *
 vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 {
-	const struct vhu_mem_region *r = uva_region(mem, uva, len);
+	const struct vhu_mem_region *r = vhu_mem_uva_region(mem, uva, len);
 
 	return r != NULL ? (void *)(uintptr_t)(r->hva + (uva - r->uva)) : NULL;
 }
 
-int
-vhu_uva_to_gpa(const struct vhu_mem *mem, uint64_t uva, uint64_t len, uint64_t *gpa)
-{
-	const struct vhu_mem_region *r = uva_region(mem, uva, len);
-
-	if (r == NULL)
-		return -ENOENT;
-	*gpa = r->gpa + (uva - r->uva);
-	return 0;
-}
-
-int
-vhu_hva_to_gpa(const struct vhu_mem *mem, const void *hva, uint64_t len, uint64_t *gpa)
+const struct vhu_mem_region *
+vhu_mem_hva_region(const struct vhu_mem *mem, const void *hva)
 {
 	uint64_t a = (uint64_t)(uintptr_t)hva;
 	uint32_t i;
 
 	for (i = 0; i < mem->nregions; i++) {
 		const struct vhu_mem_region *r = &mem->regions[i];
-		uint64_t off = a - r->hva;
 
-		if (a >= r->hva && off < r->size && len <= r->size - off) {
-			*gpa = r->gpa + off;
-			return 0;
-		}
+		if (a >= r->hva && a - r->hva < r->size)
+			return r;
 	}
-	return -ENOENT;
+	return NULL;
+}
+
+int
+vhu_hva_to_gpa(const struct vhu_mem *mem, const void *hva, uint64_t len, uint64_t *gpa)
+{
+	const struct vhu_mem_region *r = vhu_mem_hva_region(mem, hva);
+	uint64_t off;
+
+	if (r == NULL)
+		return -ENOENT;
+	off = (uint64_t)(uintptr_t)hva - r->hva;
+	if (len > r->size - off)
+		return -ENOENT;
+	*gpa = r->gpa + off;
+	return 0;
 }
 
 /* The region holding gpa in a sorted table, or NULL. */

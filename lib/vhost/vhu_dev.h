@@ -213,9 +213,12 @@ vhu_gpa_range_to_hva_hint(const struct vhu_mem *mem, uint64_t gpa, uint32_t len,
 
 /* Frontend virtual address range -> our pointer, only if wholly mapped. */
 VHU_INTERNAL void *vhu_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len);
-/* The guest physical address of [uva, uva + len), wholly in one region: 0, or -ENOENT. */
-VHU_INTERNAL int vhu_uva_to_gpa(const struct vhu_mem *mem, uint64_t uva, uint64_t len,
-		uint64_t *gpa);
+/* The region wholly holding frontend range [uva, uva + len), or NULL. */
+VHU_INTERNAL const struct vhu_mem_region *vhu_mem_uva_region(const struct vhu_mem *mem,
+		uint64_t uva, uint64_t len);
+/* The region our pointer hva lies in, or NULL. */
+VHU_INTERNAL const struct vhu_mem_region *vhu_mem_hva_region(const struct vhu_mem *mem,
+		const void *hva);
 /* Guest physical range -> our pointer, only if wholly inside one region. */
 VHU_INTERNAL void *vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len);
 /* Build a table from a SET_MEM_TABLE payload and its fds (fds are consumed
