@@ -17,8 +17,8 @@
  * entries; when full it is emptied, and misses fill it again.
  *
  * Permissions: a MISS says whether we want to write; the frontend answers
- * with the guest's mapping and its permissions, which we keep but do not
- * check per access. A guest cannot use that against us: every entry lies
+ * with the guest's mapping and its permissions, which we check for sense
+ * but not per access. A guest cannot use that against us: every entry lies
  * in the memory the frontend gave us.
  */
 #include <errno.h>
@@ -57,16 +57,25 @@ vhu_iotlb_free(struct vhu_dev *dev)
 	dev->iotlb = NULL;
 }
 
+/* The last byte of [iova, iova + size), size > 0. QEMU invalidates
+ * "everything" with a size past the end of the space: up to its end. */
+static uint64_t
+range_last(uint64_t iova, uint64_t size)
+{
+	uint64_t last = iova + (size - 1);
+
+	return last < iova ? UINT64_MAX : last;
+}
+
 void
 vhu_iotlb_misses_forget(struct vhu_dev *dev, uint64_t iova, uint64_t size)
 {
-	uint64_t last = iova + (size - 1);
+	uint64_t last;
 	uint32_t i;
 
 	if (size == 0)
 		return;
-	if (last < iova)
-		last = UINT64_MAX;
+	last = range_last(iova, size);
 	for (i = 0; i < dev->nr_vring; i++) {
 		struct vhu_vring *vq = &dev->vrings[i];
 
@@ -205,7 +214,6 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 			.gpa = iova + off,
 			.uva = uaddr + off,
 			.hva = r->hva + (uaddr + off - r->uva),
-			.perm = perm,
 		};
 
 		n = RTE_MIN(size - off, r->size - (uaddr + off - r->uva));
@@ -218,14 +226,9 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 void
 vhu_iotlb_invalidate(struct vhu_dev *dev, uint64_t iova, uint64_t size)
 {
-	uint64_t last = iova + (size - 1);
-
 	if (dev->iotlb == NULL || size == 0)
 		return;
-	/* QEMU invalidates "everything" with a size to the end of the space. */
-	if (last < iova)
-		last = UINT64_MAX;
-	range_remove(dev->iotlb, iova, last);
+	range_remove(dev->iotlb, iova, range_last(iova, size));
 }
 
 int

@@ -98,7 +98,6 @@ struct vhu_mem_region {
 	 * queue pair with multiqueue and CONFIGURE_MEM_SLOTS. */
 	uint32_t extra_refs;
 	uint32_t guard;		/* vhu_guard_add() of the mapping; 0: none */
-	uint8_t perm;		/* IOTLB entry: VHU_ACCESS_* (iotlb.c); else 0 */
 };
 
 /*
