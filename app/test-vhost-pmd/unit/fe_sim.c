@@ -652,19 +652,25 @@ fe_backend_recv(struct fe_sim *s, struct vhu_iotlb_msg *m, unsigned int ms)
 }
 
 int
+fe_iotlb_answer(struct fe_sim *s, const struct vhu_iotlb_msg *m)
+{
+	uint64_t page = m->iova & ~4095ULL;
+	uint64_t gpa = page - s->iova_off;
+
+	if (gpa < s->gpa_base || gpa >= fe_gpa_end(s))
+		return -ERANGE;
+	return fe_iotlb_msg(s, VHU_IOTLB_UPDATE, page, 4096, fe_gpa_to_uva(s, gpa),
+			    VHU_ACCESS_RW);
+}
+
+int
 fe_iotlb_serve(struct fe_sim *s, unsigned int ms, struct vhu_iotlb_msg *last)
 {
 	struct vhu_iotlb_msg m;
 	int n = 0, ret;
 
 	while ((ret = fe_backend_recv(s, &m, ms)) == 1) {
-		uint64_t page = m.iova & ~4095ULL;
-		uint64_t gpa = page - s->iova_off;
-
-		if (gpa < s->gpa_base || gpa >= fe_gpa_end(s))
-			return -ERANGE;
-		ret = fe_iotlb_msg(s, VHU_IOTLB_UPDATE, page, 4096, fe_gpa_to_uva(s, gpa),
-				   VHU_ACCESS_RW);
+		ret = fe_iotlb_answer(s, &m);
 		if (ret < 0)
 			return ret;
 		if (last != NULL)

@@ -194,13 +194,15 @@ uint64_t fe_addr(const struct fe_sim *s, uint64_t gpa);
  * IOTLB. fe_handshake() opens the backend channel when BACKEND_REQ is in
  * extra_protocol. fe_iotlb_msg() sends an IOTLB_MSG (acked);
  * fe_backend_recv() waits up to ms for the backend's next IOTLB message
- * (1, 0 on timeout, -errno); fe_iotlb_serve() answers every miss that
- * comes within ms with an update of its 4 KiB page, RW, and returns how
- * many it answered (or -errno). *last gets the last miss (may be NULL).
+ * (1, 0 on timeout, -errno); fe_iotlb_answer() answers miss m with an
+ * update of its 4 KiB page, RW (acked: 0, or -errno); fe_iotlb_serve()
+ * answers every miss that comes within ms so, and returns how many it
+ * answered (or -errno). *last gets the last miss (may be NULL).
  */
 int fe_iotlb_msg(struct fe_sim *s, uint8_t type, uint64_t iova, uint64_t size,
 		 uint64_t uaddr, uint8_t perm);
 int fe_backend_recv(struct fe_sim *s, struct vhu_iotlb_msg *m, unsigned int ms);
+int fe_iotlb_answer(struct fe_sim *s, const struct vhu_iotlb_msg *m);
 int fe_iotlb_serve(struct fe_sim *s, unsigned int ms, struct vhu_iotlb_msg *last);
 
 /* Packed rings. */

@@ -69,16 +69,6 @@ answer_at(struct t *t, uint64_t iova, uint64_t gpa)
 			    VHU_ACCESS_RW);
 }
 
-/* Answer miss m as fe_iotlb_serve() does: its page, RW. */
-static int
-answer(struct t *t, const struct vhu_iotlb_msg *m)
-{
-	uint64_t page = m->iova & ~(PAGE - 1);
-
-	return fe_iotlb_msg(&t->s, VHU_IOTLB_UPDATE, page, PAGE,
-			    fe_gpa_to_uva(&t->s, page - IOVA_OFF), VHU_ACCESS_RW);
-}
-
 /* Enqueue p, answering misses in between; how many misses it took. */
 static int
 enqueue_served(struct t *t, struct rte_mbuf *p, struct vhu_iotlb_msg *first)
@@ -160,7 +150,7 @@ iotlb_traffic(uint64_t features, bool indirect)
 	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, m.iova & ~(PAGE - 1), PAGE, 0, 0), 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
 	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
-	CHECK_EQ(answer(&t, &m), 0);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
 	if (enqueue_served(&t, p, NULL) < 0)
 		FAIL("the Rx packet never went in");
 	if (rx_check(&t, p, 0) < 0)
@@ -173,7 +163,7 @@ iotlb_traffic(uint64_t features, bool indirect)
 	CHECK_EQ(used_pending(&t, FE_TX_VQ), 0);
 	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
 	CHECK_EQ(m.perm, VHU_ACCESS_RO);
-	CHECK_EQ(answer(&t, &m), 0);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
 	if (dequeue_served(&t, rx, NULL) < 0)
 		FAIL("the Tx packet never came out");
 	if (tx_check(rx[0], 1000, 9, 0) < 0)
@@ -243,7 +233,7 @@ rx_at(struct t *t, uint64_t gpa, unsigned int seed, uint64_t iova_want)
 		CHECK_EQ(fe_backend_recv(&t->s, &m, SERVE_MS), 1);
 		CHECK_EQ(m.iova, iova_want);
 		/* Let it through, so that the next case starts clean. */
-		CHECK_EQ(answer(t, &m), 0);
+		CHECK_EQ(fe_iotlb_answer(&t->s, &m), 0);
 		if (enqueue_served(t, p, NULL) < 0 || rx_check(t, p, 1) < 0)
 			goto fail;
 		ret = 0;
@@ -292,7 +282,7 @@ iotlb_invalidate(void)
 	CHECK_EQ(m.iova & ~(PAGE - 1), fe_addr(&t.s, g & ~(PAGE - 1)));
 	/* Stopped meanwhile, not reported down: the device stays. */
 	CHECK_EQ(ev_get(&ev.destroy_dev), 0);
-	CHECK_EQ(answer(&t, &m), 0);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
 	if (t_traffic(&t, 700, 11, 500, 12, 3000) < 0)
 		FAIL("no traffic after the ring's update");
 	t_end(&t);
@@ -380,7 +370,7 @@ iotlb_mem_table_replaced(void)
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
 	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
 	CHECK_EQ(m.iova, fe_addr(&t.s, b.gpa));
-	CHECK_EQ(answer(&t, &m), 0);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
 	if (rx_check(&t, p, 1) < 0)
 		goto fail;
@@ -471,7 +461,7 @@ iotlb_restart_same_rings(void)
 		CHECK_EQ(fe_set_vring_fd(&t.s, VHU_REQ_SET_VRING_KICK, q, t.s.vq[q].kickfd), 0);
 	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
 	CHECK_EQ(m.iova, desc);
-	CHECK_EQ(answer(&t, &m), 0);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
 	CHECK(fe_iotlb_serve(&t.s, SERVE_MS, NULL) >= 2);
 	if (t_wait_up(&t, 2) < 0)
 		goto fail;
