@@ -291,7 +291,16 @@ ring_area(struct vhu_dev *dev, uint32_t idx, uint64_t addr, uint64_t len, uint8_
 		*pending = true;
 		return NULL;
 	}
-	ret = vhu_xlat_range(dev->iotlb, addr, len, &p, &miss);
+	/* Read access first: the write table is looked up (for the areas
+	 * we write) only once the read one has it, so one miss asks for both. */
+	ret = vhu_xlat_range(dev->iotlb[VHU_IOTLB_READ], addr, len, &p, &miss);
+	if (ret == 0 && (perm & VHU_ACCESS_WO)) {
+		void *w;
+
+		ret = vhu_xlat_range(dev->iotlb[VHU_IOTLB_WRITE], addr, len, &w, &miss);
+		if (ret == 0 && w != p)
+			ret = -EFAULT;
+	}
 	if (ret == -EAGAIN) {
 		vhu_iotlb_miss(dev, idx, miss, perm);
 		*pending = true;

@@ -563,8 +563,8 @@ h_iotlb_msg(struct vhu_dev *dev, struct vhu_msg *msg)
 			dev->ifname, m.type);
 		return VHU_HANDLED_ERR;
 	}
-	VHU_LOG(DEBUG, "%s: IOTLB %s 0x%" PRIx64 " size 0x%" PRIx64, dev->ifname,
-		m.type == VHU_IOTLB_UPDATE ? "update" : "invalidate", m.iova, m.size);
+	VHU_LOG(DEBUG, "%s: IOTLB %s 0x%" PRIx64 " size 0x%" PRIx64 " perm %u", dev->ifname,
+		m.type == VHU_IOTLB_UPDATE ? "update" : "invalidate", m.iova, m.size, m.perm);
 	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
 	if (m.type == VHU_IOTLB_UPDATE) {
 		ret = vhu_iotlb_update(dev, m.iova, m.size, m.uaddr, m.perm);

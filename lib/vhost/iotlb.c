@@ -16,10 +16,14 @@
  * thread changes it with every vring quiesced. It holds VHU_IOTLB_MAX
  * entries; when full it is emptied, and misses fill it again.
  *
- * Permissions: a MISS says whether we want to write; the frontend answers
- * with the guest's mapping and its permissions, which we check for sense
- * but not per access. A guest cannot use that against us: every entry lies
- * in the memory the frontend gave us.
+ * Permissions: the guest may map an address for the device to read, to
+ * write, or both. dev->iotlb[] holds two tables, the entries we may read
+ * through and those we may write through; an update with both permissions
+ * goes in both, an invalidation takes from both. The walkers translate
+ * what they read (descriptors, indirect tables, Tx buffers) through the
+ * first and Rx buffers through the second, so a buffer the guest mapped
+ * read-only is never written: it is a miss asking for write access, and
+ * the frontend answers with what the guest's IOMMU allows, or not at all.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,23 +42,31 @@
 int
 vhu_iotlb_alloc(struct vhu_dev *dev)
 {
-	if (dev->iotlb != NULL)
-		return 0;
-	/* The C heap, not DPDK's: ASan watches its bounds. */
-	dev->iotlb = calloc(1, sizeof(struct vhu_mem) +
-			    VHU_IOTLB_MAX * sizeof(struct vhu_mem_region));
-	if (dev->iotlb == NULL)
-		return -ENOMEM;
-	dev->iotlb->iotlb = true;
+	int i;
+
+	for (i = 0; i < VHU_IOTLB_NR; i++) {
+		if (dev->iotlb[i] != NULL)
+			continue;
+		/* The C heap, not DPDK's: ASan watches its bounds. */
+		dev->iotlb[i] = calloc(1, sizeof(struct vhu_mem) +
+				       VHU_IOTLB_MAX * sizeof(struct vhu_mem_region));
+		if (dev->iotlb[i] == NULL)
+			return -ENOMEM;	/* vhu_iotlb_free() frees the other */
+		dev->iotlb[i]->iotlb = true;
+	}
 	return 0;
 }
 
 void
 vhu_iotlb_free(struct vhu_dev *dev)
 {
+	int i;
+
 	dev->iommu = false;
-	free(dev->iotlb);
-	dev->iotlb = NULL;
+	for (i = 0; i < VHU_IOTLB_NR; i++) {
+		free(dev->iotlb[i]);
+		dev->iotlb[i] = NULL;
+	}
 }
 
 /* The last byte of [iova, iova + size), size > 0. QEMU invalidates
@@ -87,8 +99,11 @@ vhu_iotlb_misses_forget(struct vhu_dev *dev, uint64_t iova, uint64_t size)
 void
 vhu_iotlb_flush(struct vhu_dev *dev)
 {
-	if (dev->iotlb != NULL)
-		dev->iotlb->nregions = 0;
+	int i;
+
+	for (i = 0; i < VHU_IOTLB_NR; i++)
+		if (dev->iotlb[i] != NULL)
+			dev->iotlb[i]->nregions = 0;
 	/* Whatever was asked may be asked again at once. */
 	vhu_iotlb_misses_forget(dev, 0, UINT64_MAX);
 }
@@ -168,16 +183,15 @@ range_remove(struct vhu_mem *t, uint64_t iova, uint64_t last)
 	}
 }
 
-/* Insert an entry that overlaps none (range_remove() made room). */
+/* Insert into t an entry that overlaps none (range_remove() made room). */
 static void
-entry_insert(struct vhu_dev *dev, const struct vhu_mem_region *e)
+entry_insert(const struct vhu_dev *dev, struct vhu_mem *t, const struct vhu_mem_region *e)
 {
-	struct vhu_mem *t = dev->iotlb;
 	uint32_t i;
 
 	if (t->nregions == VHU_IOTLB_MAX) {
-		VHU_LOG(DEBUG, "%s: IOTLB full (%u entries): emptied", dev->ifname,
-			VHU_IOTLB_MAX);
+		VHU_LOG(DEBUG, "%s: IOTLB %s table full (%u entries): emptied", dev->ifname,
+			t == dev->iotlb[VHU_IOTLB_WRITE] ? "write" : "read", VHU_IOTLB_MAX);
 		t->nregions = 0;
 	}
 	i = first_ending_above(t, e->gpa);
@@ -197,7 +211,8 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 	if (size == 0 || iova + (size - 1) < iova || uaddr + (size - 1) < uaddr ||
 	    perm == 0 || (perm & ~VHU_ACCESS_RW))
 		return -EINVAL;
-	if (mem == NULL || dev->iotlb == NULL)
+	if (mem == NULL || dev->iotlb[VHU_IOTLB_READ] == NULL ||
+	    dev->iotlb[VHU_IOTLB_WRITE] == NULL)
 		return -ENOENT;
 	/* All of it in guest memory, or nothing. */
 	for (off = 0; off < size; off += n) {
@@ -207,7 +222,7 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 			return -EFAULT;
 		n = RTE_MIN(size - off, r->size - (uaddr + off - r->uva));
 	}
-	range_remove(dev->iotlb, iova, iova + (size - 1));
+	vhu_iotlb_invalidate(dev, iova, size);
 	for (off = 0; off < size; off += n) {
 		const struct vhu_mem_region *r = vhu_mem_uva_region(mem, uaddr + off, 1);
 		struct vhu_mem_region e = {
@@ -218,7 +233,10 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 
 		n = RTE_MIN(size - off, r->size - (uaddr + off - r->uva));
 		e.size = n;
-		entry_insert(dev, &e);
+		if (perm & VHU_ACCESS_RO)
+			entry_insert(dev, dev->iotlb[VHU_IOTLB_READ], &e);
+		if (perm & VHU_ACCESS_WO)
+			entry_insert(dev, dev->iotlb[VHU_IOTLB_WRITE], &e);
 	}
 	return 0;
 }
@@ -226,9 +244,13 @@ vhu_iotlb_update(struct vhu_dev *dev, uint64_t iova, uint64_t size, uint64_t uad
 void
 vhu_iotlb_invalidate(struct vhu_dev *dev, uint64_t iova, uint64_t size)
 {
-	if (dev->iotlb == NULL || size == 0)
+	int i;
+
+	if (size == 0)
 		return;
-	range_remove(dev->iotlb, iova, range_last(iova, size));
+	for (i = 0; i < VHU_IOTLB_NR; i++)
+		if (dev->iotlb[i] != NULL)
+			range_remove(dev->iotlb[i], iova, range_last(iova, size));
 }
 
 int

@@ -66,7 +66,8 @@ struct pcur {
 
 /* Per-burst copy of the hot vring fields. */
 struct vhu_pring {
-	const struct vhu_mem *mem;
+	const struct vhu_mem *mem;	/* of the buffers, for the burst's access */
+	const struct vhu_mem *tmem;	/* of indirect tables: we read them */
 	struct vhu_pdesc *desc;
 	const struct vhu_pevent *driver_event;
 	uint16_t size;
@@ -160,11 +161,13 @@ buf_take(const struct vhu_mem *mem, struct vhu_iovec *v, uint64_t addr, uint32_t
  * descriptor inside the table is refused. For Tx, WRITE is ignored too:
  * DPDK's virtio driver (22.11) initialises its packed Tx tables with WRITE
  * and leaves it on the vnet header entry. Reading a buffer the guest marked
- * writable harms no one; Rx still needs WRITE on every entry.
+ * writable harms no one; Rx still needs WRITE on every entry. tmem
+ * translates the table (we read it), mem its buffers.
  */
 static __rte_noinline int
-indirect_fetch(const struct vhu_mem *mem, uint64_t addr, uint32_t len, uint16_t write,
-	       struct vhu_iovec *v, uint64_t want, uint64_t max, uint64_t *total)
+indirect_fetch(const struct vhu_mem *tmem, const struct vhu_mem *mem, uint64_t addr,
+	       uint32_t len, uint16_t write, struct vhu_iovec *v, uint64_t want, uint64_t max,
+	       uint64_t *total)
 {
 	const volatile struct vhu_pdesc *t;
 	uint32_t n, i;
@@ -173,11 +176,11 @@ indirect_fetch(const struct vhu_mem *mem, uint64_t addr, uint32_t len, uint16_t 
 	if (unlikely(len == 0 || (len & (sizeof(struct vhu_pdesc) - 1)) != 0 ||
 		     len / sizeof(struct vhu_pdesc) > VHU_MAX_RING_SIZE))
 		return CHAIN_BROKEN;
-	t = vhu_gpa_range_to_hva(mem, addr, len);
+	t = vhu_gpa_range_to_hva(tmem, addr, len);
 	if (unlikely(t == NULL)) {
 		const void *span;
 
-		ret = vhu_indirect_span(mem, addr, len, v, &span);
+		ret = vhu_indirect_span(tmem, addr, len, v, &span);
 		if (ret < 0)
 			return ret;
 		t = span;
@@ -225,7 +228,7 @@ chain_fetch(const struct vhu_pring *r, struct pcur cur, uint16_t write,
 		if (likely(ret == 0)) {
 			if (unlikely(flags & VHU_DESC_F_INDIRECT))
 				ret = n == 1 && !(flags & VHU_DESC_F_NEXT) ?
-					indirect_fetch(r->mem, b.addr, b.len, write, v,
+					indirect_fetch(r->tmem, r->mem, b.addr, b.len, write, v,
 						       want, max, &total) :
 					CHAIN_BROKEN;
 			else
@@ -460,9 +463,11 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_pring *r
 
 /* Load the hot fields. -1 if the ring is not usable now. */
 static __rte_always_inline int
-ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq, struct vhu_pring *r)
+ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq, struct vhu_pring *r,
+	   bool write)
 {
-	r->mem = vhu_dev_xlat(dev);
+	r->mem = vhu_dev_xlat(dev, write);
+	r->tmem = vhu_dev_xlat(dev, false);
 	r->desc = vq->pdesc;
 	r->driver_event = vq->driver_event;
 	r->size = vq->size;
@@ -736,7 +741,7 @@ vhu_packed_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, 
 
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
-	if (unlikely(ring_start(dev, vq, &r) < 0)) {
+	if (unlikely(ring_start(dev, vq, &r, true) < 0)) {
 		vhu_vring_leave(vq);
 		return 0;
 	}
@@ -920,7 +925,7 @@ packed_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
-	if (unlikely(ring_start(dev, vq, &r) < 0)) {
+	if (unlikely(ring_start(dev, vq, &r, false) < 0)) {
 		vhu_vring_leave(vq);
 		return 0;
 	}

@@ -32,7 +32,8 @@
 
 /* Per-burst copy of the hot vring fields. */
 struct vhu_ring {
-	const struct vhu_mem *mem;
+	const struct vhu_mem *mem;	/* of the buffers, for the burst's access */
+	const struct vhu_mem *tmem;	/* of indirect tables: we read them */
 	const struct vhu_desc *desc;
 	struct vhu_avail *avail;
 	struct vhu_used *used;
@@ -179,11 +180,11 @@ chain_fetch(const struct vhu_ring *r, uint16_t head, uint16_t write,
 			     (d.len & (sizeof(d) - 1)) != 0 ||
 			     d.len / sizeof(d) > VHU_MAX_RING_SIZE))
 			return CHAIN_BROKEN;
-		table = vhu_gpa_range_to_hva(r->mem, d.addr, d.len);
+		table = vhu_gpa_range_to_hva(r->tmem, d.addr, d.len);
 		if (unlikely(table == NULL)) {
 			const void *span;
 
-			ret = vhu_indirect_span(r->mem, d.addr, d.len, v, &span);
+			ret = vhu_indirect_span(r->tmem, d.addr, d.len, v, &span);
 			if (ret < 0)
 				return ret;
 			table = span;
@@ -298,11 +299,12 @@ ring_finish(const struct vhu_dev *dev, struct vhu_vring *vq, struct vhu_ring *r)
  */
 static __rte_always_inline int
 ring_start(const struct vhu_dev *dev, const struct vhu_vring *vq,
-	   struct vhu_ring *r, uint16_t vring)
+	   struct vhu_ring *r, uint16_t vring, bool write)
 {
 	uint16_t entries;
 
-	r->mem = vhu_dev_xlat(dev);
+	r->mem = vhu_dev_xlat(dev, write);
+	r->tmem = vhu_dev_xlat(dev, false);
 	r->desc = vq->desc;
 	r->avail = vq->avail;
 	r->used = vq->used;
@@ -515,7 +517,7 @@ vhu_split_enqueue(struct vhu_dev *dev, uint16_t vring, struct rte_mbuf **pkts, u
 
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
-	entries = ring_start(dev, vq, &r, vring);
+	entries = ring_start(dev, vq, &r, vring, true);
 	if (unlikely(entries <= 0)) {
 		vhu_vring_leave(vq);
 		return 0;
@@ -620,7 +622,7 @@ split_dequeue(struct vhu_dev *dev, uint16_t vring, struct rte_mempool *mp,
 	vq = &dev->vrings[vring];
 	if (unlikely(!vhu_vring_enter(vq)))
 		return 0;
-	entries = ring_start(dev, vq, &r, vring);
+	entries = ring_start(dev, vq, &r, vring, false);
 	nb = RTE_MIN(count, (uint16_t)RTE_MAX(entries, 0));
 	tx_pool_init(&tp, mp);
 	if (nb == 0 || unlikely(tx_mbufs_get(&tp, pkts, nb) != 0)) {

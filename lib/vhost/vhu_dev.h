@@ -252,6 +252,9 @@ VHU_INTERNAL void vhu_mem_forget(struct vhu_mem *mem);
  * table with every vring quiesced; the data path reads it like guest memory.
  */
 #define VHU_IOTLB_MAX		2048
+/* dev->iotlb[]: the entries that allow reading, and writing. An update
+ * with both permissions goes in both. */
+enum { VHU_IOTLB_READ, VHU_IOTLB_WRITE, VHU_IOTLB_NR };
 
 struct vhu_dev;
 /* IOTLB_MSG UPDATE / INVALIDATE. 0 or -errno; the caller quiesced every vring. */
@@ -273,11 +276,12 @@ VHU_INTERNAL void vhu_iotlb_free(struct vhu_dev *dev);
  */
 VHU_INTERNAL void vhu_iotlb_misses_forget(struct vhu_dev *dev, uint64_t iova, uint64_t size);
 /*
- * The table the ring walkers translate descriptor addresses through:
- * guest memory, or the IOTLB. NULL without guest memory.
+ * The table the ring walkers translate guest addresses through, to read
+ * (write false) or to write what they point at: guest memory, or the IOTLB
+ * table of that access. NULL without guest memory.
  */
 static inline const struct vhu_mem *
-vhu_dev_xlat(const struct vhu_dev *dev);
+vhu_dev_xlat(const struct vhu_dev *dev, bool write);
 /*
  * Our pointer to the guest range [addr, addr + len), contiguous in our
  * space though it may span several entries of mem. 0 and *hva; -EAGAIN
@@ -442,7 +446,9 @@ struct vhu_dev {
 	uint8_t *log_base;		/* dirty page log while LOG_ALL is on, else NULL (log.c) */
 	uint64_t log_size;		/* its bytes */
 	bool iommu;			/* VIRTIO_F_ACCESS_PLATFORM: addresses are IOVAs */
-	struct vhu_mem *iotlb;		/* allocated with the first iommu use (iotlb.c) */
+	/* The IOTLB, allocated with the first iommu use (iotlb.c): one table
+	 * of what the guest lets us read, one of what it lets us write. */
+	struct vhu_mem *iotlb[VHU_IOTLB_NR];
 
 	/* Control path. */
 	void *log_map;			/* SET_LOG_BASE mapping, NULL: none */
@@ -469,9 +475,9 @@ struct vhu_dev {
 };
 
 static inline const struct vhu_mem *
-vhu_dev_xlat(const struct vhu_dev *dev)
+vhu_dev_xlat(const struct vhu_dev *dev, bool write)
 {
-	return unlikely(dev->iommu) && dev->mem != NULL ? dev->iotlb : dev->mem;
+	return unlikely(dev->iommu) && dev->mem != NULL ? dev->iotlb[write] : dev->mem;
 }
 
 /* Device table: slots are allocated on connect, reused after close, never

@@ -10,6 +10,7 @@
  * goes through byte for byte. Invalidations take entries back, whole or in
  * part; bad IOTLB messages are refused and the connection stays.
  */
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -496,7 +497,7 @@ iotlb_full(void)
 	/* Exactly full, the last entry three pages: invalidating its middle
 	 * cannot split it (no room), so it goes whole. The table is read
 	 * here while the control thread is idle (every message was acked). */
-	tbl = vhu_dev_get(t.vid)->iotlb;
+	tbl = vhu_dev_get(t.vid)->iotlb[VHU_IOTLB_READ];
 	for (i = 0; tbl->nregions < VHU_IOTLB_MAX - 1; i++)
 		CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_UPDATE, (1ULL << 45) + i * PAGE, PAGE,
 				      fe_gpa_to_uva(&t.s, g), VHU_ACCESS_RW), 0);
@@ -513,6 +514,161 @@ iotlb_full(void)
 fail:
 	t_end(&t);
 	return -1;
+}
+
+/* Map n pages from gpa at their usual IOVA, with permissions perm. */
+static int
+map_pages(struct t *t, uint64_t gpa, uint64_t n, uint8_t perm)
+{
+	return fe_iotlb_msg(&t->s, VHU_IOTLB_UPDATE, fe_addr(&t->s, gpa), n * PAGE,
+			    fe_gpa_to_uva(&t->s, gpa), perm);
+}
+
+/* Enqueue p, which must miss at iova asking for perm, take nothing and
+ * leave guest page gpa (filled with 0x5a) alone; then the miss answered
+ * with both permissions lets it in. */
+static int
+rx_needs(struct t *t, struct rte_mbuf *p, uint64_t iova, uint8_t perm, uint64_t gpa)
+{
+	const uint8_t *pg = fe_ptr(&t->s, gpa);
+	struct vhu_iotlb_msg m;
+	uint64_t i;
+
+	CHECK_EQ(vhu_enqueue_burst(t->vid, 0, &p, 1), 0);
+	CHECK_EQ(used_pending(t, FE_RX_VQ), 0);
+	CHECK_EQ(fe_backend_recv(&t->s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova, iova);
+	CHECK_EQ(m.perm, perm);
+	for (i = 0; i < PAGE; i++)
+		if (pg[i] != 0x5a)
+			FAIL("byte %" PRIu64 " of a page mapped without write access written", i);
+	CHECK_EQ(fe_iotlb_answer(&t->s, &m), 0);
+	if (enqueue_served(t, p, NULL) < 0)
+		FAIL("the Rx packet never went in");
+	return rx_check(t, p, 1);
+fail:
+	return -1;
+}
+
+/*
+ * The guest's permissions are kept per access: a buffer it mapped
+ * read-only is never written (an Rx packet waits, asking for write
+ * access), one mapped write-only is never read (a Tx packet waits, asking
+ * for read access), an indirect table mapped write-only is not read, and
+ * a vring whose used ring (packed: device event area) lost write access
+ * stops until it has it again.
+ */
+static int
+iotlb_permissions(uint64_t features)
+{
+	struct rte_mbuf *p = mk_pkt1(900, 31), *tx[1] = { NULL };
+	struct vhu_iotlb_msg m, none;
+	struct fe_buf b;
+	uint64_t g, tbl;
+	struct t t;
+	int i;
+
+	CHECK(p != NULL);
+	if (it_start(&t, features) < 0)
+		goto fail;
+
+	/* Rx into a read-only page. */
+	g = fe_alloc(&t.s, PAGE, PAGE);
+	memset(fe_ptr(&t.s, g), 0x5a, PAGE);
+	CHECK_EQ(map_pages(&t, g, 1, VHU_ACCESS_RO), 0);
+	b = (struct fe_buf){ .gpa = g, .len = 1024 };
+	CHECK(fe_post(&t.s, FE_RX_VQ, &b, 1, true, false) >= 0);
+	if (rx_needs(&t, p, fe_addr(&t.s, g), VHU_ACCESS_WO, g) < 0)
+		goto fail;
+
+	/* Rx through an indirect table mapped write-only, into a buffer
+	 * mapped both ways. */
+	g = fe_alloc(&t.s, PAGE, PAGE);
+	CHECK_EQ(map_pages(&t, g, 1, VHU_ACCESS_RW), 0);
+	tbl = fe_alloc(&t.s, PAGE, PAGE);
+	memset(fe_ptr(&t.s, tbl), 0x5a, PAGE);
+	CHECK_EQ(map_pages(&t, tbl, 1, VHU_ACCESS_WO), 0);
+	t.s.brk = tbl - t.s.gpa_base;	/* fe_post() puts the table there */
+	b = (struct fe_buf){ .gpa = g, .len = 1024 };
+	CHECK(fe_post(&t.s, FE_RX_VQ, &b, 1, true, true) >= 0);
+	CHECK_EQ(t.s.brk, tbl - t.s.gpa_base + 16);
+	memset(fe_ptr(&t.s, tbl) + 16, 0x5a, PAGE - 16);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova, fe_addr(&t.s, tbl));
+	CHECK_EQ(m.perm, VHU_ACCESS_RO);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
+	if (enqueue_served(&t, p, NULL) < 0 || rx_check(&t, p, 1) < 0)
+		FAIL("the Rx packet never went in through the table");
+	t.s.brk = tbl - t.s.gpa_base + PAGE;
+
+	/* Tx out of write-only pages. */
+	g = fe_alloc(&t.s, 2 * PAGE, PAGE);
+	CHECK_EQ(map_pages(&t, g, 2, VHU_ACCESS_WO), 0);
+	t.s.brk = g - t.s.gpa_base;
+	CHECK(tx_post(&t, 1000, 33, NULL, false) >= 0);
+	CHECK(t.s.brk <= g - t.s.gpa_base + 2 * PAGE);
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, tx, 1), 0);
+	CHECK_EQ(used_pending(&t, FE_TX_VQ), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+	CHECK_EQ(m.iova & ~(PAGE - 1), fe_addr(&t.s, g));
+	CHECK_EQ(m.perm, VHU_ACCESS_RO);
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
+	if (dequeue_served(&t, tx, NULL) < 0)
+		FAIL("the Tx packet never came out");
+	if (tx_check(tx[0], 1000, 33, 0) < 0)
+		goto fail;
+	free_pkts(tx, 1);
+	t.s.brk = g - t.s.gpa_base + 2 * PAGE;
+
+	/* The Rx vring's used ring (device event area) made read-only: the
+	 * vring asks for both accesses and stays stopped on the read-only
+	 * answer, then runs again once it may write. */
+	g = t.s.vq[FE_RX_VQ].used_gpa & ~(PAGE - 1);
+	CHECK_EQ(fe_iotlb_msg(&t.s, VHU_IOTLB_INVALIDATE, fe_addr(&t.s, g), PAGE, 0, 0), 0);
+	/* Areas we only read may share the page: their misses ask for
+	 * reading, and get it. */
+	for (i = 0; i < 4; i++) {
+		CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
+		CHECK_EQ(m.iova & ~(PAGE - 1), fe_addr(&t.s, g));
+		if (m.perm != VHU_ACCESS_RO)
+			break;
+		CHECK_EQ(map_pages(&t, g, 1, VHU_ACCESS_RO), 0);
+	}
+	CHECK_EQ(m.perm, VHU_ACCESS_RW);
+	CHECK_EQ(m.iova, fe_addr(&t.s, t.s.vq[FE_RX_VQ].used_gpa));
+	CHECK_EQ(map_pages(&t, g, 1, VHU_ACCESS_RO), 0);
+	/* A buffer it could write into: the vring alone holds the packet. */
+	g = fe_alloc(&t.s, PAGE, PAGE);
+	CHECK_EQ(map_pages(&t, g, 1, VHU_ACCESS_RW), 0);
+	b = (struct fe_buf){ .gpa = g, .len = 1024 };
+	CHECK(fe_post(&t.s, FE_RX_VQ, &b, 1, true, false) >= 0);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 0);
+	CHECK_EQ(fe_used_count(&t.s, FE_RX_VQ), 0);
+	CHECK_EQ(fe_backend_recv(&t.s, &none, 20), 0);	/* the same miss, held back */
+	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
+	if (enqueue_served(&t, p, NULL) < 0 || rx_check(&t, p, 1) < 0)
+		FAIL("no Rx after the used ring got write access back");
+	rte_pktmbuf_free(p);
+	t_end(&t);
+	return 0;
+fail:
+	rte_pktmbuf_free(p);
+	free_pkts(tx, 1);
+	t_end(&t);
+	return -1;
+}
+
+static int
+iotlb_permissions_split(void)
+{
+	return iotlb_permissions(F_MRG);
+}
+
+static int
+iotlb_permissions_packed(void)
+{
+	return iotlb_permissions(F_MRG | F_PACKED);
 }
 
 /* IOTLB_MSG the library refuses, the connection staying up. */
@@ -591,5 +747,7 @@ static const struct unit_case iotlb_cases[] = {
 	{ "iotlb_restart_same_rings", iotlb_restart_same_rings },
 	{ "iotlb_full", iotlb_full },
 	{ "iotlb_refused", iotlb_refused },
+	{ "iotlb_permissions_split", iotlb_permissions_split },
+	{ "iotlb_permissions_packed", iotlb_permissions_packed },
 };
 UNIT_CASES(iotlb_cases)
