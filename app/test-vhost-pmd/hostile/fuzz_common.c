@@ -254,19 +254,57 @@ bool fuzz_iommu = true;
 bool fuzz_iommu;
 #endif
 
+uint8_t fuzz_page_perm[FUZZ_GUEST_SIZE / FUZZ_PAGE];
+
 void
-fuzz_iotlb_pages(struct vhu_dev *dev, uint16_t mask)
+fuzz_iotlb_tail(const uint8_t *data, size_t *size, uint16_t *pages, uint16_t *oneway)
 {
+	*pages = 0xffff;
+	*oneway = 0;
+	if (*size >= 2) {
+		*pages = data[*size - 2] | data[*size - 1] << 8;
+		*size -= 2;
+	}
+	if (*size >= 2) {
+		*oneway = data[*size - 2] | data[*size - 1] << 8;
+		*size -= 2;
+	}
+}
+
+void
+fuzz_iotlb_pages(struct vhu_dev *dev, uint16_t mask, uint16_t oneway, uint16_t rings)
+{
+	mask |= rings;
+	oneway &= ~rings;
 	for (uint32_t p = 0; p < FUZZ_GUEST_SIZE / FUZZ_PAGE; p++) {
 		struct vhu_iotlb_msg m = {
 			.iova = p * FUZZ_PAGE, .size = FUZZ_PAGE, .uaddr = fuzz_uva(p * FUZZ_PAGE),
-			.perm = VHU_ACCESS_RW, .type = VHU_IOTLB_UPDATE,
+			.type = VHU_IOTLB_UPDATE,
 		};
 
-		if (mask & (1u << p))
+		m.perm = !(mask & (1u << p)) ? 0 : !(oneway & (1u << p)) ? VHU_ACCESS_RW :
+			 p % 2 ? VHU_ACCESS_RO : VHU_ACCESS_WO;
+		fuzz_page_perm[p] = m.perm;
+		if (m.perm != 0)
 			FUZZ_CHECK(fuzz_handle(dev, VHU_REQ_IOTLB_MSG, &m, sizeof(m), -1) == 0,
 				   "IOTLB update of page %u refused", p);
 	}
+}
+
+void
+fuzz_allow_write(uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len;
+
+	if (!fuzz_iommu) {
+		fuzz_mark(fuzz_allowed, gpa, len);
+		return;
+	}
+	if (end < gpa || end > FUZZ_GUEST_SIZE)
+		end = FUZZ_GUEST_SIZE;
+	for (uint64_t b = gpa; b < end; b++)
+		if (fuzz_page_perm[b / FUZZ_PAGE] & VHU_ACCESS_WO)
+			fuzz_allowed[b] = 1;
 }
 
 uint16_t

@@ -103,11 +103,23 @@ void fuzz_mark(uint8_t *map, uint64_t gpa, uint64_t len);
  * negotiates VIRTIO_F_ACCESS_PLATFORM, vring addresses are I/O virtual
  * addresses equal to the guest ones, and only the 4 KiB pages
  * fuzz_iotlb_pages() maps translate; the others miss (no backend
- * channel: nothing is sent, the chain must stay in the ring).
+ * channel: nothing is sent, the chain must stay in the ring). Some are
+ * mapped one way only: the library must not write where the guest let it
+ * only read (it misses instead).
  */
 extern bool fuzz_iommu;
-/* Bit p of mask: map page p of guest memory (IOVA = guest address). */
-void fuzz_iotlb_pages(struct vhu_dev *dev, uint16_t mask);
+/* The input's last four bytes, taken off *size (as many as it has): the
+ * mask of pages mapped one way only, then the mask of pages mapped. */
+void fuzz_iotlb_tail(const uint8_t *data, size_t *size, uint16_t *pages, uint16_t *oneway);
+/* Bit p of mask | rings: map page p of guest memory (IOVA = guest
+ * address), both ways, or if bit p of oneway (and not of rings) only for
+ * reading (odd p) or only for writing (even p). */
+void fuzz_iotlb_pages(struct vhu_dev *dev, uint16_t mask, uint16_t oneway, uint16_t rings);
+/* The permissions fuzz_iotlb_pages() gave each page (VHU_ACCESS_*). */
+extern uint8_t fuzz_page_perm[FUZZ_GUEST_SIZE / FUZZ_PAGE];
+/* Mark in fuzz_allowed a buffer the guest made device-writable: all of it,
+ * or with the IOMMU the part in pages it may write. */
+void fuzz_allow_write(uint64_t gpa, uint64_t len);
 /* The bits of the pages [gpa, gpa + len) touches. */
 uint16_t fuzz_page_bits(uint64_t gpa, uint64_t len);
 struct vhu_dev *fuzz_dev_create(uint64_t features);

@@ -17,13 +17,14 @@
  *     [7] the probe's length - 1, times 64
  *
  * The model holds, per byte of the window, the guest address it
- * translates to, or none. An update is taken if it is not empty, has
- * permissions, and its frontend range lies in guest memory; an
- * invalidation always. After every operation: the handler's verdict is the
- * model's; the table's entries are sorted, disjoint, not empty, each in
- * one memory region with our pointer to its frontend address; every byte
- * they hold is the model's and they hold all of the model's bytes; and
- * vhu_xlat_range() of the probe answers as the model says.
+ * translates to and the permissions, or none. An update is taken if it is
+ * not empty, has permissions, and its frontend range lies in guest memory;
+ * an invalidation always. After every operation: the handler's verdict is
+ * the model's; in each of the two tables (read, write), the entries are
+ * sorted, disjoint, not empty, each in one memory region with our pointer
+ * to its frontend address; every byte they hold is one of the model's with
+ * that permission, and they hold all of those; and vhu_xlat_range() of the
+ * probe in each table answers as the model says.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,7 +36,8 @@
 #define MAX_OPS		400	/* at most 3 entries each: the table never fills */
 
 static uint32_t model[WINDOW];	/* guest address + 1, 0: none */
-static uint64_t model_mapped;	/* bytes with an address */
+static uint8_t model_perm[WINDOW];	/* VHU_ACCESS_* of a byte with an address */
+static uint64_t model_mapped[VHU_IOTLB_NR];	/* bytes readable, writable */
 static struct vhu_dev *dev;
 
 int
@@ -76,15 +78,26 @@ iotlb_msg(uint8_t type, uint64_t iova, uint64_t size, uint64_t uaddr, uint8_t pe
 	return fuzz_handle(dev, VHU_REQ_IOTLB_MSG, &m, sizeof(m), -1);
 }
 
+/* Does model byte b allow the access of table k? */
+static bool
+model_allows(uint64_t b, int k)
+{
+	return model[b] != 0 && (model_perm[b] & (k == VHU_IOTLB_WRITE ? VHU_ACCESS_WO :
+								    VHU_ACCESS_RO));
+}
+
 static void
-model_set(uint64_t iova, uint64_t size, int64_t gpa)
+model_set(uint64_t iova, uint64_t size, int64_t gpa, uint8_t perm)
 {
 	uint64_t end = RTE_MIN(iova + size, (uint64_t)WINDOW);
 
 	for (uint64_t b = iova; b < end; b++) {
-		model_mapped -= model[b] != 0;
+		for (int k = 0; k < VHU_IOTLB_NR; k++)
+			model_mapped[k] -= model_allows(b, k);
 		model[b] = gpa < 0 ? 0 : (uint32_t)(gpa + (b - iova) + 1);
-		model_mapped += model[b] != 0;
+		model_perm[b] = gpa < 0 ? 0 : perm;
+		for (int k = 0; k < VHU_IOTLB_NR; k++)
+			model_mapped[k] += model_allows(b, k);
 	}
 }
 
@@ -99,7 +112,7 @@ op_update(const uint8_t *op)
 	FUZZ_CHECK((ret == 0) == ok, "update iova %#lx size %#lx gpa %#lx perm %u: %d",
 		   (unsigned long)iova, (unsigned long)size, (unsigned long)gpa, perm, ret);
 	if (ok)
-		model_set(iova, size, (int64_t)gpa);
+		model_set(iova, size, (int64_t)gpa, perm);
 }
 
 static void
@@ -108,7 +121,7 @@ op_invalidate(const uint8_t *op)
 	uint64_t iova = get16(op + 1), size = get16(op + 3) + 1;
 
 	FUZZ_CHECK(iotlb_msg(VHU_IOTLB_INVALIDATE, iova, size, 0, 0) == 0, "invalidate");
-	model_set(iova, size, -1);
+	model_set(iova, size, -1, 0);
 }
 
 /* Messages with a field at an extreme: refused, or (an invalidation to
@@ -148,16 +161,16 @@ op_wild(const uint8_t *op)
 	default:	/* invalidate to the end of the space */
 		FUZZ_CHECK(iotlb_msg(VHU_IOTLB_INVALIDATE, iova, UINT64_MAX - (op[7] & 1), 0,
 				     0) == 0, "invalidation to the end refused");
-		model_set(iova, WINDOW, -1);
+		model_set(iova, WINDOW, -1, 0);
 		break;
 	}
 }
 
-/* The table is the model. */
+/* Table k is the model's bytes with its permission. */
 static void
-check_table(void)
+check_table(int k)
 {
-	const struct vhu_mem *t = dev->iotlb;
+	const struct vhu_mem *t = dev->iotlb[k];
 	uint64_t held = 0, prev_end = 0;
 
 	for (uint32_t i = 0; i < t->nregions; i++) {
@@ -178,27 +191,29 @@ check_table(void)
 		FUZZ_CHECK(r != NULL, "entry %u not in one region", i);
 		FUZZ_CHECK(e->hva == r->hva + (e->uva - r->uva), "entry %u hva", i);
 		for (uint64_t b = 0; b < e->size; b++)
-			FUZZ_CHECK(model[e->gpa + b] == (uint32_t)(hva_gpa(e->hva + b) + 1),
-				   "iova %#lx: table gpa %#lx, model %#x",
+			FUZZ_CHECK(model_allows(e->gpa + b, k) &&
+				   model[e->gpa + b] == (uint32_t)(hva_gpa(e->hva + b) + 1),
+				   "table %d iova %#lx: gpa %#lx, model %#x perm %u", k,
 				   (unsigned long)(e->gpa + b), (unsigned long)hva_gpa(e->hva + b),
-				   model[e->gpa + b]);
+				   model[e->gpa + b], model_perm[e->gpa + b]);
 		held += e->size;
 	}
-	FUZZ_CHECK(held == model_mapped, "table holds %lu bytes, model %lu",
-		   (unsigned long)held, (unsigned long)model_mapped);
+	FUZZ_CHECK(held == model_mapped[k], "table %d holds %lu bytes, model %lu", k,
+		   (unsigned long)held, (unsigned long)model_mapped[k]);
 }
 
-/* vhu_xlat_range() of [addr, addr + len) answers as the model says. */
+/* vhu_xlat_range() of [addr, addr + len) in table k answers as the model
+ * says. */
 static void
-check_probe(uint64_t addr, uint64_t len)
+check_probe(int k, uint64_t addr, uint64_t len)
 {
 	uint64_t miss = 0, b;
 	void *p = NULL;
-	int ret = vhu_xlat_range(dev->iotlb, addr, len, &p, &miss);
+	int ret = vhu_xlat_range(dev->iotlb[k], addr, len, &p, &miss);
 	int want = 0;
 
 	for (b = addr; b < addr + len; b++) {
-		if (b >= WINDOW || model[b] == 0) {
+		if (b >= WINDOW || !model_allows(b, k)) {
 			want = -EAGAIN;
 			break;
 		}
@@ -209,7 +224,7 @@ check_probe(uint64_t addr, uint64_t len)
 			break;
 		}
 	}
-	FUZZ_CHECK(ret == want, "probe %#lx+%#lx: %d, model %d", (unsigned long)addr,
+	FUZZ_CHECK(ret == want, "probe %d %#lx+%#lx: %d, model %d", k, (unsigned long)addr,
 		   (unsigned long)len, ret, want);
 	if (want == -EAGAIN)
 		FUZZ_CHECK(miss == b, "probe miss at %#lx, model %#lx", (unsigned long)miss,
@@ -225,11 +240,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = RTE_MIN(size / OP_LEN, (size_t)MAX_OPS);
 
 	dev = fuzz_dev_create(f);
-	FUZZ_CHECK(dev->iommu && dev->iotlb != NULL, "no IOTLB");
+	FUZZ_CHECK(dev->iommu && dev->iotlb[VHU_IOTLB_READ] != NULL &&
+		   dev->iotlb[VHU_IOTLB_WRITE] != NULL, "no IOTLB");
 	/* Region B right after A for the frontend: updates may span both. */
 	dev->mem->regions[1].uva = dev->mem->regions[0].uva + FUZZ_HALF;
 	memset(model, 0, sizeof(model));
-	model_mapped = 0;
+	memset(model_perm, 0, sizeof(model_perm));
+	memset(model_mapped, 0, sizeof(model_mapped));
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *op = data + i * OP_LEN;
 
@@ -245,8 +262,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_wild(op);
 			break;
 		}
-		check_table();
-		check_probe(get16(op + 5), (uint64_t)(op[7] + 1) * 64);
+		for (int k = 0; k < VHU_IOTLB_NR; k++) {
+			check_table(k);
+			check_probe(k, get16(op + 5), (uint64_t)(op[7] + 1) * 64);
+		}
 	}
 	fuzz_dev_destroy(dev);
 	return 0;

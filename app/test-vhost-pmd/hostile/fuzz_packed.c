@@ -22,7 +22,9 @@
  * then the descriptor ring (16 * size), the driver event area (4), then
  * bytes for guest memory from gpa 0 up. fuzz-packed-iommu (FUZZ_IOMMU):
  * the last two bytes are a mask of the 4 KiB guest pages the IOTLB maps
- * (with the rings' pages); a buffer or table elsewhere misses.
+ * (with the rings' pages), the two before them a mask of those mapped one
+ * way only (fuzz_common.h); a buffer or table elsewhere misses, and so does
+ * an Rx buffer in a page mapped only for reading.
  *
  * Checked: a base slot outside the ring keeps the device stopped; after
  * every burst the library wrote guest memory only in the id, len and flags
@@ -84,10 +86,10 @@ allow_writable(uint16_t size)
 
 				memcpy(&e, &t[j], sizeof(e));
 				if (e.flags & VHU_DESC_F_WRITE)
-					fuzz_mark(fuzz_allowed, e.addr, e.len);
+					fuzz_allow_write(e.addr, e.len);
 			}
 		} else if (d.flags & VHU_DESC_F_WRITE) {
-			fuzz_mark(fuzz_allowed, d.addr, d.len);
+			fuzz_allow_write(d.addr, d.len);
 		}
 	}
 }
@@ -292,7 +294,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t features = VHU_BIT(VHU_VIRTIO_RING_F_INDIRECT_DESC) |
 			    VHU_BIT(VHU_VIRTIO_F_RING_PACKED);
 	struct vhu_dev *dev;
-	uint16_t ring, avail, nb, bursts, pages = 0xffff;
+	uint16_t ring, avail, nb, bursts, pages = 0xffff, oneway = 0;
 	uint32_t len, base;
 	bool tx;
 
@@ -315,11 +317,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = 1 + (data[5] | data[6] << 8) % 9000;
 	data += CFG_LEN;
 	size -= CFG_LEN;
-	/* IOMMU variant: the input's last two bytes say which pages map. */
-	if (fuzz_iommu && size >= 2) {
-		pages = data[size - 2] | data[size - 1] << 8;
-		size -= 2;
-	}
+	/* IOMMU variant: the input's tail says which pages map, and how. */
+	if (fuzz_iommu)
+		fuzz_iotlb_tail(data, &size, &pages, &oneway);
 
 	fuzz_guest_clear();
 	{
@@ -334,7 +334,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((features & ~VHU_SUPPORTED_FEATURES) == 0, "features not offered");
 	dev = fuzz_dev_create(features);
 	if (fuzz_iommu)
-		fuzz_iotlb_pages(dev, pages | fuzz_page_bits(FUZZ_DESC_GPA, 16u * ring) |
+		fuzz_iotlb_pages(dev, pages, oneway, fuzz_page_bits(FUZZ_DESC_GPA, 16u * ring) |
 				 fuzz_page_bits(DRV_GPA, 4) | fuzz_page_bits(DEV_GPA, 4));
 	for (uint32_t q = 0; q < 2; q++)
 		fuzz_vring_setup(dev, q, ring, base, FUZZ_DESC_GPA, DRV_GPA, DEV_GPA);

@@ -22,7 +22,9 @@
  * then the descriptor table (16 * size), the avail ring (4 + 2 * size),
  * then bytes for guest memory from gpa 0 up. fuzz-split-iommu (FUZZ_IOMMU):
  * the last two bytes are a mask of the 4 KiB guest pages the IOTLB maps
- * (with the rings' pages); a buffer or table elsewhere misses.
+ * (with the rings' pages), the two before them a mask of those mapped one
+ * way only (fuzz_common.h); a buffer or table elsewhere misses, and so does
+ * an Rx buffer in a page mapped only for reading.
  *
  * Checked after every burst: the library wrote guest memory only in the
  * used ring (idx, entries, avail_event with EVENT_IDX) and, for Rx, in
@@ -67,7 +69,7 @@ allow_writable(const struct vhu_desc *table, uint32_t n, bool top)
 			allow_writable((const void *)(fuzz_before + d.addr), d.len / sizeof(d),
 				       false);
 		} else if (d.flags & VHU_DESC_F_WRITE)
-			fuzz_mark(fuzz_allowed, d.addr, d.len);
+			fuzz_allow_write(d.addr, d.len);
 	}
 }
 
@@ -191,7 +193,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t features = VHU_BIT(VHU_VIRTIO_RING_F_INDIRECT_DESC);
 	struct layout l;
 	struct vhu_dev *dev;
-	uint16_t base, nb, bursts, pages = 0xffff;
+	uint16_t base, nb, bursts, pages = 0xffff, oneway = 0;
 	uint32_t len;
 	bool tx;
 
@@ -217,11 +219,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = 1 + (data[4] | data[5] << 8) % 9000;
 	data += CFG_LEN;
 	size -= CFG_LEN;
-	/* IOMMU variant: the input's last two bytes say which pages map. */
-	if (fuzz_iommu && size >= 2) {
-		pages = data[size - 2] | data[size - 1] << 8;
-		size -= 2;
-	}
+	/* IOMMU variant: the input's tail says which pages map, and how. */
+	if (fuzz_iommu)
+		fuzz_iotlb_tail(data, &size, &pages, &oneway);
 	/* Used ring (with avail_event) against the top of region A, avail
 	 * ring (with used_event) against the top of region B. */
 	l.used_gpa = FUZZ_HALF - RTE_ALIGN_CEIL(6 + 8u * l.size, 4);
@@ -241,7 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	dev = fuzz_dev_create(features);
 	if (fuzz_iommu)
-		fuzz_iotlb_pages(dev, pages | fuzz_page_bits(FUZZ_DESC_GPA, 16u * l.size) |
+		fuzz_iotlb_pages(dev, pages, oneway, fuzz_page_bits(FUZZ_DESC_GPA, 16u * l.size) |
 				 fuzz_page_bits(l.avail_gpa, 6 + 2u * l.size) |
 				 fuzz_page_bits(l.used_gpa, 6 + 8u * l.size));
 	for (uint32_t q = 0; q < 2; q++)

@@ -374,6 +374,10 @@ def iotlb_seeds():
                          iotlb_op(2, 0x1000, 0x40, 0x100, 0, 3) + iotlb_op(0, 0x2800, 0x100, 0x9000))
     s['wild'] = b''.join(iotlb_op(3 | w << 2, 0x100 * w, 0x200, 0x300, 3, w) for w in range(8))
     s['overlaps'] = b''.join(iotlb_op(0, 0x80 * i, 0x300, 0x10 * i, 1 + i % 3) for i in range(40))
+    # One range mapped read-only, then write-only over half of it, then
+    # both ways over a quarter: each table keeps what its permission allows.
+    s['perms'] = (iotlb_op(0, 0x1000, 0x4000, 0x100, 1) + iotlb_op(0, 0x3000, 0x2000, 0x6000, 2) +
+                  iotlb_op(0, 0x2000, 0x1000, 0x9000, 3) + iotlb_op(2, 0x2800, 0x1000, 0x2000, 0, 31))
     return s
 
 
@@ -386,13 +390,14 @@ def main():
         write(os.path.join(HERE, 'corpus', 'msg'), name, data)
     for name, data in split_seeds().items():
         write(os.path.join(HERE, 'corpus', 'split'), name, data)
-    # The IOMMU variants: the same, the last two bytes a mask of the
-    # guest pages mapped (all, or every other one).
+    # The IOMMU variants: the same, then a mask of the guest pages mapped
+    # one way only (none, or all but the rings'), then a mask of the guest
+    # pages mapped (all, or every other one).
     for ring, seeds in (('split', split_seeds()), ('packed', packed_seeds())):
         for name, data in seeds.items():
-            for mask in (0xffff, 0x5555):
-                write(os.path.join(HERE, 'corpus', ring + '-iommu'), '%s-%04x' % (name, mask),
-                      data + struct.pack('<H', mask))
+            for oneway, mask in ((0, 0xffff), (0, 0x5555), (0xffff, 0xffff)):
+                write(os.path.join(HERE, 'corpus', ring + '-iommu'),
+                      '%s-%04x-%04x' % (name, oneway, mask), data + struct.pack('<HH', oneway, mask))
 
 
 if __name__ == '__main__':
