@@ -150,7 +150,7 @@ vpg_start_testpmd() {
 	fi
 	export VPG_NETNS VPG_TAP VPG_EXTRA_VDEV
 	if [ "$VPG_IOMMU_RETRY" = 1 ]; then
-		printf '%s\n' "set fwd io retry" "set burst tx delay 1000 retry 200" \
+		printf '%s\n' "set fwd $VPG_FWD_MODE retry" "set burst tx delay 1000 retry 200" \
 			>"$VPT_DIR/testpmd-retry"
 		VPG_TESTPMD_ARGS+=(--cmdline-file="$VPT_DIR/testpmd-retry")
 	fi
