@@ -142,6 +142,7 @@ slot_create(int vid)
 	slot->dev.vid = vid;
 	slot->dev.connfd = -1;
 	slot->dev.backend_fd = -1;
+	slot->dev.postcopy_ufd = -1;
 	/* The data path looks slots up without a lock. */
 	__atomic_store_n(&vhu_devices[vid], &slot->dev, __ATOMIC_RELEASE);
 	return &slot->dev;
@@ -588,6 +589,7 @@ vhu_dev_proto_reset(struct vhu_dev *dev)
 	dev->mtu = 0;
 	vhu_log_unmap(dev);
 	vhu_dev_set_backend_fd(dev, -1);
+	vhu_postcopy_reset(dev);
 	dev->iommu = false;
 	vhu_iotlb_flush(dev);
 	__atomic_store_n(&vhu_rarp_req[dev->vid], 0, __ATOMIC_RELAXED);

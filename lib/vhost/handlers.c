@@ -218,10 +218,17 @@ h_reset_owner(struct vhu_dev *dev, struct vhu_msg *msg __rte_unused)
 	return VHU_HANDLED_OK;
 }
 
-static int
-h_get_protocol_features(struct vhu_dev *dev __rte_unused, struct vhu_msg *msg)
+static uint64_t
+offered_protocol_features(const struct vhu_dev *dev)
 {
-	return reply_u64(msg, VHU_SUPPORTED_PROTOCOL_FEATURES);
+	return VHU_SUPPORTED_PROTOCOL_FEATURES |
+		(dev->sock->flags & VHU_REG_POSTCOPY ? VHU_BIT(VHU_PROTOCOL_F_PAGEFAULT) : 0);
+}
+
+static int
+h_get_protocol_features(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	return reply_u64(msg, offered_protocol_features(dev));
 }
 
 static int
@@ -229,7 +236,7 @@ h_set_protocol_features(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	uint64_t f = msg->payload.u64;
 
-	if (f & ~VHU_SUPPORTED_PROTOCOL_FEATURES) {
+	if (f & ~offered_protocol_features(dev)) {
 		VHU_LOG(ERR, "%s: SET_PROTOCOL_FEATURES: 0x%" PRIx64 " has bits we do not offer",
 			dev->ifname, f);
 		return VHU_HANDLED_ERR;
@@ -245,12 +252,42 @@ h_get_queue_num(struct vhu_dev *dev, struct vhu_msg *msg)
 	return reply_u64(msg, dev->sock->max_queue_pairs);
 }
 
+/*
+ * Postcopy listening: register the regions of a table just mapped with the
+ * userfaultfd (all or none). 0, or -errno.
+ */
+static int
+postcopy_register_all(const struct vhu_dev *dev, const struct vhu_mem *mem)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < mem->nregions; i++) {
+		ret = vhu_postcopy_register(dev, &mem->regions[i]);
+		if (ret < 0)
+			return ret;	/* munmap() unregisters the others */
+	}
+	return 0;
+}
+
+/* Tell the frontend where region rd lies in our space (its reply to
+ * SET_MEM_TABLE or ADD_MEM_REG while postcopy listens). */
+static void
+postcopy_base(struct vhu_dev *dev, struct vhu_mem_region_desc *rd)
+{
+	int i = vhu_mem_find(dev->mem, rd);
+
+	rd->userspace_addr = i >= 0 ? dev->mem->regions[i].hva : 0;
+	dev->postcopy_ack_pending = true;
+}
+
 static int
 h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	struct vhu_mem *old = dev->mem;
 	struct vhu_mem *new = dev->mem_storage[old == dev->mem_storage[0] ? 1 : 0];
 	int fds[VHU_MAX_FDS];
+	uint32_t n;
 	int i, ret;
 
 	for (i = 0; i < msg->nr_fds; i++)
@@ -263,6 +300,10 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 	}
 	for (i = 0; i < VHU_MAX_FDS; i++)
 		msg->fds[i] = -1;
+	if (dev->postcopy_listening && postcopy_register_all(dev, new) < 0) {
+		vhu_mem_unmap(new);
+		return VHU_HANDLED_ERR;
+	}
 
 	/* The data path keeps running on the old table until here. */
 	vhu_vrings_quiesce(dev->vrings, dev->nr_vring);
@@ -272,7 +313,12 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 	if (old != NULL)
 		vhu_mem_unmap(old);
 	ready_update(dev);
-	return VHU_HANDLED_OK;
+	if (!dev->postcopy_listening)
+		return VHU_HANDLED_OK;
+	/* The same message back, with our bases (vhost-user.rst). */
+	for (n = 0; n < msg->payload.memory.nregions; n++)
+		postcopy_base(dev, &msg->payload.memory.regions[n]);
+	return VHU_HANDLED_REPLY;
 }
 
 static int
@@ -533,6 +579,37 @@ h_get_status(struct vhu_dev *dev, struct vhu_msg *msg)
 	return reply_u64(msg, dev->status);
 }
 
+/* POSTCOPY_ADVISE: the reply carries a new userfaultfd (postcopy.c). */
+static int
+h_postcopy_advise(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	int fd = vhu_postcopy_advise(dev);
+
+	if (fd < 0)
+		return VHU_HANDLED_ERR;
+	msg->hdr.size = 0;
+	msg->reply_fd = fd;
+	return VHU_HANDLED_REPLY;
+}
+
+/* POSTCOPY_LISTEN: QEMU waits for an answer whenever it asks for one,
+ * REPLY_ACK negotiated or not. */
+static int
+h_postcopy_listen(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	int ret = vhu_postcopy_listen(dev);
+
+	if (msg->hdr.flags & VHU_MSG_NEED_REPLY)
+		return reply_u64(msg, ret < 0);
+	return ret < 0 ? VHU_HANDLED_ERR : VHU_HANDLED_OK;
+}
+
+static int
+h_postcopy_end(struct vhu_dev *dev, struct vhu_msg *msg)
+{
+	return reply_u64(msg, vhu_postcopy_end(dev) < 0);
+}
+
 /* What we send on the backend channel: IOTLB misses (iotlb.c). */
 static int
 h_set_backend_req_fd(struct vhu_dev *dev, struct vhu_msg *msg)
@@ -638,7 +715,7 @@ h_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 		dev->mem->regions[ret].extra_refs++;
 		VHU_LOG(DEBUG, "%s: ADD_MEM_REG of region %d again (%u more)",
 			dev->ifname, ret, dev->mem->regions[ret].extra_refs);
-		return VHU_HANDLED_OK;
+		goto done;
 	}
 	ret = vhu_mem_add(new, dev->mem, &msg->payload.mem_reg.region, msg->fds[0]);
 	if (ret < 0) {
@@ -646,12 +723,27 @@ h_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 		return VHU_HANDLED_ERR;
 	}
 	msg->fds[0] = -1;
+	if (dev->postcopy_listening) {
+		/* Only the new region is not registered yet. */
+		struct vhu_mem_region *added = &new->regions[vhu_mem_find(new, &rd)];
+
+		if (vhu_postcopy_register(dev, added) < 0) {
+			/* The others are the current table's: only it goes. */
+			vhu_mem_region_release(added);
+			vhu_mem_forget(new);
+			return VHU_HANDLED_ERR;
+		}
+	}
 	old = mem_swap(dev, new);
 	/* Its regions are in the new table now. */
 	if (old != NULL)
 		vhu_mem_forget(old);
 	ready_update(dev);
-	return VHU_HANDLED_OK;
+done:
+	if (!dev->postcopy_listening)
+		return VHU_HANDLED_OK;
+	postcopy_base(dev, &msg->payload.mem_reg.region);
+	return VHU_HANDLED_REPLY;
 }
 
 static int
@@ -703,6 +795,9 @@ static const vhu_handler_t vhu_handlers[VHU_REQ_MAX] = {
 	[VHU_REQ_SET_BACKEND_REQ_FD] = h_set_backend_req_fd,
 	[VHU_REQ_IOTLB_MSG] = h_iotlb_msg,
 	[VHU_REQ_GET_MAX_MEM_SLOTS] = h_get_max_mem_slots,
+	[VHU_REQ_POSTCOPY_ADVISE] = h_postcopy_advise,
+	[VHU_REQ_POSTCOPY_LISTEN] = h_postcopy_listen,
+	[VHU_REQ_POSTCOPY_END] = h_postcopy_end,
 	[VHU_REQ_ADD_MEM_REG] = h_add_mem_reg,
 	[VHU_REQ_REM_MEM_REG] = h_rem_mem_reg,
 	[VHU_REQ_SET_STATUS] = h_set_status,

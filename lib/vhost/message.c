@@ -81,9 +81,10 @@ static const struct vhu_msg_spec vhu_msg_specs[VHU_REQ_MAX] = {
 	[VHU_REQ_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_GET_CONFIG] = { "GET_CONFIG", SIZE_ANY, FDS_ANY, 0, true },
 	[VHU_REQ_SET_CONFIG] = { "SET_CONFIG", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_POSTCOPY_ADVISE] = { "POSTCOPY_ADVISE", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN", SIZE_ANY, FDS_ANY, 0 },
-	[VHU_REQ_POSTCOPY_END] = { "POSTCOPY_END", SIZE_ANY, FDS_ANY, 0 },
+	/* Its reply carries the userfaultfd. */
+	[VHU_REQ_POSTCOPY_ADVISE] = { "POSTCOPY_ADVISE", 0, FDS_NONE, PF(PAGEFAULT), true },
+	[VHU_REQ_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN", 0, FDS_NONE, PF(PAGEFAULT) },
+	[VHU_REQ_POSTCOPY_END] = { "POSTCOPY_END", 0, FDS_NONE, PF(PAGEFAULT), true },
 	[VHU_REQ_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", SIZE_ANY, FDS_ANY, 0, true },
 	[VHU_REQ_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", SIZE_ANY, FDS_ANY, 0 },
 	[VHU_REQ_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", 0, FDS_NONE,
@@ -294,7 +295,7 @@ payload_ok(const struct vhu_msg *msg)
 }
 
 int
-vhu_msg_recv(int fd, struct vhu_msg *msg)
+vhu_msg_recv(int fd, struct vhu_msg *msg, const struct vhu_dev *dev)
 {
 	const struct vhu_msg_spec *spec;
 	uint32_t request, flags, size;
@@ -304,6 +305,8 @@ vhu_msg_recv(int fd, struct vhu_msg *msg)
 	msg->nr_fds = 0;
 	for (i = 0; i < VHU_MAX_FDS; i++)
 		msg->fds[i] = -1;
+	msg->reply_fd = -1;
+	msg->postcopy_ack = false;
 
 	ret = recv_header(fd, msg, &deadline);
 	if (ret < 0)
@@ -323,6 +326,10 @@ vhu_msg_recv(int fd, struct vhu_msg *msg)
 		VHU_LOG(ERR, "request %u: payload of %u bytes is too large", request, size);
 		ret = -EMSGSIZE;
 		goto err;
+	}
+	if (vhu_postcopy_is_ack(dev, request, size) && msg->nr_fds == 0) {
+		msg->postcopy_ack = true;
+		return read_full(fd, &msg->payload, size, deadline);
 	}
 	if (!size_ok(spec, size)) {
 		VHU_LOG(ERR, "%s: wrong payload size %u", spec->name, size);
@@ -344,12 +351,38 @@ err:
 	return ret;
 }
 
+/* The first part of a reply, with msg->reply_fd if it has one. */
+static ssize_t
+send_first(int fd, const struct vhu_msg *msg, const void *p, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)p, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (msg->reply_fd < 0)
+		return send(fd, p, len, MSG_NOSIGNAL);
+	memset(&u, 0, sizeof(u));
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &msg->reply_fd, sizeof(int));
+	return sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
 int
 vhu_msg_send_reply(int fd, struct vhu_msg *msg)
 {
 	const uint8_t *p = (const uint8_t *)msg;
 	size_t len = VHU_MSG_HDR_SIZE + msg->hdr.size;
 	uint64_t deadline = msg_now_ms() + MSG_IO_TIMEOUT_MS;
+	bool first = true;
 	ssize_t n;
 
 	if (msg->hdr.size > sizeof(msg->payload))
@@ -360,13 +393,14 @@ vhu_msg_send_reply(int fd, struct vhu_msg *msg)
 			VHU_LOG(ERR, "cannot send reply: the frontend does not read");
 			return -ETIMEDOUT;
 		}
-		n = send(fd, p, len, MSG_NOSIGNAL);
+		n = first ? send_first(fd, msg, p, len) : send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			VHU_LOG(ERR, "cannot send reply: %s", strerror(errno));
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		}
+		first = false;
 		p += n;
 		len -= n;
 	}
@@ -463,6 +497,10 @@ vhu_msg_handle(struct vhu_dev *dev, struct vhu_msg *msg)
 	uint64_t proto_before = dev->protocol_features;
 	int ret;
 
+	if (msg->postcopy_ack) {
+		vhu_postcopy_acked(dev, msg->payload.u64);
+		return 0;
+	}
 	ret = msg_dispatch(dev, msg);
 	/* Handlers set an fd to -1 when they keep it. */
 	vhu_msg_close_fds(msg);

@@ -287,7 +287,7 @@ conn_readable(struct vhu_sock_entry *e)
 	struct vhu_msg msg;
 	int ret;
 
-	ret = vhu_msg_recv(e->s.connfd, &msg);
+	ret = vhu_msg_recv(e->s.connfd, &msg, e->s.dev);
 	if (ret == 0)
 		ret = vhu_msg_handle(e->s.dev, &msg);
 	if (ret < 0)

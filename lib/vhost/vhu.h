@@ -77,9 +77,12 @@ vhu_fence_light(void)
 /* Offer VIRTIO_F_ACCESS_PLATFORM: a guest device behind a vIOMMU, its
  * addresses translated through the frontend's IOTLB messages. */
 #define VHU_REG_IOMMU		(1ULL << 6)
+/* Offer VHOST_USER_PROTOCOL_F_PAGEFAULT: postcopy live migration, the
+ * guest memory we touch before it arrived waiting for it (postcopy.c). */
+#define VHU_REG_POSTCOPY	(1ULL << 7)
 #define VHU_REG_ALL		(VHU_REG_CLIENT | VHU_REG_CSUM | VHU_REG_TSO | \
 				 VHU_REG_LEGACY_OL_FLAGS | VHU_REG_LINEAR_BUF | VHU_REG_EXTBUF | \
-				 VHU_REG_IOMMU)
+				 VHU_REG_IOMMU | VHU_REG_POSTCOPY)
 
 struct vhu_ops {
 	/* The device is ready: the first queue pair can pass traffic. */

@@ -446,6 +446,11 @@ struct vhu_dev {
 	uint8_t *log_base;		/* dirty page log while LOG_ALL is on, else NULL (log.c) */
 	uint64_t log_size;		/* its bytes */
 	bool iommu;			/* VIRTIO_F_ACCESS_PLATFORM: addresses are IOVAs */
+	/* Postcopy (postcopy.c), control path: the userfaultfd (-1: none),
+	 * LISTEN seen, our mapping bases sent and not yet acknowledged. */
+	int postcopy_ufd;
+	bool postcopy_listening;
+	bool postcopy_ack_pending;
 	/* The IOTLB, allocated with the first iommu use (iotlb.c): one table
 	 * of what the guest lets us read, one of what it lets us write. */
 	struct vhu_mem *iotlb[VHU_IOTLB_NR];
@@ -559,6 +564,27 @@ vhu_offered_features(const struct vhu_socket *sock)
 	return f;
 }
 
+/* ---------------------------------------------------------------- postcopy */
+
+/* POSTCOPY_ADVISE: a new userfaultfd for the frontend (ours stays open):
+ * the fd, or -errno. */
+VHU_INTERNAL int vhu_postcopy_advise(struct vhu_dev *dev);
+/* POSTCOPY_LISTEN: 0, or -errno (no ADVISE; guest memory already mapped). */
+VHU_INTERNAL int vhu_postcopy_listen(struct vhu_dev *dev);
+/* Register a region just mapped (nothing read from it yet) for missing
+ * page faults: 0, or -errno. */
+VHU_INTERNAL int vhu_postcopy_register(const struct vhu_dev *dev,
+		const struct vhu_mem_region *r);
+/* Is a message of this request and payload size the frontend's
+ * acknowledgement of the mapping bases we replied with? */
+VHU_INTERNAL bool vhu_postcopy_is_ack(const struct vhu_dev *dev, uint32_t request,
+		uint32_t size);
+VHU_INTERNAL void vhu_postcopy_acked(struct vhu_dev *dev, uint64_t val);
+/* POSTCOPY_END: unregister, close. 0, or -EINVAL without LISTEN. */
+VHU_INTERNAL int vhu_postcopy_end(struct vhu_dev *dev);
+/* Close the userfaultfd, forget the postcopy state. */
+VHU_INTERNAL void vhu_postcopy_reset(struct vhu_dev *dev);
+
 /* ----------------------------------------------------------------- message */
 
 /*
@@ -567,7 +593,7 @@ vhu_offered_features(const struct vhu_socket *sock)
  * orderly close, other -errno on a protocol error (the connection must be
  * dropped). On error no fd is left open.
  */
-VHU_INTERNAL int vhu_msg_recv(int fd, struct vhu_msg *msg);
+VHU_INTERNAL int vhu_msg_recv(int fd, struct vhu_msg *msg, const struct vhu_dev *dev);
 VHU_INTERNAL int vhu_msg_send_reply(int fd, struct vhu_msg *msg);
 VHU_INTERNAL void vhu_msg_close_fds(struct vhu_msg *msg);
 /* Validate and dispatch one received message to its handler, send the reply

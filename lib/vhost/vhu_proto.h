@@ -8,6 +8,7 @@
 #ifndef VHU_PROTO_H
 #define VHU_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -152,6 +153,11 @@ struct vhu_msg {
 	/* Not on the wire: ancillary fds that came with the message. */
 	int fds[VHU_MAX_FDS];
 	int nr_fds;
+	/* A reply's fd (POSTCOPY_ADVISE), -1: none; not closed by the send. */
+	int reply_fd;
+	/* The frontend's acknowledgement of our postcopy mapping bases
+	 * (vhu_postcopy_is_ack()): taken, not dispatched. */
+	bool postcopy_ack;
 } __attribute__((packed));
 
 #define VHU_MSG_HDR_SIZE	sizeof(struct vhu_msg_hdr)

@@ -161,7 +161,7 @@ run_message(struct vhu_dev *dev, int peer, struct input *in)
 	send_msg(peer, &hdr, payload, len, fds, nfd);
 
 	memset(&msg, 0, sizeof(msg));
-	if (vhu_msg_recv(dev->connfd, &msg) < 0)
+	if (vhu_msg_recv(dev->connfd, &msg, dev) < 0)
 		return false;
 	FUZZ_CHECK(msg.nr_fds <= VHU_MAX_FDS, "%d fds", msg.nr_fds);
 	if (vhu_msg_handle(dev, &msg) < 0)

@@ -80,20 +80,20 @@ done
 expect_refused bogus_key "$(vpt_vdev_vhost "$sock" bogus_key=1)"
 expect_refused novalue "$(vpt_vdev_vhost "$sock" novalue)"
 expect_refused client "$(vpt_vdev_vhost "$sock" client)"
-for key in client linear-buffer ext-buffer tso legacy-ol-flags iommu-support; do
+for key in client linear-buffer ext-buffer tso legacy-ol-flags iommu-support postcopy-support; do
 	for bad in 2 yes true -1 "" 01; do
 		expect_refused "$key" "$(vpt_vdev_vhost "$sock" "$key=$bad")"
 	done
 	expect_refused "$key" "$(vpt_vdev_vhost "$sock" "$key=1,$key=1")"
 done
 expect_refused linear-buffer "$(vpt_vdev_vhost "$sock" linear-buffer=1,ext-buffer=1)"
-for key in postcopy-support dequeue-zero-copy; do
+for key in dequeue-zero-copy; do
 	expect_refused "$key" "$(vpt_vdev_vhost "$sock" "$key=1")"
 done
 vpt_expect_eq "regular file after the probes" "$(cat "$regular" 2>&1)" "not a socket"
 
 for extra in linear-buffer=1 ext-buffer=1 linear-buffer=0,ext-buffer=0 client=0 \
-	iommu-support=1 iommu-support=0; do
+	iommu-support=1 iommu-support=0 postcopy-support=1 postcopy-support=0; do
 	ncase=$((ncase + 1))
 	expect_accepted "good$ncase" "$extra"
 done

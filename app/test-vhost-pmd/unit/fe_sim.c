@@ -49,6 +49,7 @@ fe_sim_init(struct fe_sim *s, uint64_t size, int nregions)
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	s->backend_fd = -1;
+	s->postcopy_ufd = -1;
 	for (i = 0; i < FE_MAX_VQ; i++)
 		s->vq[i].kickfd = s->vq[i].callfd = -1;
 	s->memfd = memfd_new(size);
@@ -91,6 +92,9 @@ fe_sim_fini(struct fe_sim *s)
 	if (s->backend_fd >= 0)
 		close(s->backend_fd);
 	s->backend_fd = -1;
+	if (s->postcopy_ufd >= 0)
+		close(s->postcopy_ufd);
+	s->postcopy_ufd = -1;
 	for (i = 0; i < FE_MAX_VQ; i++)
 		vq_free(&s->vq[i]);
 	if (s->mem != NULL && s->mem != MAP_FAILED)
@@ -273,13 +277,53 @@ recv_all(struct fe_sim *s, void *buf, size_t len)
 	return 0;
 }
 
+/* The first len bytes of a message, and the fd that came with them. */
+static int
+recv_first_fd(struct fe_sim *s, void *buf, size_t len, int *fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.b, .msg_controllen = sizeof(u.b),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	do {
+		n = recvmsg(s->fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return (size_t)n < len ? recv_all(s, (uint8_t *)buf + n, len - n) : 0;
+}
+
 int
 fe_recv(struct fe_sim *s, uint32_t req, void *payload, uint32_t size)
 {
-	struct fe_wire w;
-	int ret;
+	return fe_recv_fd(s, req, payload, size, NULL);
+}
 
-	ret = recv_all(s, &w.hdr, sizeof(w.hdr));
+int
+fe_recv_fd(struct fe_sim *s, uint32_t req, void *payload, uint32_t size, int *fdp)
+{
+	struct fe_wire w;
+	int ret, fd;
+
+	ret = recv_first_fd(s, &w.hdr, sizeof(w.hdr), &fd);
+	if (fdp != NULL)
+		*fdp = fd;
+	else if (fd >= 0)
+		close(fd);
 	if (ret < 0)
 		return ret;
 	if (w.hdr.size > sizeof(w.payload))
@@ -385,6 +429,87 @@ fe_set_u64(struct fe_sim *s, uint32_t req, uint64_t val)
 }
 
 int
+fe_postcopy_advise(struct fe_sim *s)
+{
+	int ret = fe_send(s, VHU_REQ_POSTCOPY_ADVISE, 0, NULL, 0, NULL, 0);
+	uint64_t none;
+	int fd;
+
+	if (ret < 0)
+		return ret;
+	ret = fe_recv_fd(s, VHU_REQ_POSTCOPY_ADVISE, &none, sizeof(none), &fd);
+	if (ret < 0)
+		return ret;
+	if (ret != 0 || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	if (s->postcopy_ufd >= 0)
+		close(s->postcopy_ufd);
+	s->postcopy_ufd = fd;
+	return 0;
+}
+
+/* A request QEMU always asks an answer of, REPLY_ACK or not: 0, -EIO. */
+static int
+send_need_reply(struct fe_sim *s, uint32_t req)
+{
+	uint64_t ack;
+	int ret = fe_send(s, req, VHU_MSG_NEED_REPLY, NULL, 0, NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	ret = fe_recv(s, req, &ack, sizeof(ack));
+	if (ret < 0)
+		return ret;
+	return ret == sizeof(ack) && ack == 0 ? 0 : -EIO;
+}
+
+int
+fe_postcopy_listen(struct fe_sim *s)
+{
+	int ret = send_need_reply(s, VHU_REQ_POSTCOPY_LISTEN);
+
+	s->postcopy_listening = ret == 0;
+	return ret;
+}
+
+int
+fe_postcopy_end(struct fe_sim *s)
+{
+	s->postcopy_listening = false;
+	return send_need_reply(s, VHU_REQ_POSTCOPY_END);
+}
+
+/* SET_MEM_TABLE while postcopy listens (QEMU's
+ * vhost_user_set_mem_table_postcopy()): no ack asked; the backend answers
+ * with the table and its bases, which we acknowledge with a u64 0. */
+static int
+set_mem_table_postcopy(struct fe_sim *s, const struct vhu_mem_table_desc *t, uint32_t size,
+		       const int *fds)
+{
+	struct vhu_mem_table_desc r;
+	uint64_t zero = 0;
+	int ret, i;
+
+	ret = fe_send(s, VHU_REQ_SET_MEM_TABLE, 0, t, size, fds, s->nregions);
+	if (ret < 0)
+		return ret;
+	ret = fe_recv(s, VHU_REQ_SET_MEM_TABLE, &r, sizeof(r));
+	if (ret < 0)
+		return ret;
+	if ((uint32_t)ret != size)
+		return -EIO;
+	for (i = 0; i < s->nregions; i++) {
+		if (r.regions[i].guest_phys_addr != t->regions[i].guest_phys_addr)
+			return -EPROTO;
+		s->postcopy_base[i] = r.regions[i].userspace_addr;
+	}
+	return fe_send(s, VHU_REQ_SET_MEM_TABLE, 0, &zero, sizeof(zero), NULL, 0);
+}
+
+int
 fe_set_mem_table(struct fe_sim *s)
 {
 	struct vhu_mem_table_desc t;
@@ -400,6 +525,8 @@ fe_set_mem_table(struct fe_sim *s)
 		t.regions[i].mmap_offset = i * half;
 		fds[i] = s->memfd;
 	}
+	if (s->postcopy_listening)
+		return set_mem_table_postcopy(s, &t, 8 + s->nregions * sizeof(t.regions[0]), fds);
 	return send_acked(s, VHU_REQ_SET_MEM_TABLE, &t,
 			  8 + s->nregions * sizeof(t.regions[0]), fds, s->nregions);
 }
@@ -712,6 +839,13 @@ fe_handshake(struct fe_sim *s, uint64_t want, int nr_vq, uint16_t ring_size)
 	ret = send_acked(s, VHU_REQ_SET_OWNER, NULL, 0, NULL, 0);
 	if (ret < 0)
 		return ret;
+	if (s->postcopy) {
+		ret = fe_postcopy_advise(s);
+		if (ret == 0)
+			ret = fe_postcopy_listen(s);
+		if (ret < 0)
+			return ret;
+	}
 	ret = fe_set_mem_table(s);
 	if (ret < 0)
 		return ret;

@@ -92,6 +92,16 @@ struct fe_sim {
 	 * frontend addresses as usual). */
 	uint64_t iova_off;
 	int backend_fd;			/* our end of the backend channel, -1: none */
+	/* Postcopy, as a destination QEMU: with postcopy set (and PAGEFAULT
+	 * in extra_protocol) fe_handshake() sends POSTCOPY_ADVISE (the
+	 * backend's userfaultfd lands in postcopy_ufd) and POSTCOPY_LISTEN
+	 * before the memory table; fe_set_mem_table() then takes the
+	 * backend's reply (its mapping base of each region, postcopy_base[])
+	 * and acknowledges it. */
+	bool postcopy;
+	bool postcopy_listening;
+	int postcopy_ufd;
+	uint64_t postcopy_base[2];
 };
 
 /* Memory: size bytes (a multiple of 2 MB), in nregions (1 or 2) regions. */
@@ -204,6 +214,13 @@ int fe_iotlb_msg(struct fe_sim *s, uint8_t type, uint64_t iova, uint64_t size,
 int fe_backend_recv(struct fe_sim *s, struct vhu_iotlb_msg *m, unsigned int ms);
 int fe_iotlb_answer(struct fe_sim *s, const struct vhu_iotlb_msg *m);
 int fe_iotlb_serve(struct fe_sim *s, unsigned int ms, struct vhu_iotlb_msg *last);
+
+/* Postcopy requests: 0, or -errno (-EIO: refused). fe_recv_fd() is
+ * fe_recv() keeping the fd that came with the reply (*fd, -1: none). */
+int fe_postcopy_advise(struct fe_sim *s);
+int fe_postcopy_listen(struct fe_sim *s);
+int fe_postcopy_end(struct fe_sim *s);
+int fe_recv_fd(struct fe_sim *s, uint32_t req, void *payload, uint32_t size, int *fd);
 
 /* Packed rings. */
 bool fe_is_packed(const struct fe_sim *s);

@@ -958,7 +958,8 @@ test_ctrl_unknown(void)
 	CHECK(nacked(&t, VHU_REQ_SET_LOG_FD, NULL, 0, &efd, 1));
 	CHECK(nacked(&t, VHU_REQ_SET_INFLIGHT_FD, buf, 32, &efd, 1));
 	CHECK(nacked(&t, VHU_REQ_SET_VRING_ENDIAN, buf, 8, NULL, 0));
-	CHECK(nacked(&t, VHU_REQ_POSTCOPY_ADVISE, NULL, 0, NULL, 0));
+	/* Postcopy without PAGEFAULT negotiated. */
+	CHECK(nacked(&t, VHU_REQ_POSTCOPY_LISTEN, NULL, 0, NULL, 0));
 	close(efd);
 	CHECK(fd_count_is(fds1, 3000));
 	/* Known with a reply of its own: an empty reply, still serving. */
@@ -967,6 +968,7 @@ test_ctrl_unknown(void)
 	/* Ours, but the protocol feature was not negotiated. */
 	CHECK_EQ(fe_call(&t.s, VHU_REQ_GET_STATUS, NULL, 0, &v, sizeof(v)), 0);
 	CHECK_EQ(fe_call(&t.s, VHU_REQ_GET_MAX_MEM_SLOTS, NULL, 0, &v, sizeof(v)), 0);
+	CHECK_EQ(fe_call(&t.s, VHU_REQ_POSTCOPY_ADVISE, NULL, 0, &v, sizeof(v)), 0);
 	CHECK(nacked(&t, VHU_REQ_SEND_RARP, &v, 8, NULL, 0));
 	/* Ours, but VIRTIO_F_ACCESS_PLATFORM was not negotiated. */
 	CHECK(nacked(&t, VHU_REQ_IOTLB_MSG, buf, 32, NULL, 0));

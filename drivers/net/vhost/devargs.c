@@ -2,7 +2,8 @@
  * Copyright (c) 2026 The vhost-pmd authors.
  *
  * net_vhost devargs: iface=<path>,queues=<1..128>,client=<0|1>,tso=<0|1>,
- * legacy-ol-flags=<0|1>,linear-buffer=<0|1>,ext-buffer=<0|1>,iommu-support=<0|1>.
+ * legacy-ol-flags=<0|1>,linear-buffer=<0|1>,ext-buffer=<0|1>,iommu-support=<0|1>,
+ * postcopy-support=<0|1>.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,11 +22,11 @@
 #define ARG_LINEAR	"linear-buffer"
 #define ARG_EXTBUF	"ext-buffer"
 #define ARG_IOMMU	"iommu-support"
+#define ARG_POSTCOPY	"postcopy-support"
 
 /* Keys of DPDK's net_vhost that we recognise but do not implement: refusing
  * them beats silently running with a different configuration. */
 static const char * const unsupported_keys[] = {
-	"postcopy-support",
 	"dequeue-zero-copy",
 	NULL,
 };
@@ -113,7 +114,7 @@ parse_bool(const char *key, const char *value, bool *out)
 }
 
 enum arg_key { KEY_IFACE, KEY_QUEUES, KEY_CLIENT, KEY_TSO, KEY_LEGACY_OL, KEY_LINEAR,
-	KEY_EXTBUF, KEY_IOMMU, KEY_COUNT };
+	KEY_EXTBUF, KEY_IOMMU, KEY_POSTCOPY, KEY_COUNT };
 
 static const char * const supported_keys[KEY_COUNT] = {
 	[KEY_IFACE] = ARG_IFACE,
@@ -124,6 +125,7 @@ static const char * const supported_keys[KEY_COUNT] = {
 	[KEY_LINEAR] = ARG_LINEAR,
 	[KEY_EXTBUF] = ARG_EXTBUF,
 	[KEY_IOMMU] = ARG_IOMMU,
+	[KEY_POSTCOPY] = ARG_POSTCOPY,
 };
 
 /* Dispatch one key=value pair. seen[] catches a key given twice. */
@@ -143,7 +145,7 @@ parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
 			VHOST_LOG(ERR, "unknown devarg '%s' (valid: "
 				ARG_IFACE ", " ARG_QUEUES ", " ARG_CLIENT ", "
 				ARG_TSO ", " ARG_LEGACY_OL ", " ARG_LINEAR ", " ARG_EXTBUF ", "
-				ARG_IOMMU ")",
+				ARG_IOMMU ", " ARG_POSTCOPY ")",
 				key);
 		return -EINVAL;
 	}
@@ -171,6 +173,8 @@ parse_pair(const char *key, const char *value, struct eth_vhost_args *out,
 		return parse_bool(key, value, &out->linear_buf);
 	case KEY_IOMMU:
 		return parse_bool(key, value, &out->iommu);
+	case KEY_POSTCOPY:
+		return parse_bool(key, value, &out->postcopy);
 	default:
 		return parse_bool(key, value, &out->ext_buf);
 	}

@@ -723,7 +723,8 @@ reg_flags(const struct eth_vhost_args *args)
 		(args->legacy_ol_flags ? VHU_REG_LEGACY_OL_FLAGS : 0) |
 		(args->linear_buf ? VHU_REG_LINEAR_BUF : 0) |
 		(args->ext_buf ? VHU_REG_EXTBUF : 0) |
-		(args->iommu ? VHU_REG_IOMMU : 0);
+		(args->iommu ? VHU_REG_IOMMU : 0) |
+		(args->postcopy ? VHU_REG_POSTCOPY : 0);
 }
 
 static int

@@ -56,6 +56,7 @@ struct eth_vhost_args {
 	bool linear_buf;	/* never chain on dequeue: drop what does not fit */
 	bool ext_buf;		/* external buffer instead of a chain */
 	bool iommu;		/* offer VIRTIO_F_ACCESS_PLATFORM (a vIOMMU guest) */
+	bool postcopy;		/* offer PROTOCOL_F_PAGEFAULT (postcopy migration) */
 };
 
 /* Parse a net_vhost devargs string. 0, or -EINVAL after logging which key
