@@ -292,7 +292,7 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 
 	for (i = 0; i < msg->nr_fds; i++)
 		fds[i] = msg->fds[i];
-	ret = vhu_mem_map(new, &msg->payload.memory, fds, msg->nr_fds);
+	ret = vhu_mem_map(new, &msg->payload.memory, fds, msg->nr_fds, dev->postcopy_listening);
 	if (ret < 0) {
 		VHU_LOG(ERR, "%s: SET_MEM_TABLE refused, keeping the old table: %s",
 			dev->ifname, strerror(-ret));
@@ -717,7 +717,8 @@ h_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 			dev->ifname, ret, dev->mem->regions[ret].extra_refs);
 		goto done;
 	}
-	ret = vhu_mem_add(new, dev->mem, &msg->payload.mem_reg.region, msg->fds[0]);
+	ret = vhu_mem_add(new, dev->mem, &msg->payload.mem_reg.region, msg->fds[0],
+			  dev->postcopy_listening);
 	if (ret < 0) {
 		VHU_LOG(ERR, "%s: ADD_MEM_REG refused: %s", dev->ifname, strerror(-ret));
 		return VHU_HANDLED_ERR;

@@ -183,7 +183,7 @@ regions_overlap(uint32_t n, const struct vhu_mem_region_desc *rd)
 
 static int
 region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
-		struct vhu_mem_region *r)
+		struct vhu_mem_region *r, bool noaccess)
 {
 	uint64_t need = rd->mmap_offset + rd->memory_size;
 	uint64_t align, len;
@@ -213,7 +213,11 @@ region_map(uint32_t idx, const struct vhu_mem_region_desc *rd, int fd,
 		return -ENOMEM;
 	}
 
-	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* An application under mlockall(MCL_FUTURE) (testpmd's default) gets
+	 * every new mapping populated at once: postcopy maps without access,
+	 * which is not populated, until the userfaultfd covers it. */
+	addr = mmap(NULL, len, noaccess ? PROT_NONE : PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
 	if (addr == MAP_FAILED) {
 		int err = errno;
 
@@ -277,7 +281,7 @@ regions_sort(struct vhu_mem *mem)
 
 int
 vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
-		const int *fds, int nr_fds)
+		const int *fds, int nr_fds, bool noaccess)
 {
 	struct vhu_mem_region_desc rd[VHU_MAX_MEM_REGIONS];
 	uint32_t n = desc->nregions;
@@ -302,7 +306,7 @@ vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
 
 	memset(mem, 0, sizeof(*mem));
 	for (i = 0; i < n; i++) {
-		ret = region_map(i, &rd[i], fds[i], &mem->regions[i]);
+		ret = region_map(i, &rd[i], fds[i], &mem->regions[i], noaccess);
 		if (ret < 0) {
 			/* The caller still owns the fds on failure. */
 			regions_unmap(mem, i, false);
@@ -366,7 +370,7 @@ overlaps_table(const struct vhu_mem *mem, uint64_t gpa, uint64_t size)
 
 int
 vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
-		const struct vhu_mem_region_desc *desc, int fd)
+		const struct vhu_mem_region_desc *desc, int fd, bool noaccess)
 {
 	struct vhu_mem_region_desc rd = *desc;	/* one copy of guest data */
 	struct vhu_mem_region r;
@@ -386,7 +390,7 @@ vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
 			" overlaps a region we have", rd.guest_phys_addr, rd.memory_size);
 		return -EEXIST;
 	}
-	ret = region_map(n, &rd, fd, &r);
+	ret = region_map(n, &rd, fd, &r, noaccess);
 	if (ret < 0)
 		return ret;
 	/* Insert in gpa order. */

@@ -10,7 +10,9 @@
  * ADVISE: we open a userfaultfd and hand it to the frontend. LISTEN: the
  * switch to postcopy has happened; guest memory mapped from now on is
  * registered with the userfaultfd for missing pages before anything reads
- * it. A thread of ours (the data path or this one) touching a missing page
+ * it (mapped without access until then: under mlockall(MCL_FUTURE) a
+ * readable mapping is populated at once, every missing page filled with
+ * zeroes, and QEMU's placing of the real one then fails, EEXIST). A thread of ours (the data path or this one) touching a missing page
  * then sleeps in the kernel; the frontend reads the fault from the
  * userfaultfd, fetches the page from the source, places it in the shared
  * file and wakes us. The frontend finds the region of a fault by the bases
@@ -26,6 +28,7 @@
 #include <unistd.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include "vhu_dev.h"
@@ -94,6 +97,13 @@ vhu_postcopy_register(const struct vhu_dev *dev, const struct vhu_mem_region *r)
 		VHU_LOG(ERR, "%s: postcopy: cannot register guest memory at %p (0x%zx bytes) "
 			"with the userfaultfd: %s", dev->ifname, r->mmap_addr, r->mmap_size,
 			strerror(err));
+		return -err;
+	}
+	if (mprotect(r->mmap_addr, r->mmap_size, PROT_READ | PROT_WRITE) < 0) {
+		int err = errno;
+
+		VHU_LOG(ERR, "%s: postcopy: mprotect of guest memory at %p: %s", dev->ifname,
+			r->mmap_addr, strerror(err));
 		return -err;
 	}
 	VHU_LOG(DEBUG, "%s: postcopy: registered %p (0x%zx bytes)", dev->ifname,

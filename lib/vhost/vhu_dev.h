@@ -221,9 +221,10 @@ VHU_INTERNAL const struct vhu_mem_region *vhu_mem_hva_region(const struct vhu_me
 /* Guest physical range -> our pointer, only if wholly inside one region. */
 VHU_INTERNAL void *vhu_gpa_range_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len);
 /* Build a table from a SET_MEM_TABLE payload and its fds (fds are consumed
- * on success: the table owns them). 0 or -errno; on error nothing is mapped. */
+ * on success: the table owns them). 0 or -errno; on error nothing is mapped.
+ * noaccess: mapped PROT_NONE (postcopy: vhu_postcopy_register() opens it). */
 VHU_INTERNAL int vhu_mem_map(struct vhu_mem *mem, const struct vhu_mem_table_desc *desc,
-		const int *fds, int nr_fds);
+		const int *fds, int nr_fds, bool noaccess);
 VHU_INTERNAL void vhu_mem_unmap(struct vhu_mem *mem);
 /*
  * ADD_MEM_REG / REM_MEM_REG: build in dst a copy of src with one region
@@ -233,7 +234,7 @@ VHU_INTERNAL void vhu_mem_unmap(struct vhu_mem *mem);
  * a remove. 0 or -errno; on error dst is empty and nothing changed.
  */
 VHU_INTERNAL int vhu_mem_add(struct vhu_mem *dst, const struct vhu_mem *src,
-		const struct vhu_mem_region_desc *rd, int fd);
+		const struct vhu_mem_region_desc *rd, int fd, bool noaccess);
 /* Index of the region of mem with desc's guest address, user address and
  * size (how vhost-user names a region), or -1. */
 VHU_INTERNAL int vhu_mem_find(const struct vhu_mem *mem,
@@ -571,8 +572,9 @@ vhu_offered_features(const struct vhu_socket *sock)
 VHU_INTERNAL int vhu_postcopy_advise(struct vhu_dev *dev);
 /* POSTCOPY_LISTEN: 0, or -errno (no ADVISE; guest memory already mapped). */
 VHU_INTERNAL int vhu_postcopy_listen(struct vhu_dev *dev);
-/* Register a region just mapped (nothing read from it yet) for missing
- * page faults: 0, or -errno. */
+/* Register a region mapped without access (vhu_mem_map() noaccess, so
+ * that nothing populated it) for missing page faults, then allow reading
+ * and writing it: 0, or -errno. */
 VHU_INTERNAL int vhu_postcopy_register(const struct vhu_dev *dev,
 		const struct vhu_mem_region *r);
 /* Is a message of this request and payload size the frontend's

@@ -50,22 +50,16 @@ fi
 # guest's in strict mode, both ports with iommu-support=1. The dirty log
 # then gets guest physical pages while the rings carry IOVAs, and the
 # destination's IOTLB starts empty: everything is asked for again.
-# MIGRATE_POSTCOPY=capable (migrate-postcopy-capable.sh): both QEMUs with
-# the postcopy-ram capability, both ports with postcopy-support=1, as a
-# management layer that may switch to postcopy sets them up; pre-copy
-# completes without the switch. The destination QEMU advises postcopy at
-# the start of the incoming migration: net_vhost1 must take
-# POSTCOPY_ADVISE (its userfaultfd goes to QEMU) and the migration still
-# complete. MIGRATE_POSTCOPY=1 (by hand only): the switch itself. Pre-copy
-# runs at 1 MB/s and migrate_start_postcopy comes at once, so the guest
-# runs on the destination with most of its memory still on the source.
-# Our net_vhost1 takes POSTCOPY_LISTEN, maps the memory table registered
-# with the userfaultfd, replies with its bases, gets QEMU's
-# acknowledgement and the device comes up; but on this machine QEMU 7.2
-# (TCG) then pauses the migration: "postcopy_place_page: File exists",
-# placing a page already in the shared file. Debian's net_vhost
-# (VHOST_PMD_REFERENCE=1) gets the migration paused too. Postcopy of the
-# same guest without a vhost-user device completes.
+# MIGRATE_POSTCOPY=1 (migrate-postcopy.sh): both QEMUs with the
+# postcopy-ram capability, both ports with postcopy-support=1, and the
+# switch: pre-copy runs at 1 MB/s and migrate_start_postcopy comes at once,
+# so the guest runs on the destination with most of its memory still on
+# the source (the rest comes at 4 MB/s). Our net_vhost1 takes ADVISE and
+# LISTEN, maps the memory table registered with its userfaultfd, and its
+# rings and the ping replies' buffers wait for pages that have not
+# arrived. MIGRATE_POSTCOPY=capable (migrate-postcopy-capable.sh): the
+# same set-up without the switch; pre-copy completes, and net_vhost1 takes
+# ADVISE only.
 VPG_APPEND="vpt.stream=0"
 if [ -n "${MIGRATE_IOMMU:-}" ]; then
 	vpg_iommu_setup

@@ -4,9 +4,11 @@
  * Postcopy live migration (postcopy.c), the frontend simulator playing a
  * destination QEMU: POSTCOPY_ADVISE brings the library's userfaultfd,
  * POSTCOPY_LISTEN comes before the memory table, whose reply tells the
- * mapping bases. Then pages of guest memory are made missing (a hole
- * punched in the shared file, as QEMU's discard of pages still to come
- * does), and a thread here serves the library's faults as QEMU does: it
+ * mapping bases. Pages of guest memory are missing (a hole punched in the
+ * shared file, as QEMU's discard of pages still to come does), one before
+ * the memory table is sent, others later, and the process runs under
+ * mlockall(MCL_FUTURE) as testpmd does. A thread here serves the
+ * library's faults as QEMU does: it
  * places the page as the source had it, through the frontend's own
  * mapping, and wakes the library. A packet through a missing page then
  * goes through byte for byte, and the rest of the page is the source's
@@ -21,6 +23,7 @@
 #include <unistd.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "unit.h"
 #include "vhu_dev.h"	/* our mapping bases */
@@ -103,7 +106,9 @@ server_start(struct server *v, struct fe_sim *s)
 	v->source = malloc(s->mem_size);
 	if (v->source == NULL)
 		return -1;
-	memcpy(v->source, s->mem, s->mem_size);
+	/* read(), not the mapping: reading a hole through a mapping fills it. */
+	if (pread(s->memfd, v->source, s->mem_size, 0) != (ssize_t)s->mem_size)
+		return -1;
 	if (pthread_create(&v->th, NULL, serve, v) != 0)
 		return -1;
 	v->running = true;
@@ -155,8 +160,17 @@ punch(struct t *t, uint64_t gpa)
 			 (off_t)(gpa - t->s.gpa_base), PAGE);
 }
 
+/* The page missing from the start: the last one of the first region. */
+static uint64_t
+early_hole(const struct t *t)
+{
+	return t->s.gpa_base + t->s.mem_size / t->s.nregions - PAGE;
+}
+
 /* A destination's connection: ADVISE and LISTEN, then the memory table
- * (its reply giving our bases) and the vrings. */
+ * (its reply giving our bases) and the vrings; early_hole() is missing
+ * before the library maps the memory, as mlockall(MCL_FUTURE) would map
+ * it (populated, holes filled) if the library let it. */
 static int
 pc_start(struct t *t, uint64_t features, int nregions)
 {
@@ -164,6 +178,8 @@ pc_start(struct t *t, uint64_t features, int nregions)
 
 	if (t_register(t, VHU_REG_POSTCOPY) < 0 || t_open(t, nregions) < 0)
 		return -1;
+	CHECK_EQ(punch(t, early_hole(t)), 0);
+	CHECK_EQ(mlockall(MCL_FUTURE), 0);
 	want_new = ev_get(&ev.new_dev) + 1;
 	t->s.postcopy = true;
 	t->s.extra_protocol = PF_PAGEFAULT;
@@ -214,15 +230,15 @@ postcopy_faults(uint64_t features, int nregions)
 	if (pc_start(&t, features, nregions) < 0 || check_bases(&t) < 0)
 		goto fail;
 
-	/* Rx into a missing page: written once the page came. */
-	g = fe_alloc(&t.s, PAGE, PAGE);
+	/* Rx into the page missing since before the memory table: written
+	 * once the page came. (Nothing here reads it through a mapping:
+	 * that would fill the hole.) */
+	g = early_hole(&t);
 	b = (struct fe_buf){ .gpa = g, .len = 1024 };
 	CHECK(fe_post(&t.s, FE_RX_VQ, &b, 1, true, false) >= 0);
-	memset(fe_ptr(&t.s, g), 0x77, PAGE);
 	if (server_start(&v, &t.s) < 0)
 		FAIL("fault server");
-	CHECK_EQ(punch(&t, g), 0);
-	/* (Not read through our mapping here: that would fill the hole.) */
+	memset(v.source + (g - t.s.gpa_base), 0x77, PAGE);
 	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, &p, 1), 1);
 	CHECK(served(&v, g));
 	if (rx_check(&t, p, 1) < 0)
@@ -260,11 +276,13 @@ postcopy_faults(uint64_t features, int nregions)
 		goto fail;
 	CHECK_EQ(__atomic_load_n(&v.n, __ATOMIC_ACQUIRE), n);
 	server_stop(&v);
+	munlockall();
 	rte_pktmbuf_free(p);
 	t_end(&t);
 	return 0;
 fail:
 	server_stop(&v);
+	munlockall();
 	rte_pktmbuf_free(p);
 	free_pkts(tx, 1);
 	t_end(&t);
