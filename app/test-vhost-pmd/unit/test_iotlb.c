@@ -104,6 +104,30 @@ dequeue_served(struct t *t, struct rte_mbuf **m, struct vhu_iotlb_msg *first)
 }
 
 /*
+ * The Tx packet posted (len bytes, seed) is not taken at first: its miss
+ * asks for read access (in page page, if not 0). Answered, it comes out
+ * byte for byte into rx[0].
+ */
+static int
+tx_needs(struct t *t, struct rte_mbuf **rx, uint32_t len, unsigned int seed, uint64_t page)
+{
+	struct vhu_iotlb_msg m;
+
+	CHECK_EQ(vhu_dequeue_burst(t->vid, 1, mp, rx, 1), 0);
+	CHECK_EQ(used_pending(t, FE_TX_VQ), 0);
+	CHECK_EQ(fe_backend_recv(&t->s, &m, SERVE_MS), 1);
+	if (page != 0)
+		CHECK_EQ(m.iova & ~(PAGE - 1), page);
+	CHECK_EQ(m.perm, VHU_ACCESS_RO);
+	CHECK_EQ(fe_iotlb_answer(&t->s, &m), 0);
+	if (dequeue_served(t, rx, NULL) < 0)
+		FAIL("the Tx packet never came out");
+	return tx_check(rx[0], len, seed, 0);
+fail:
+	return -1;
+}
+
+/*
  * Traffic both ways through IOVAs: the first packet of each direction
  * misses (buffer, or indirect table first), nothing is consumed until the
  * answer, and the bytes arrive right.
@@ -160,14 +184,7 @@ iotlb_traffic(uint64_t features, bool indirect)
 	/* Tx: a packet in pieces, in fresh pages. */
 	t.s.brk = RTE_ALIGN_CEIL(t.s.brk, PAGE) + PAGE;
 	CHECK(tx_post(&t, 1000, 9, pieces, indirect) >= 0);
-	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 1), 0);
-	CHECK_EQ(used_pending(&t, FE_TX_VQ), 0);
-	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
-	CHECK_EQ(m.perm, VHU_ACCESS_RO);
-	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
-	if (dequeue_served(&t, rx, NULL) < 0)
-		FAIL("the Tx packet never came out");
-	if (tx_check(rx[0], 1000, 9, 0) < 0)
+	if (tx_needs(&t, rx, 1000, 9, 0) < 0)
 		goto fail;
 	CHECK_EQ(fe_used_pop(&t.s, FE_TX_VQ, &(uint32_t){0}, &(uint32_t){0}), 1);
 	free_pkts(rx, 1);
@@ -608,15 +625,7 @@ iotlb_permissions(uint64_t features)
 	t.s.brk = g - t.s.gpa_base;
 	CHECK(tx_post(&t, 1000, 33, NULL, false) >= 0);
 	CHECK(t.s.brk <= g - t.s.gpa_base + 2 * PAGE);
-	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, tx, 1), 0);
-	CHECK_EQ(used_pending(&t, FE_TX_VQ), 0);
-	CHECK_EQ(fe_backend_recv(&t.s, &m, SERVE_MS), 1);
-	CHECK_EQ(m.iova & ~(PAGE - 1), fe_addr(&t.s, g));
-	CHECK_EQ(m.perm, VHU_ACCESS_RO);
-	CHECK_EQ(fe_iotlb_answer(&t.s, &m), 0);
-	if (dequeue_served(&t, tx, NULL) < 0)
-		FAIL("the Tx packet never came out");
-	if (tx_check(tx[0], 1000, 33, 0) < 0)
+	if (tx_needs(&t, tx, 1000, 33, fe_addr(&t.s, g)) < 0)
 		goto fail;
 	free_pkts(tx, 1);
 	t.s.brk = g - t.s.gpa_base + 2 * PAGE;
