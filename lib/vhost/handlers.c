@@ -755,6 +755,10 @@ h_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 	struct vhu_mem_region removed;
 	int ret;
 
+	/* While postcopy listens, QEMU acknowledges the whole update with one
+	 * more message, an 8-byte REM_MEM_REG when it only removed regions. */
+	if (dev->postcopy_listening)
+		dev->postcopy_ack_pending = true;
 	/* Added more than once: only the last removal unmaps it. */
 	ret = vhu_mem_find(dev->mem, &rd);
 	if (ret >= 0 && dev->mem->regions[ret].extra_refs > 0) {

@@ -311,7 +311,7 @@ static int
 postcopy_add_mem_reg(void)
 {
 	struct vhu_single_mem_region m = { 0 };
-	uint64_t zero = 0, f, half;
+	uint64_t zero = 0, f, half, uva1 = 0;
 	struct t t;
 	int i;
 
@@ -330,6 +330,7 @@ postcopy_add_mem_reg(void)
 		m.region.memory_size = half;
 		m.region.userspace_addr = fe_gpa_to_uva(&t.s, m.region.guest_phys_addr);
 		m.region.mmap_offset = i * half;
+		uva1 = m.region.userspace_addr;
 		CHECK_EQ(fe_send(&t.s, VHU_REQ_ADD_MEM_REG, 0, &m, sizeof(m), &t.s.memfd, 1), 0);
 		CHECK_EQ(fe_recv(&t.s, VHU_REQ_ADD_MEM_REG, &m, sizeof(m)), (int)sizeof(m));
 		CHECK_EQ(m.region.guest_phys_addr, t.s.gpa_base + i * half);
@@ -346,6 +347,17 @@ postcopy_add_mem_reg(void)
 	CHECK(!vhu_dev_get(t.vid)->postcopy_ack_pending);
 	if (check_bases(&t) < 0)
 		goto fail;
+	/* An update that only removes a region: acknowledged by an 8-byte
+	 * REM_MEM_REG. */
+	m.region.guest_phys_addr = t.s.gpa_base + half;
+	m.region.memory_size = half;
+	m.region.userspace_addr = uva1;
+	m.region.mmap_offset = half;
+	CHECK_EQ(fe_send(&t.s, VHU_REQ_REM_MEM_REG, 0, &m, sizeof(m), NULL, 0), 0);
+	CHECK_EQ(fe_send(&t.s, VHU_REQ_REM_MEM_REG, 0, &zero, sizeof(zero), NULL, 0), 0);
+	CHECK_EQ(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f), 0);
+	CHECK_EQ(vhu_dev_get(t.vid)->mem->nregions, 1u);
+	CHECK(!vhu_dev_get(t.vid)->postcopy_ack_pending);
 	t_end(&t);
 	return 0;
 fail:
