@@ -171,8 +171,9 @@ vhu_postcopy_end(struct vhu_dev *dev)
 void
 vhu_postcopy_reset(struct vhu_dev *dev)
 {
-	/* Closing the userfaultfd wakes any thread of ours still waiting for
-	 * a page, which then reads what the file holds. */
+	/* The frontend holds a copy of the userfaultfd: closing ours does not
+	 * end the registrations. END unregisters first; on a disconnect the
+	 * regions are unmapped, after the vrings were quiesced. */
 	if (dev->postcopy_ufd >= 0)
 		close(dev->postcopy_ufd);
 	dev->postcopy_ufd = -1;
