@@ -239,6 +239,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    RTE_MIN(size - dlen - alen, (size_t)l.used_gpa));
 	}
 
+	/* The used index a frontend that set this base has: otherwise the
+	 * library resumes from used->idx (device.c, vring_resync()) and
+	 * every base would start at 0. */
+	{
+		struct vhu_used *u = (void *)fuzz_g2p(l.used_gpa, 4);
+
+		u->idx = base;
+	}
 	dev = fuzz_dev_create(features);
 	if (fuzz_iommu)
 		fuzz_iotlb_pages(dev, pages, oneway, fuzz_page_bits(FUZZ_DESC_GPA, 16u * l.size) |
@@ -247,11 +255,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t q = 0; q < 2; q++)
 		fuzz_vring_setup(dev, q, l.size, base, FUZZ_DESC_GPA, l.avail_gpa, l.used_gpa);
 	FUZZ_CHECK(fuzz_life.running, "device did not start");
-	{
-		struct vhu_used *u = (void *)fuzz_g2p(l.used_gpa, 4);
-
-		u->idx = base;
-	}
 
 	while (bursts--)
 		one_burst(dev, &l, tx, nb, len);
