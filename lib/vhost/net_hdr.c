@@ -4,6 +4,13 @@
  * Virtio-net header <-> mbuf offload conversion (virtio 1.2 5.1.6), the
  * slow paths behind net_hdr.h.
  *
+ * UFO (gso_type UDP: one UDP datagram larger than the MTU, to be sent as
+ * IP fragments) is RTE_MBUF_F_TX_UDP_SEG, which the mbuf API defines as
+ * UDP fragmentation. Its pseudo-header sum keeps the L4 length both ways
+ * (rte_ipv4_phdr_cksum() drops it for TCP_SEG only): nothing to adjust.
+ * USO (GSO_UDP_L4, separate datagrams) has no mbuf flag and is not
+ * offered.
+ *
  * Guest Tx. The header is guest data: every field is checked against the
  * negotiated features and the packet, and a header we cannot honour drops
  * the packet. Delivering it without the offload is no option: a packet
@@ -55,6 +62,8 @@ vhu_net_ol_flags(uint64_t f, uint64_t reg_flags)
 		{ VHU_VIRTIO_NET_F_GUEST_CSUM, VHU_OL_GUEST_CSUM },
 		{ VHU_VIRTIO_NET_F_GUEST_TSO4, VHU_OL_GUEST_TSO4 },
 		{ VHU_VIRTIO_NET_F_GUEST_TSO6, VHU_OL_GUEST_TSO6 },
+		{ VHU_VIRTIO_NET_F_HOST_UFO, VHU_OL_HOST_UFO },
+		{ VHU_VIRTIO_NET_F_GUEST_UFO, VHU_OL_GUEST_UFO },
 	};
 	uint32_t ol = 0;
 	unsigned int i;
@@ -79,6 +88,9 @@ vhu_net_features_check(const struct vhu_dev *dev, uint64_t f)
 			"GUEST_TSO4 without GUEST_CSUM" },
 		{ VHU_VIRTIO_NET_F_GUEST_TSO6, VHU_BIT(VHU_VIRTIO_NET_F_GUEST_CSUM),
 			"GUEST_TSO6 without GUEST_CSUM" },
+		{ VHU_VIRTIO_NET_F_HOST_UFO, VHU_BIT(VHU_VIRTIO_NET_F_CSUM), "HOST_UFO without CSUM" },
+		{ VHU_VIRTIO_NET_F_GUEST_UFO, VHU_BIT(VHU_VIRTIO_NET_F_GUEST_CSUM),
+			"GUEST_UFO without GUEST_CSUM" },
 	};
 	unsigned int i;
 
@@ -316,6 +328,11 @@ tx_gso_check(uint32_t ol, uint8_t gso_type, uint16_t gso_size, bool needs_csum)
 	} else if (type == VHU_NET_HDR_GSO_TCPV6) {
 		if (!(ol & VHU_OL_HOST_TSO6))
 			return tx_bad("GSO_TCPV6 without HOST_TSO6");
+	} else if (type == VHU_NET_HDR_GSO_UDP) {
+		if (!(ol & VHU_OL_HOST_UFO))
+			return tx_bad("GSO_UDP without HOST_UFO");
+		if (gso_type & VHU_NET_HDR_GSO_ECN)
+			return tx_bad("GSO_ECN on UDP");
 	} else {
 		return tx_bad("unknown or not negotiated gso_type");
 	}
@@ -392,9 +409,13 @@ vhu_tx_offload_slow(uint32_t ol, const struct vhu_net_hdr *hdr, struct rte_mbuf 
 	if (gso) {
 		uint8_t type = gso_type & ~VHU_NET_HDR_GSO_ECN;
 
-		if (!plain || ph.l4_proto != IPPROTO_TCP ||
-		    (type == VHU_NET_HDR_GSO_TCPV4 ? !ph.ipv4 : !ph.ipv6))
+		if (type == VHU_NET_HDR_GSO_UDP) {
+			if (!plain || ph.l4_proto != IPPROTO_UDP)
+				return tx_bad("GSO_UDP packet is not UDP over IP");
+		} else if (!plain || ph.l4_proto != IPPROTO_TCP ||
+			   (type == VHU_NET_HDR_GSO_TCPV4 ? !ph.ipv4 : !ph.ipv6)) {
 			return tx_bad("GSO packet is not TCP over the IP version of gso_type");
+		}
 	}
 	if (!plain)
 		return tx_sw_csum(m, start, offset);
@@ -409,11 +430,15 @@ vhu_tx_offload_slow(uint32_t ol, const struct vhu_net_hdr *hdr, struct rte_mbuf 
 			(ph.l4_proto == IPPROTO_TCP ? RTE_MBUF_F_TX_TCP_CKSUM :
 			 RTE_MBUF_F_TX_UDP_CKSUM);
 		if (gso) {
-			m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
 			m->tso_segsz = gso_size;
-			tx_tso_phdr_fix(m, start);
-			/* Every segment needs its own IPv4 header checksum:
-			 * the mbuf API's TSO asks for IP_CKSUM, field 0. */
+			if (ph.l4_proto == IPPROTO_TCP) {
+				m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+				tx_tso_phdr_fix(m, start);
+			} else {
+				m->ol_flags |= RTE_MBUF_F_TX_UDP_SEG;
+			}
+			/* Every segment or fragment needs its own IPv4
+			 * header checksum: IP_CKSUM, field 0. */
 			if (ph.ipv4) {
 				m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
 				mbuf_store16(m, ph.l2_len + IP4_CSUM_OFF, 0);
@@ -476,6 +501,35 @@ tso_len_adjust(const struct rte_mbuf *m, uint32_t start)
 	return rte_cpu_to_be_16((uint16_t)(rte_pktmbuf_pkt_len(m) - start));
 }
 
+/*
+ * UDP_SEG: a datagram whose payload is larger than tso_segsz goes as
+ * gso_type UDP to a guest with GUEST_UFO (a smaller one as an ordinary
+ * packet: Linux 6.1 drops a GSO packet that fits one segment). The L4
+ * checksum is whatever the L4 flags ask: UDP_SEG does not imply it.
+ */
+static int
+rx_ufo(uint32_t ol, const struct rte_mbuf *m, struct vhu_rx_hdr *rh, uint32_t start)
+{
+	const uint32_t hdrs = start + sizeof(struct rte_udp_hdr);
+	const uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
+		return rx_bad("both TCP_SEG and UDP_SEG");
+	if (l4 != 0 && l4 != RTE_MBUF_F_TX_UDP_CKSUM)
+		return rx_bad("UDP_SEG with a checksum request other than UDP");
+	if (m->tso_segsz == 0 || hdrs > pkt_len || hdrs > UINT16_MAX)
+		return rx_bad("UDP_SEG with tso_segsz 0 or no room for a UDP header");
+	if (pkt_len - hdrs <= m->tso_segsz)
+		return 0;
+	if (!(ol & VHU_OL_GUEST_UFO))
+		return -ENOTSUP;	/* counted by the caller */
+	rh->hdr.gso_type = VHU_NET_HDR_GSO_UDP;
+	rh->hdr.gso_size = rte_cpu_to_le_16(m->tso_segsz);
+	rh->hdr.hdr_len = rte_cpu_to_le_16((uint16_t)hdrs);
+	return 0;
+}
+
 int
 vhu_rx_offload_slow(uint32_t ol, const struct rte_mbuf *m, struct vhu_rx_hdr *rh)
 {
@@ -488,8 +542,11 @@ vhu_rx_offload_slow(uint32_t ol, const struct rte_mbuf *m, struct vhu_rx_hdr *rh
 	uint16_t field, csum;
 	int ret;
 
-	if (flags & RTE_MBUF_F_TX_UDP_SEG)
-		return rx_bad("UDP segmentation is not supported");
+	if (flags & RTE_MBUF_F_TX_UDP_SEG) {
+		ret = rx_ufo(ol, m, rh, start);
+		if (ret < 0)
+			return ret;
+	}
 	if (flags & RTE_MBUF_F_TX_IP_CKSUM) {
 		ret = rx_ip_csum(m, rh);
 		if (ret < 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The vhost-pmd authors.
  *
- * Checksum and TSO offloads through the virtio-net header (virtio 1.2
+ * Checksum, TSO and UFO offloads through the virtio-net header (virtio 1.2
  * 5.1.6), for both ring layouts:
  *
  *   guest Tx: vhu_tx_offload(dev->net_ol, &hdr, m) after the packet is in m;
@@ -30,6 +30,8 @@
 #define VHU_OL_GUEST_TSO4	(1u << 5)
 #define VHU_OL_GUEST_TSO6	(1u << 6)
 #define VHU_OL_LEGACY		(1u << 7)	/* VHU_REG_LEGACY_OL_FLAGS */
+#define VHU_OL_HOST_UFO		(1u << 8)	/* guest may send GSO_UDP */
+#define VHU_OL_GUEST_UFO	(1u << 9)	/* we may send GSO_UDP */
 
 /* Control path: dev->net_ol for negotiated features f on a socket with
  * VHU_REG_* flags. */
@@ -78,8 +80,8 @@ VHU_INTERNAL int vhu_rx_offload_slow(uint32_t ol, const struct rte_mbuf *m,
 
 /*
  * Build rh for m from its offload requests. Returns 0, or a negative errno
- * if m cannot go to this guest (a TSO packet it did not negotiate, SCTP or
- * UDP segmentation, lengths outside the packet): the caller takes it out of
+ * if m cannot go to this guest (a TSO or UFO packet it did not negotiate,
+ * SCTP, lengths outside the packet): the caller takes it out of
  * the burst without copying and counts it (vring stats rx_ol_dropped).
  */
 static __rte_always_inline int

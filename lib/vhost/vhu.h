@@ -62,7 +62,8 @@ vhu_fence_light(void)
 #define VHU_REG_CLIENT		(1ULL << 0)	/* connect to the path, reconnect forever */
 /* Offer checksum offload both ways (VIRTIO_NET_F_CSUM, GUEST_CSUM). */
 #define VHU_REG_CSUM		(1ULL << 1)
-/* Offer TSO both ways (HOST_TSO4/6, HOST_ECN, GUEST_TSO4/6); needs VHU_REG_CSUM. */
+/* Offer TSO and UFO both ways (HOST_TSO4/6, HOST_ECN, HOST_UFO, GUEST_TSO4/6,
+ * GUEST_UFO); needs VHU_REG_CSUM. */
 #define VHU_REG_TSO		(1ULL << 2)
 /* Guest Tx offloads become RTE_MBUF_F_TX_* requests (DPDK's "legacy"
  * behaviour, for an application that forwards to a NIC) instead of

@@ -57,8 +57,10 @@ extern int vhu_logtype;
 	VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO4) | \
 	VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6) | \
 	VHU_BIT(VHU_VIRTIO_NET_F_HOST_ECN) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_HOST_UFO) | \
 	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4) | \
-	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6))
+	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6) | \
+	VHU_BIT(VHU_VIRTIO_NET_F_GUEST_UFO))
 
 /* What each one means for us: doc/guides/nics/vhost.rst, "vhost-user protocol". */
 #define VHU_SUPPORTED_PROTOCOL_FEATURES ( \

@@ -1137,7 +1137,7 @@ c_vnet_hdr(void)
 		{ 0, 1, 0xffff, 0, 0, 0, 0 },		/* TCPv4 GSO, no size */
 		{ 0, 1, 54, 1, 34, 16, 0 },		/* gso_size 1 */
 		{ 0, 4, 0, 0, 0, 0, 0 },		/* TCPv6 on a short frame */
-		{ 0, 3, 0, 1400, 0, 0, 0 },		/* UDP (UFO, not offered) */
+		{ 0, 3, 0, 1400, 0, 0, 0 },		/* UFO, not negotiated */
 		{ 0, 0x80, 0, 0, 0, 0, 0 },		/* ECN alone */
 		{ 2, 0, 0, 0, 0, 0, 7 },		/* DATA_VALID, num_buffers */
 	};

@@ -414,7 +414,7 @@ check_tx_mbuf(const struct rte_mbuf *m)
 		FUZZ_CHECK((uint32_t)m->l2_len + m->l3_len + m->l4_len <= m->pkt_len &&
 			   m->l4_len != 0, "offload lengths %u/%u/%u in %u bytes",
 			   m->l2_len, m->l3_len, m->l4_len, m->pkt_len);
-	if (m->ol_flags & (RTE_MBUF_F_RX_LRO | RTE_MBUF_F_TX_TCP_SEG))
+	if (m->ol_flags & (RTE_MBUF_F_RX_LRO | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG))
 		FUZZ_CHECK(m->tso_segsz != 0, "GSO mbuf without tso_segsz");
 }
 

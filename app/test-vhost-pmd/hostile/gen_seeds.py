@@ -283,6 +283,16 @@ def split_seeds():
     s['tx-offload'] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=bytes(mem), ol=True)
     s['tx-offload-legacy'] = split_seed(4, TX | V1, 0x8000, 4, 1, 1, tx, [0, 3, 4],
                                         tail=bytes(mem), ol=True)
+    # UFO: a GSO_UDP datagram, then a NEEDS_CSUM UDP one.
+    mem = bytearray(0x2100)
+    mem[0x100:0x10c] = vnet_hdr(1, 3, 42, 100, 34, 6)
+    mem[0x200:0x200 + 500] = udp4(500)
+    mem[0x1000:0x100c] = vnet_hdr(1, 0, 0, 0, 34, 6)
+    mem[0x100c:0x1000 + 1000] = udp4(988)
+    mem[0x2000:0x200c] = vnet_hdr(1, 3, 42, 0, 34, 6)
+    s['tx-offload-ufo'] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=bytes(mem), ol=True)
+    s['tx-offload-ufo-legacy'] = split_seed(4, TX | V1, 0x8000, 4, 1, 1, tx, [0, 3, 4],
+                                            tail=bytes(mem), ol=True)
     return s
 
 
@@ -298,6 +308,15 @@ def tcp4(length):
                      bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
     tcp = struct.pack('!HHIIBBHHH', 1234, 80, 1, 0, 5 << 4, 0x18, 8192, 0, 0)
     return (eth + ip + tcp + bytes(range(256)) * 8)[:length]
+
+
+def udp4(length):
+    """Ethernet + IPv4 + UDP + payload, length bytes in all."""
+    eth = b'\x02' * 6 + b'\x04' * 6 + b'\x08\x00'
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, length - 14, 1, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    udp = struct.pack('!HHHH', 1234, 5678, length - 34, 0)
+    return (eth + ip + udp + bytes(range(256)) * 8)[:length]
 
 
 # fuzz_packed.c layout

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The vhost-pmd authors.
  *
- * Checksum and TSO offloads through the virtio-net header: feature
+ * Checksum, TSO and UFO offloads through the virtio-net header: feature
  * negotiation, guest Tx headers -> mbuf offload fields (both flag
  * conventions), hostile headers, mbuf offload requests -> guest Rx headers,
  * software checksums verified here with our own checksum code.
@@ -18,7 +18,8 @@
 #define F_TSO	(VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6) | \
 		 VHU_BIT(VHU_VIRTIO_NET_F_HOST_ECN) | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO4) | \
 		 VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6))
-#define F_ALL	(F_BASE | F_CSUM | F_TSO)
+#define F_UFO	(VHU_BIT(VHU_VIRTIO_NET_F_HOST_UFO) | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_UFO))
+#define F_ALL	(F_BASE | F_CSUM | F_TSO | F_UFO)
 #define REG_ALL	(VHU_REG_CSUM | VHU_REG_TSO)
 
 #define MAX_PKT	9000
@@ -244,17 +245,19 @@ tx_one_case(bool legacy)
 	static const struct pkt_spec s6u = { true, true, IPPROTO_UDP, 300 };
 	static const struct pkt_spec g4 = { false, false, IPPROTO_TCP, 4000 };
 	static const struct pkt_spec g6 = { true, true, IPPROTO_TCP, 3000 };
+	static const struct pkt_spec u4 = { false, false, IPPROTO_UDP, 4000 };
+	static const struct pkt_spec u6 = { true, true, IPPROTO_UDP, 2000 };
 	static const uint32_t split_hdr[] = { 12, 10, 30, 0 };	/* headers across pieces */
 	struct rte_mbuf *rx[8] = { 0 };
-	struct pkt p[5];
-	struct vnet h[5];
+	struct pkt p[7];
+	struct vnet h[7];
 	uint64_t want_csum = legacy ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_RX_L4_CKSUM_NONE;
 	struct t t;
 	int i;
 
 	if (t_start_ol(&t, REG_ALL | (legacy ? VHU_REG_LEGACY_OL_FLAGS : 0), F_ALL) < 0)
 		goto fail;
-	CHECK_EQ(t.s.features & (F_CSUM | F_TSO), F_CSUM | F_TSO);
+	CHECK_EQ(t.s.features & (F_CSUM | F_TSO | F_UFO), F_CSUM | F_TSO | F_UFO);
 	pkt_build(&p[0], &s4, 1);	/* NEEDS_CSUM TCPv4 */
 	h[0] = (struct vnet){ 1, 0, 0, 0, 34, 16 };
 	pkt_build(&p[1], &s6u, 2);	/* NEEDS_CSUM UDP/IPv6 behind a VLAN tag */
@@ -266,18 +269,26 @@ tx_one_case(bool legacy)
 	h[3] = (struct vnet){ 1, VHU_NET_HDR_GSO_TCPV6 | VHU_NET_HDR_GSO_ECN, 78, 1000, 58, 16 };
 	pkt_build(&p[4], &s4, 5);	/* no offload */
 	h[4] = (struct vnet){ 0, 0, 0, 0, 0, 0 };
+	pkt_build(&p[5], &u4, 6);	/* UFO IPv4 */
+	put16(p[5].b + 14 + 10, 0xbeef);	/* legacy: zeroed, as for TSO */
+	h[5] = (struct vnet){ 1, VHU_NET_HDR_GSO_UDP, 42, 1480, 34, 6 };
+	pkt_build(&p[6], &u6, 7);	/* UFO IPv6, VLAN */
+	h[6] = (struct vnet){ 1, VHU_NET_HDR_GSO_UDP, 66, 1400, 58, 6 };
 	/* A guest's partial sums include the L4 length, GSO or not. */
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 7; i++) {
 		pkt_phdr_csum(&p[i], false);
-		CHECK(post_hdr(&t, &p[i], &h[i], i == 3 ? split_hdr : NULL) >= 0);
+		CHECK(post_hdr(&t, &p[i], &h[i], i == 3 || i == 6 ? split_hdr : NULL) >= 0);
 	}
-	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 8), 5);
-	/* For a NIC's TSO (legacy), the GSO packets' sums lose the length. */
+	CHECK_EQ(vhu_dequeue_burst(t.vid, 1, mp, rx, 8), 7);
+	/* For a NIC's TSO (legacy), the TCP GSO packets' sums lose the
+	 * length; UFO's keep it (UDP_SEG's pseudo-header sum has it). */
 	for (i = 2; legacy && i < 4; i++)
 		pkt_phdr_csum(&p[i], true);
-	if (legacy)
+	if (legacy) {
 		put16(p[2].b + 14 + 10, 0);
-	for (i = 0; i < 5; i++)
+		put16(p[5].b + 14 + 10, 0);
+	}
+	for (i = 0; i < 7; i++)
 		if (same_bytes(rx[i], &p[i]) < 0)
 			FAIL("packet %d", i);
 
@@ -308,6 +319,20 @@ tx_one_case(bool legacy)
 		 RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_NONE);
 
 	CHECK_EQ(rx[4]->ol_flags, 0);
+
+	for (i = 5; i < 7; i++) {
+		CHECK_EQ(rx[i]->l2_len, p[i].l2);
+		CHECK_EQ(rx[i]->l3_len, p[i].l3);
+		CHECK_EQ(rx[i]->l4_len, 8);
+		CHECK_EQ(rx[i]->tso_segsz, h[i].gso_size);
+		CHECK_EQ(rx[i]->packet_type & RTE_PTYPE_L4_MASK, RTE_PTYPE_L4_UDP);
+	}
+	CHECK_EQ(rx[5]->ol_flags, legacy ? RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_UDP_CKSUM |
+		 RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM :
+		 RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	CHECK_EQ(rx[6]->ol_flags, legacy ?
+		 RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_IPV6 :
+		 RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_NONE);
 	CHECK_EQ(tx_bad(&t), 0);
 	free_pkts(rx, 8);
 	t_end(&t);
@@ -396,7 +421,12 @@ test_ol_tx_hostile(void)
 		{ &s4, { 1, 0, 0, 0, 0xffff, 0xffff }, true },	/* wrap-around */
 		{ &s4, { 1, VHU_NET_HDR_GSO_TCPV4, 54, 0, 34, 16 }, true },	/* gso_size 0 */
 		{ &s4, { 1, 2, 54, 1000, 34, 16 }, true },	/* unknown gso_type */
-		{ &s4, { 1, VHU_NET_HDR_GSO_UDP, 42, 1000, 34, 16 }, true },	/* UFO: not offered */
+		{ &s4, { 1, VHU_NET_HDR_GSO_UDP, 42, 1000, 34, 16 }, true },	/* UFO on TCP */
+		{ &u4, { 1, VHU_NET_HDR_GSO_UDP | VHU_NET_HDR_GSO_ECN, 42, 50, 34, 6 }, true },
+		{ &u4, { 0, VHU_NET_HDR_GSO_UDP, 42, 50, 0, 0 }, true },	/* no NEEDS_CSUM */
+		{ &u4, { 1, VHU_NET_HDR_GSO_UDP, 42, 0, 34, 6 }, true },	/* gso_size 0 */
+		{ &u4, { 1, VHU_NET_HDR_GSO_UDP, 42, 50, 34, 16 }, true },	/* not UDP's field */
+		{ &u4, { 1, VHU_NET_HDR_GSO_UDP, 42, 50, 34, 6 }, false },	/* valid UFO */
 		{ &s4, { 0, VHU_NET_HDR_GSO_TCPV4, 54, 1000, 0, 0 }, true },	/* GSO w/o NEEDS_CSUM */
 		{ &s4, { 1, VHU_NET_HDR_GSO_TCPV6, 54, 1000, 34, 16 }, true },	/* v6 GSO on IPv4 */
 		{ &u4, { 1, VHU_NET_HDR_GSO_TCPV4, 42, 1000, 34, 6 }, true },	/* TCP GSO on UDP */
@@ -409,6 +439,8 @@ test_ol_tx_hostile(void)
 	};
 	struct rte_mbuf *rx[32] = { 0 };
 	unsigned int i, ndrop = 0, nrx;
+
+	RTE_BUILD_BUG_ON(RTE_DIM(c) + 1 > RTE_DIM(rx));
 	struct pkt p;
 	struct t t;
 
@@ -442,12 +474,14 @@ fail:
 }
 
 /* Offload headers for features the guest did not negotiate are dropped:
- * NEEDS_CSUM without CSUM, GSO_TCPV4 without HOST_TSO4. */
+ * NEEDS_CSUM without CSUM, GSO_TCPV4 without HOST_TSO4, GSO_UDP without
+ * HOST_UFO. The same IPv4 packet with only NEEDS_CSUM (or no header if
+ * good_flags is 0) goes through. */
 static int
-tx_not_negotiated(uint64_t want, const struct vnet *bad, uint64_t good_flags)
+tx_not_negotiated(uint64_t want, uint8_t proto, const struct vnet *bad, uint64_t good_flags)
 {
-	static const struct pkt_spec s4 = { false, false, IPPROTO_TCP, 100 };
-	static const struct vnet csum = { 1, 0, 0, 0, 34, 16 };
+	const struct pkt_spec s4 = { false, false, proto, 100 };
+	const struct vnet csum = { 1, 0, 0, 0, 34, proto == IPPROTO_TCP ? 16 : 6 };
 	struct rte_mbuf *rx[4] = { 0 };
 	struct pkt p;
 	struct t t;
@@ -474,14 +508,22 @@ fail:
 static int
 test_ol_tx_no_csum(void)
 {
-	return tx_not_negotiated(F_BASE, &(struct vnet){ 1, 0, 0, 0, 34, 16 }, 0);
+	return tx_not_negotiated(F_BASE, IPPROTO_TCP, &(struct vnet){ 1, 0, 0, 0, 34, 16 }, 0);
 }
 
 static int
 test_ol_tx_no_tso4(void)
 {
 	return tx_not_negotiated(F_BASE | F_CSUM | VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6),
-				 &(struct vnet){ 1, VHU_NET_HDR_GSO_TCPV4, 54, 50, 34, 16 },
+				 IPPROTO_TCP, &(struct vnet){ 1, VHU_NET_HDR_GSO_TCPV4, 54, 50, 34, 16 },
+				 RTE_MBUF_F_RX_L4_CKSUM_NONE);
+}
+
+static int
+test_ol_tx_no_ufo(void)
+{
+	return tx_not_negotiated(F_BASE | F_CSUM | F_TSO | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_UFO),
+				 IPPROTO_UDP, &(struct vnet){ 1, VHU_NET_HDR_GSO_UDP, 42, 50, 34, 6 },
 				 RTE_MBUF_F_RX_L4_CKSUM_NONE);
 }
 
@@ -617,6 +659,73 @@ fail:
 }
 
 /*
+ * RTE_MBUF_F_TX_UDP_SEG to a guest with GUEST_UFO: gso_type UDP, the
+ * checksum as the L4 flags ask (UDP_SEG alone: none, the bytes as they
+ * are), the pseudo-header sum as it was (it has the length); one whose
+ * payload fits tso_segsz is an ordinary packet. Contradictory requests
+ * are dropped and counted.
+ */
+static int
+test_ol_rx_ufo(void)
+{
+	static const struct pkt_spec u4 = { false, false, IPPROTO_UDP, 5000 };
+	static const struct pkt_spec u6 = { true, true, IPPROTO_UDP, 3000 };
+	static const struct pkt_spec s4 = { false, false, IPPROTO_UDP, 1000 };
+	static uint8_t got[MAX_PKT];
+	struct rte_mbuf *m[5] = { 0 };
+	struct vhu_net_hdr h;
+	struct pkt p[3];
+	uint32_t len;
+	struct t t;
+	int i;
+
+	if (t_start_ol(&t, REG_ALL, F_ALL) < 0)
+		goto fail;
+	CHECK(post_rx_bufs(&t, 5, 9100) == 0);
+	pkt_build(&p[0], &u4, 1);
+	pkt_phdr_csum(&p[0], false);
+	pkt_build(&p[1], &u6, 2);
+	put16(p[1].b + p[1].l2 + p[1].l3 + 6, 0x1234);	/* "computed" by the sender */
+	pkt_build(&p[2], &s4, 3);
+	pkt_phdr_csum(&p[2], false);
+	m[0] = mk_ol(&p[0], RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_UDP_CKSUM |
+		     RTE_MBUF_F_TX_IPV4, 1480, 0);
+	m[1] = mk_ol(&p[1], RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_IPV6, 1400, 60);
+	m[2] = mk_ol(&p[2], RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_UDP_CKSUM |
+		     RTE_MBUF_F_TX_IPV4, 1000, 0);	/* 1000 payload bytes: one segment */
+	m[3] = mk_ol(&p[0], RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+		     RTE_MBUF_F_TX_IPV4, 1480, 0);
+	m[4] = mk_ol(&p[0], RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_IPV4, 0, 0);
+	for (i = 0; i < 5; i++)
+		CHECK(m[i] != NULL);
+	CHECK_EQ(vhu_enqueue_burst(t.vid, 0, m, 5), 5);
+	CHECK_EQ(rx_dropped(&t), 2);
+	CHECK_EQ(used_pending(&t, FE_RX_VQ), 3);
+	for (i = 0; i < 3; i++) {
+		if (rx_get(&t, &h, got, &len) < 0)
+			FAIL("packet %d", i);
+		CHECK_EQ(len, p[i].len);
+		if (memcmp(got, p[i].b, len) != 0)
+			FAIL("packet %d: bytes differ", i);
+		CHECK_EQ(h.flags, i == 1 ? 0 : VHU_NET_HDR_F_NEEDS_CSUM);
+		if (i != 1) {
+			CHECK_EQ(h.csum_start, p[i].l2 + p[i].l3);
+			CHECK_EQ(h.csum_offset, 6);
+		}
+		CHECK_EQ(h.gso_type, i == 2 ? VHU_NET_HDR_GSO_NONE : VHU_NET_HDR_GSO_UDP);
+		CHECK_EQ(h.gso_size, i == 0 ? 1480 : i == 1 ? 1400 : 0);
+		CHECK_EQ(h.hdr_len, i == 2 ? 0 : p[i].l2 + p[i].l3 + 8);
+	}
+	free_pkts(m, 5);
+	t_end(&t);
+	return 0;
+fail:
+	free_pkts(m, 5);
+	t_end(&t);
+	return -1;
+}
+
+/*
  * A guest without GUEST_CSUM gets correct checksums (computed here from
  * the bytes it received, pseudo-header included) and a zero header; the
  * IPv4 header checksum is always done in software.
@@ -681,19 +790,20 @@ fail:
 	return -1;
 }
 
-/* A TSO packet larger than a segment to a guest without GUEST_TSO is
- * taken from the burst and dropped, counted; its neighbours go through.
- * So are requests the library cannot honour (SCTP, UDP segmentation, a
- * checksum field past the packet). */
+/* A TSO or UFO packet larger than a segment to a guest without GUEST_TSO
+ * or GUEST_UFO is taken from the burst and dropped, counted; its
+ * neighbours go through. So are requests the library cannot honour (SCTP,
+ * a checksum field past the packet). */
 static int
 ol_rx_drop(uint64_t ring)
 {
 	static const struct pkt_spec g4 = { false, false, IPPROTO_TCP, 3000 };
 	static const struct pkt_spec s4 = { false, false, IPPROTO_TCP, 10 };
+	static const struct pkt_spec u4 = { false, false, IPPROTO_UDP, 3000 };
 	static uint8_t got[MAX_PKT];
 	struct rte_mbuf *m[6] = { 0 };
 	struct vhu_net_hdr h;
-	struct pkt big, small;
+	struct pkt big, small, ubig;
 	uint32_t len;
 	struct t t;
 
@@ -703,10 +813,11 @@ ol_rx_drop(uint64_t ring)
 	pkt_build(&big, &g4, 1);
 	pkt_phdr_csum(&big, true);
 	pkt_build(&small, &s4, 2);
+	pkt_build(&ubig, &u4, 3);
 	m[0] = mk_ol(&big, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4, 1000, 0);
 	m[1] = mk_ol(&small, 0, 0, 0);
 	m[2] = mk_ol(&small, RTE_MBUF_F_TX_SCTP_CKSUM | RTE_MBUF_F_TX_IPV4, 0, 0);
-	m[3] = mk_ol(&small, RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_IPV4, 100, 0);
+	m[3] = mk_ol(&ubig, RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_IPV4, 1000, 0);
 	m[4] = mk_ol(&small, RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4, 0, 0);
 	m[5] = mk_ol(&small, 0, 0, 0);
 	CHECK(m[0] && m[1] && m[2] && m[3] && m[4] && m[5]);
@@ -732,8 +843,8 @@ static int test_ol_rx_drop_packed(void) { return ol_rx_drop(F_PACKED); }
 
 /* ------------------------------------------------------------ features */
 
-/* Offload features are offered only on request, TSO only with checksums,
- * and a set missing a dependency is refused. */
+/* Offload features are offered only on request, TSO and UFO only with
+ * checksums, and a set missing a dependency is refused. */
 static int
 test_ol_features(void)
 {
@@ -744,13 +855,13 @@ test_ol_features(void)
 	if (t_start_raw(&t, 0) < 0)
 		goto fail;
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0);
-	CHECK_EQ(f & (F_CSUM | F_TSO), 0);
+	CHECK_EQ(f & (F_CSUM | F_TSO | F_UFO), 0);
 	t_end(&t);
 
 	if (t_start_raw(&t, VHU_REG_CSUM) < 0)
 		goto fail;
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0);
-	CHECK_EQ(f & (F_CSUM | F_TSO), F_CSUM);
+	CHECK_EQ(f & (F_CSUM | F_TSO | F_UFO), F_CSUM);
 	t_end(&t);
 
 	CHECK_EQ(vhu_driver_register("/tmp/vhu-unit-never", VHU_REG_TSO, 1, &test_ops, NULL),
@@ -759,7 +870,7 @@ test_ol_features(void)
 	if (t_start_raw(&t, REG_ALL) < 0)
 		goto fail;
 	CHECK(fe_get_u64(&t.s, VHU_REQ_GET_FEATURES, &f) == 0);
-	CHECK_EQ(f & (F_CSUM | F_TSO), F_CSUM | F_TSO);
+	CHECK_EQ(f & (F_CSUM | F_TSO | F_UFO), F_CSUM | F_TSO | F_UFO);
 	/* With REPLY_ACK unknown yet, a refusal shows as no ack: negotiate
 	 * it first so fe_set_u64 reports the result. */
 	t.s.features = F_BASE;
@@ -776,6 +887,14 @@ test_ol_features(void)
 	CHECK_EQ(ret, 0);
 	ret = fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, F_BASE | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_TSO6));
 	CHECK(ret < 0);
+	ret = fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, F_BASE | VHU_BIT(VHU_VIRTIO_NET_F_GUEST_CSUM) |
+			 VHU_BIT(VHU_VIRTIO_NET_F_HOST_UFO));
+	CHECK(ret < 0);
+	ret = fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, F_BASE | VHU_BIT(VHU_VIRTIO_NET_F_CSUM) |
+			 VHU_BIT(VHU_VIRTIO_NET_F_GUEST_UFO));
+	CHECK(ret < 0);
+	ret = fe_set_u64(&t.s, VHU_REQ_SET_FEATURES, F_BASE | F_CSUM | F_UFO);
+	CHECK_EQ(ret, 0);
 	t_end(&t);
 	return 0;
 fail:
@@ -974,7 +1093,9 @@ static const struct unit_case offload_cases[] = {
 	{ "ol_tx_hostile", test_ol_tx_hostile },
 	{ "ol_tx_no_csum", test_ol_tx_no_csum },
 	{ "ol_tx_no_tso4", test_ol_tx_no_tso4 },
+	{ "ol_tx_no_ufo", test_ol_tx_no_ufo },
 	{ "ol_rx_hdr", test_ol_rx_hdr },
+	{ "ol_rx_ufo", test_ol_rx_ufo },
 	{ "ol_rx_sw_csum", test_ol_rx_sw_csum },
 	{ "ol_rx_drop", test_ol_rx_drop },
 	{ "ol_rx_drop_packed", test_ol_rx_drop_packed },

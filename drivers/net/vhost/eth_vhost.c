@@ -438,7 +438,8 @@ rx_offload_capa(struct pmd_internal *internal)
 	if (!__atomic_load_n(&internal->attached, __ATOMIC_ACQUIRE))
 		return capa | RTE_ETH_RX_OFFLOAD_TCP_LRO;
 	f = vhu_get_negotiated_features(__atomic_load_n(&internal->vid, __ATOMIC_ACQUIRE));
-	if (f & (VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6)))
+	if (f & (VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VHU_VIRTIO_NET_F_HOST_TSO6) |
+		 VHU_BIT(VHU_VIRTIO_NET_F_HOST_UFO)))
 		capa |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
 	return capa;
 }
