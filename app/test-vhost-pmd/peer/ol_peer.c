@@ -7,7 +7,12 @@
  *   --send N: N TCP/UDP over IPv4/IPv6 packets (cycled by seq) asking the
  *             port for checksums (--mode csum) or TCP segmentation
  *             (--mode tso, --segsz S) through mbuf Tx offload flags, with
- *             rte_eth_tx_prepare() as an application must;
+ *             rte_eth_tx_prepare() as an application must; --mode ufo:
+ *             UDP/IPv4 datagrams 10.0.0.1:1234 -> 10.0.0.2:5678 (MAC
+ *             02:02:02:02:02:02) with RTE_MBUF_F_TX_UDP_SEG and UDP_CKSUM;
+ *             --dump FILE: the payloads of the N packets, in order;
+ *             --start-on-rx: only once a packet came (the receiver's
+ *             "ready");
  *   --recv N: receive N and check every one: payload bytes, and checksums:
  *             a packet flagged RTE_MBUF_F_RX_L4_CKSUM_NONE has its partial
  *             sum completed here first, then the IPv4 header and L4
@@ -45,7 +50,8 @@
 struct opts {
 	uint64_t send, recv;
 	bool sender, receiver;
-	bool tso;
+	bool tso, ufo;
+	const char *dump;
 	uint16_t segsz;
 	uint32_t payload;
 	bool rx_csum, lro;
@@ -54,6 +60,7 @@ struct opts {
 	uint64_t send_total;	/* SENT: how many TSO packets the sender sent */
 	unsigned int timeout_s;
 	bool hold;
+	bool start_on_rx;
 };
 
 struct counts {
@@ -69,11 +76,11 @@ on_signal(int sig __rte_unused)
 }
 
 /* Packet kind by seq: csum mode cycles TCPv4, UDPv4, TCPv6, UDPv6; tso
- * mode TCPv4, TCPv6. */
+ * mode TCPv4, TCPv6; ufo mode UDPv4 only. */
 static void
 kind_of(const struct opts *o, uint64_t seq, bool *v6, bool *udp)
 {
-	unsigned int k = o->tso ? (seq % 2) * 2 : seq % 4;
+	unsigned int k = o->ufo ? 1 : o->tso ? (seq % 2) * 2 : seq % 4;
 
 	*v6 = k >= 2;
 	*udp = k & 1;
@@ -83,6 +90,40 @@ static uint8_t
 pat(uint64_t seq, uint32_t i)
 {
 	return (uint8_t)(seq * 13 + i * 7 + (i >> 8));
+}
+
+/* Packet seq's payload: its seq, then the pattern. */
+static void
+fill_payload(uint8_t *pl, uint64_t seq, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		pl[i] = pat(seq, i);
+	pl[0] = seq >> 24;
+	pl[1] = seq >> 16;
+	pl[2] = seq >> 8;
+	pl[3] = seq;
+}
+
+/* --dump: what a receiver of all N packets' payloads gets. */
+static int
+dump_payloads(const struct opts *o)
+{
+	static uint8_t pl[16384];
+	FILE *f = fopen(o->dump, "w");
+	uint64_t seq;
+
+	if (f == NULL)
+		return -1;
+	for (seq = 0; seq < o->send; seq++) {
+		fill_payload(pl, seq, o->payload);
+		if (fwrite(pl, 1, o->payload, f) != o->payload) {
+			fclose(f);
+			return -1;
+		}
+	}
+	return fclose(f);
 }
 
 /* ------------------------------------------------------------- sending */
@@ -125,7 +166,7 @@ build(const struct opts *o, struct rte_mempool *mp, uint64_t seq, bool hw_ip)
 	l4 = udp ? sizeof(struct rte_udp_hdr) : sizeof(struct rte_tcp_hdr);
 	len = RTE_ETHER_HDR_LEN + l3 + l4 + o->payload;
 	memset(b, 0, RTE_ETHER_HDR_LEN + l3 + l4);
-	memset(&eh->dst_addr, 0x02, 6);
+	memset(&eh->dst_addr, 0x02, 6);	/* the guest's MAC of guest/udp-ufo */
 	memset(&eh->src_addr, 0x04, 6);
 	eh->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
 	flags = v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4;
@@ -162,6 +203,8 @@ build(const struct opts *o, struct rte_mempool *mp, uint64_t seq, bool hw_ip)
 		uh->dst_port = rte_cpu_to_be_16(5678);
 		uh->dgram_len = rte_cpu_to_be_16(l4 + o->payload);
 		flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+		if (o->ufo)
+			flags |= RTE_MBUF_F_TX_UDP_SEG;
 	} else {
 		struct rte_tcp_hdr *th = (void *)(b + RTE_ETHER_HDR_LEN + l3);
 
@@ -174,12 +217,7 @@ build(const struct opts *o, struct rte_mempool *mp, uint64_t seq, bool hw_ip)
 		flags |= o->tso ? RTE_MBUF_F_TX_TCP_SEG : RTE_MBUF_F_TX_TCP_CKSUM;
 	}
 	pl = b + RTE_ETHER_HDR_LEN + l3 + l4;
-	for (i = 0; i < o->payload; i++)
-		pl[i] = pat(seq, i);
-	pl[0] = seq >> 24;
-	pl[1] = seq >> 16;
-	pl[2] = seq >> 8;
-	pl[3] = seq;
+	fill_payload(pl, seq, o->payload);
 	if (put_bytes(mp, &m, b, len) < 0) {
 		rte_pktmbuf_free(m);
 		return NULL;
@@ -188,10 +226,10 @@ build(const struct opts *o, struct rte_mempool *mp, uint64_t seq, bool hw_ip)
 	m->l3_len = l3;
 	m->l4_len = l4;
 	m->ol_flags = flags;
-	if (o->tso)
+	if (o->tso || o->ufo)
 		m->tso_segsz = o->segsz;
-	/* The pseudo-header sum (without the length for TSO), as the mbuf API
-	 * asks; tx_prepare may redo it its way. */
+	/* The pseudo-header sum (without the length for TSO, with it for
+	 * UFO), as the mbuf API asks; tx_prepare may redo it its way. */
 	{
 		void *iph = rte_pktmbuf_mtod_offset(m, void *, RTE_ETHER_HDR_LEN);
 		uint16_t *field = rte_pktmbuf_mtod_offset(m, uint16_t *,
@@ -474,7 +512,8 @@ static int
 parse(struct opts *o, int argc, char **argv)
 {
 	enum { O_SEND = 256, O_RECV, O_MODE, O_SEGSZ, O_PAYLOAD, O_RXCSUM, O_LRO,
-	       O_EXPECT_LRO, O_EXPECT_TSO, O_TIMEOUT, O_HOLD, O_SEGMENTED };
+	       O_EXPECT_LRO, O_EXPECT_TSO, O_TIMEOUT, O_HOLD, O_SEGMENTED, O_DUMP,
+	       O_START_ON_RX };
 	static const struct option lo[] = {
 		{ "send", required_argument, NULL, O_SEND },
 		{ "recv", required_argument, NULL, O_RECV },
@@ -488,6 +527,8 @@ parse(struct opts *o, int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "hold", no_argument, NULL, O_HOLD },
 		{ "segmented", required_argument, NULL, O_SEGMENTED },
+		{ "dump", required_argument, NULL, O_DUMP },
+		{ "start-on-rx", no_argument, NULL, O_START_ON_RX },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -500,6 +541,8 @@ parse(struct opts *o, int argc, char **argv)
 		case O_MODE:
 			if (strcmp(optarg, "tso") == 0)
 				o->tso = true;
+			else if (strcmp(optarg, "ufo") == 0)
+				o->ufo = true;
 			else if (strcmp(optarg, "csum") != 0)
 				return -1;
 			break;
@@ -511,6 +554,8 @@ parse(struct opts *o, int argc, char **argv)
 		case O_EXPECT_TSO: o->expect_tso = true; break;
 		case O_TIMEOUT: o->timeout_s = strtoul(optarg, NULL, 0); break;
 		case O_HOLD: o->hold = true; break;
+		case O_DUMP: o->dump = optarg; break;
+		case O_START_ON_RX: o->start_on_rx = true; break;
 		case O_SEGMENTED:
 			o->segmented = true;
 			o->send_total = strtoull(optarg, NULL, 0);
@@ -532,7 +577,7 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	uint64_t sent = 0, missed = 0, deadline, hz;
 	uint16_t port = 0, n, i;
-	bool hw_ip, done = false;
+	bool hw_ip, done = false, rx_seen = false;
 	char why[160];
 	int ret;
 
@@ -543,10 +588,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (parse(&o, argc - ret, argv + ret) < 0) {
-		fprintf(stderr, "usage: vhost-ol-peer <EAL> -- --send N|--recv N [--mode csum|tso] "
-			"[--segsz S] [--payload L] [--rx-csum] [--lro] [--expect-lro] "
-			"[--expect-tso] [--segmented SENT] [--timeout S] [--hold]\n");
+		fprintf(stderr, "usage: vhost-ol-peer <EAL> -- --send N|--recv N "
+			"[--mode csum|tso|ufo] [--segsz S] [--payload L] [--rx-csum] [--lro] "
+			"[--expect-lro] [--expect-tso] [--segmented SENT] [--dump FILE] "
+			"[--start-on-rx] [--timeout S] [--hold]\n");
 		return 2;
+	}
+	if (o.dump != NULL && dump_payloads(&o) < 0) {
+		printf("RESULT fail: cannot write %s\n", o.dump);
+		return 1;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -561,7 +611,7 @@ main(int argc, char **argv)
 	hz = rte_get_timer_hz();
 	deadline = rte_get_timer_cycles() + o.timeout_s * hz;
 	while (!quit && rte_get_timer_cycles() < deadline) {
-		if (o.send && sent < o.send && link_up(port)) {
+		if (o.send && sent < o.send && link_up(port) && (rx_seen || !o.start_on_rx)) {
 			n = 0;
 			while (n < BURST && sent + n < o.send) {
 				pkts[n] = build(&o, mp, sent + n, hw_ip);
@@ -581,6 +631,7 @@ main(int argc, char **argv)
 			missed += n - i;
 		}
 		n = rte_eth_rx_burst(port, 0, pkts, BURST);
+		rx_seen |= n > 0;
 		for (i = 0; i < n; i++) {
 			if (o.receiver && check(&o, pkts[i], &c, why, sizeof(why)) < 0 &&
 			    c.bad++ < MAX_REPORTS)

@@ -306,17 +306,19 @@ vpg_expect_no_error() {
 	return 0
 }
 
-# The features the guest's device acked, as logged by our backend when the
-# device became ready (the last time): a hex number.
+# The features the guest's device acked, as logged by our backend (in the
+# log NAME, default testpmd) when the device became ready (the last time):
+# a hex number.
 vpg_features() {
-	grep -aoE 'device [0-9]+ ready, features 0x[0-9a-f]+' "${VPT_LOG[testpmd]}" |
+	grep -aoE 'device [0-9]+ ready, features 0x[0-9a-f]+' "${VPT_LOG[${1:-testpmd}]}" |
 		tail -n 1 | sed 's/.*features //'
 }
 
-# vpg_expect_feature NAME BIT 0|1: that virtio feature bit was (not) acked.
+# vpg_expect_feature NAME BIT 0|1 [LOG]: that virtio feature bit was (not)
+# acked.
 vpg_expect_feature() {
 	local f
-	f=$(vpg_features)
+	f=$(vpg_features "${4:-testpmd}")
 	[ -n "$f" ] || vpt_fail "no negotiated features in the testpmd log"
 	vpt_expect_eq "feature $1 (bit $2) negotiated ($f)" $(((f >> $2) & 1)) "$3"
 }
