@@ -60,6 +60,7 @@ fi
 # arrived. MIGRATE_POSTCOPY=capable (migrate-postcopy-capable.sh): the
 # same set-up without the switch; pre-copy completes, and net_vhost1 takes
 # ADVISE only.
+# Both (migrate-postcopy-iommu.sh): postcopy behind the vIOMMU.
 VPG_APPEND="vpt.stream=0"
 if [ -n "${MIGRATE_IOMMU:-}" ]; then
 	vpg_iommu_setup
