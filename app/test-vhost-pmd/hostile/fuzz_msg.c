@@ -16,7 +16,13 @@
  *                   even, dequeue on odd), 1 + (b >> 2 & 3) packets.
  *   op % 8 == 6     a guest memory write: u16 offset, u8 length, bytes.
  *
- * Checked: every reply is well formed and answers its request, the
+ * The socket offers postcopy (VHU_REG_POSTCOPY): the userfaultfd that
+ * a POSTCOPY_ADVISE reply carries is served by a thread here, as the
+ * destination QEMU would, with zero pages, so that a burst into guest
+ * memory registered after POSTCOPY_LISTEN does not wait for ever.
+ *
+ * Checked: every reply is well formed and answers its request, only
+ * POSTCOPY_ADVISE replies carry an fd (one), the
  * application callbacks follow the lifecycle (new_device only when stopped,
  * vring_state_changed only while running, destroy_device once the device
  * is freed), and after each input no fd, guest memory mapping or mbuf is
@@ -24,9 +30,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -42,6 +53,70 @@ enum { POOL_MEM, POOL_MEM_SMALL, POOL_EVENT, POOL_ZERO, POOL_NULL, POOL_NR };
 
 static int fd_pool[POOL_NR];
 static int guest_maps_baseline;
+
+/* The userfaultfd of the last POSTCOPY_ADVISE reply (-1: none), served by
+ * fault_server(); uffd_kick wakes it when it changes. */
+static pthread_mutex_t uffd_lock = PTHREAD_MUTEX_INITIALIZER;
+static int uffd = -1;
+static int uffd_kick = -1;
+
+/* One fault: a zero page, or only a wake-up if the page came meanwhile
+ * (a guest memory write of the input goes through the file). */
+static void
+serve_fault(int fd, uint64_t addr)
+{
+	static uint8_t zero[4096] __rte_aligned(4096);
+	uint64_t page = addr & ~(uint64_t)(sizeof(zero) - 1);
+	struct uffdio_zeropage zp = { .range = { .start = page, .len = sizeof(zero) } };
+	struct uffdio_copy cp = { .dst = page, .src = (uintptr_t)zero, .len = sizeof(zero) };
+	struct uffdio_range wake = { .start = page, .len = sizeof(zero) };
+
+	FUZZ_TRACE("userfault at 0x%" PRIx64 "\n", addr);
+	if (ioctl(fd, UFFDIO_ZEROPAGE, &zp) == 0)
+		return;
+	if (errno != EEXIST && ioctl(fd, UFFDIO_COPY, &cp) == 0)
+		return;
+	ioctl(fd, UFFDIO_WAKE, &wake);
+}
+
+static void *
+fault_server(void *arg __rte_unused)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = uffd_kick, .events = POLLIN },
+				       { .events = POLLIN } };
+		struct uffd_msg m;
+		uint64_t v;
+
+		pthread_mutex_lock(&uffd_lock);
+		p[1].fd = uffd;
+		pthread_mutex_unlock(&uffd_lock);
+		if (poll(p, 2, -1) <= 0)
+			continue;
+		if (p[0].revents & POLLIN)
+			FUZZ_CHECK(read(uffd_kick, &v, sizeof(v)) == sizeof(v), "kick");
+		/* Read and served under the lock: the fd cannot be closed
+		 * meanwhile, nor be another one by then. */
+		pthread_mutex_lock(&uffd_lock);
+		if (p[1].fd >= 0 && p[1].fd == uffd && (p[1].revents & POLLIN) &&
+		    read(uffd, &m, sizeof(m)) == sizeof(m) && m.event == UFFD_EVENT_PAGEFAULT)
+			serve_fault(uffd, m.arg.pagefault.address);
+		pthread_mutex_unlock(&uffd_lock);
+	}
+	return NULL;
+}
+
+/* Serve fd from now on (-1: none); the one before is closed. */
+static void
+uffd_set(int fd)
+{
+	pthread_mutex_lock(&uffd_lock);
+	if (uffd >= 0)
+		close(uffd);
+	uffd = fd;
+	pthread_mutex_unlock(&uffd_lock);
+	FUZZ_CHECK(write(uffd_kick, &(uint64_t){ 1 }, sizeof(uint64_t)) == sizeof(uint64_t), "kick");
+}
 
 struct input {
 	const uint8_t *p;
@@ -80,6 +155,14 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv)
 	for (int i = 0; i < POOL_NR; i++)
 		FUZZ_CHECK(fd_pool[i] >= 0, "fd pool %d: %s", i, strerror(errno));
 	guest_maps_baseline = fuzz_count_guest_maps();
+	fuzz_sock.flags |= VHU_REG_POSTCOPY;
+	uffd_kick = eventfd(0, EFD_CLOEXEC);
+	FUZZ_CHECK(uffd_kick >= 0, "eventfd: %s", strerror(errno));
+	{
+		pthread_t t;
+
+		FUZZ_CHECK(pthread_create(&t, NULL, fault_server, NULL) == 0, "fault server");
+	}
 	return 0;
 }
 
@@ -117,13 +200,29 @@ send_msg(int fd, const struct vhu_msg_hdr *hdr, const uint8_t *payload,
 static void
 check_replies(int fd, uint32_t request)
 {
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
 	uint8_t buf[4096];
-	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	struct vhu_msg_hdr hdr;
+	int rfd = -1;
 
 	if (n < 0) {
 		FUZZ_CHECK(errno == EAGAIN, "recv reply: %s", strerror(errno));
 		return;
+	}
+	if (cm != NULL) {
+		FUZZ_CHECK(cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)),
+			   "reply to %u with %zu bytes of fds", request, (size_t)cm->cmsg_len);
+		memcpy(&rfd, CMSG_DATA(cm), sizeof(rfd));
+		FUZZ_CHECK(request == VHU_REQ_POSTCOPY_ADVISE, "reply to %u with an fd", request);
+		uffd_set(rfd);
 	}
 	FUZZ_CHECK((size_t)n >= sizeof(hdr), "short reply: %zd bytes", n);
 	memcpy(&hdr, buf, sizeof(hdr));
@@ -245,6 +344,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	vhu_dev_free(dev);
+	uffd_set(-1);
 	close(sv[1]);
 	FUZZ_CHECK(!fuzz_life.running, "device freed without destroy_device()");
 	FUZZ_CHECK(fuzz_life.destroy_calls == fuzz_life.new_calls, "%u new, %u destroy",

@@ -19,6 +19,8 @@ MEM, SMALL, EVENT, ZERO, NULL = range(5)
 GET_CONFIG = 24
 SEND_RARP, NET_SET_MTU, SET_BACKEND_REQ_FD = 19, 20, 21
 GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG, SET_STATUS, GET_STATUS = range(36, 41)
+POSTCOPY_ADVISE, POSTCOPY_LISTEN, POSTCOPY_END = 28, 29, 30
+P_PAGEFAULT = 1 << 8
 P_RARP, P_NET_MTU, P_BACKEND_REQ, P_MEM_SLOTS, P_STATUS = 1 << 2, 1 << 4, 1 << 5, 1 << 15, 1 << 16
 NEED_REPLY = 8
 F_MRG, F_MQ, F_INDIRECT, F_PROTO, F_V1 = 1 << 15, 1 << 22, 1 << 28, 1 << 30, 1 << 32
@@ -155,6 +157,18 @@ def msg_seeds():
     s['tx-loop'] = handshake() + loop + burst(1)
     s['mq'] = handshake(nvrings=4) + rx_ring([(0x8000, 2048)], v=2) + \
         tx_ring([[(0x9000, 112)]], v=3) + burst(2) + burst(3)
+    # Postcopy: ADVISE, LISTEN, the memory table acknowledged (u64 0), the
+    # rings, bursts into pages nothing wrote yet (the fault server fills
+    # them), END.
+    pc = msg(GET_FEATURES) + msg(SET_OWNER) + msg(GET_PROTOCOL_FEATURES) + \
+        msg(SET_PROTOCOL_FEATURES, u64(P_MQ | P_REPLY_ACK | P_PAGEFAULT)) + \
+        msg(SET_FEATURES, u64(F_V1 | F_MRG | F_PROTO | F_INDIRECT)) + \
+        msg(POSTCOPY_ADVISE) + msg(POSTCOPY_LISTEN) + \
+        msg(SET_MEM_TABLE, mem_table([(0, 0x10000, UVA, 0)]), [MEM]) + \
+        msg(SET_MEM_TABLE, u64(0))
+    for v in range(2):
+        pc += vring_msgs(v, proto=True)
+    s['postcopy'] = pc + data + burst(0, 2, 1) + burst(1, 4) + msg(POSTCOPY_END) + burst(0)
     s['stop-restart'] = handshake() + data + burst(1) + \
         msg(GET_VRING_BASE, state(0, 0)) + msg(GET_VRING_BASE, state(1, 0)) + \
         msg(SET_VRING_KICK, u64(0), [EVENT]) + msg(SET_VRING_KICK, u64(1), [EVENT]) + burst(0)
