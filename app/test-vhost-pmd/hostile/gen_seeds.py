@@ -286,28 +286,28 @@ def split_seeds():
     s['tx-cross-region'] = split_seed(2, TX | V1, 0, 1, 1, 1, desc(0x7000, 0x2000), [0])
     s['tx-wrap'] = split_seed(3, TX | V1, 0xfffc, 8, 1, 1, tx, [0, 3, 0, 3, 0, 3, 0, 3])
     s['tx-avail-jump'] = split_seed(2, TX | V1, 0, 4, 1, 1, tx, [0], aidx=100)
-    # Offloads: a NEEDS_CSUM TCPv4 packet over three descriptors, a GSO one
-    # in a single buffer (header included), then a bad header.
-    mem = bytearray(0x2100)
-    mem[0x100:0x10c] = vnet_hdr(1, 0, 0, 0, 34, 16)
-    mem[0x200:0x200 + 500] = tcp4(500)
-    mem[0x1000:0x100c] = vnet_hdr(1, 1, 54, 100, 34, 16)
-    mem[0x100c:0x1000 + 1000] = tcp4(988)
-    mem[0x2000:0x200c] = vnet_hdr(1, 0, 0, 0, 34, 0xfff0)
-    s['tx-offload'] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=bytes(mem), ol=True)
-    s['tx-offload-legacy'] = split_seed(4, TX | V1, 0x8000, 4, 1, 1, tx, [0, 3, 4],
-                                        tail=bytes(mem), ol=True)
-    # UFO: a GSO_UDP datagram, then a NEEDS_CSUM UDP one.
-    mem = bytearray(0x2100)
-    mem[0x100:0x10c] = vnet_hdr(1, 3, 42, 100, 34, 6)
-    mem[0x200:0x200 + 500] = udp4(500)
-    mem[0x1000:0x100c] = vnet_hdr(1, 0, 0, 0, 34, 6)
-    mem[0x100c:0x1000 + 1000] = udp4(988)
-    mem[0x2000:0x200c] = vnet_hdr(1, 3, 42, 0, 34, 6)
-    s['tx-offload-ufo'] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=bytes(mem), ol=True)
-    s['tx-offload-ufo-legacy'] = split_seed(4, TX | V1, 0x8000, 4, 1, 1, tx, [0, 3, 4],
-                                            tail=bytes(mem), ol=True)
+    # Offloads: a NEEDS_CSUM TCPv4 packet, a GSO one, a bad header; UFO: a
+    # GSO_UDP datagram, a NEEDS_CSUM one, GSO_UDP with gso_size 0.
+    ol_seeds(s, 'tx-offload', tx, tcp4, (1, 0, 0, 0, 34, 16), (1, 1, 54, 100, 34, 16),
+             (1, 0, 0, 0, 34, 0xfff0))
+    ol_seeds(s, 'tx-offload-ufo', tx, udp4, (1, 3, 42, 100, 34, 6), (1, 0, 0, 0, 34, 6),
+             (1, 3, 42, 0, 34, 6))
     return s
+
+
+def ol_seeds(s, name, tx, pkt, hdr_a, hdr_b, bad):
+    """name and name-legacy (offloads negotiated): pkt(500) with header
+    hdr_a over three descriptors, pkt(988) with hdr_b in one buffer, then
+    the header bad."""
+    mem = bytearray(0x2100)
+    mem[0x100:0x10c] = vnet_hdr(*hdr_a)
+    mem[0x200:0x200 + 500] = pkt(500)
+    mem[0x1000:0x100c] = vnet_hdr(*hdr_b)
+    mem[0x100c:0x1000 + 1000] = pkt(988)
+    mem[0x2000:0x200c] = vnet_hdr(*bad)
+    s[name] = split_seed(4, TX | V1, 0, 4, 1, 1, tx, [0, 3, 4], tail=bytes(mem), ol=True)
+    s[name + '-legacy'] = split_seed(4, TX | V1, 0x8000, 4, 1, 1, tx, [0, 3, 4],
+                                     tail=bytes(mem), ol=True)
 
 
 def vnet_hdr(flags, gso_type, hdr_len, gso_size, csum_start, csum_offset):
