@@ -503,8 +503,9 @@ tso_len_adjust(const struct rte_mbuf *m, uint32_t start)
 
 /*
  * UDP_SEG: a datagram whose payload is larger than tso_segsz goes as
- * gso_type UDP to a guest with GUEST_UFO (a smaller one as an ordinary
- * packet: Linux 6.1 drops a GSO packet that fits one segment). The L4
+ * gso_type UDP to a guest with GUEST_UFO; a smaller one as an ordinary
+ * packet, as for TSO (Linux's virtio_net_hdr_to_skb() does not take a
+ * packet that fits gso_size as GSO; older kernels drop it). The L4
  * checksum is whatever the L4 flags ask: UDP_SEG does not imply it.
  */
 static int
