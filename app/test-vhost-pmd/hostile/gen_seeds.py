@@ -117,7 +117,8 @@ def rx_ring(bufs, v=0):
 
 
 def tx_ring(chains, v=1):
-    """chains: list of lists of (gpa, len); payload written at each gpa."""
+    """chains: list of lists of (gpa, len); a zero virtio-net header (12
+    bytes) then payload written from each chain's first gpa."""
     d, a, _ = ring_addr(v)
     table, heads, data, i = b'', [], b'', 0
     for chain in chains:
@@ -125,7 +126,10 @@ def tx_ring(chains, v=1):
         for k, (gpa, ln) in enumerate(chain):
             last = k == len(chain) - 1
             table += desc(gpa, ln, 0 if last else NEXT, 0 if last else i + 1)
-            data += memw(gpa, bytes((gpa + j) & 0xff for j in range(min(ln, 200))))
+            b = bytes((gpa + j) & 0xff for j in range(min(ln, 200)))
+            if k == 0:
+                b = bytes(min(ln, 12)) + b[12:]
+            data += memw(gpa, b)
             i += 1
     return memw(d, table) + memw(a, avail(heads)) + data
 
