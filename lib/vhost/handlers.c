@@ -252,24 +252,6 @@ h_get_queue_num(struct vhu_dev *dev, struct vhu_msg *msg)
 	return reply_u64(msg, dev->sock->max_queue_pairs);
 }
 
-/*
- * Postcopy listening: register the regions of a table just mapped with the
- * userfaultfd (all or none). 0, or -errno.
- */
-static int
-postcopy_register_all(const struct vhu_dev *dev, const struct vhu_mem *mem)
-{
-	uint32_t i;
-	int ret;
-
-	for (i = 0; i < mem->nregions; i++) {
-		ret = vhu_postcopy_register(dev, &mem->regions[i]);
-		if (ret < 0)
-			return ret;	/* munmap() unregisters the others */
-	}
-	return 0;
-}
-
 /* Tell the frontend where region rd lies in our space (its reply to
  * SET_MEM_TABLE or ADD_MEM_REG while postcopy listens). */
 static void
@@ -300,7 +282,7 @@ h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *msg)
 	}
 	for (i = 0; i < VHU_MAX_FDS; i++)
 		msg->fds[i] = -1;
-	if (dev->postcopy_listening && postcopy_register_all(dev, new) < 0) {
+	if (dev->postcopy_listening && vhu_postcopy_register_mem(dev, new) < 0) {
 		vhu_mem_unmap(new);
 		return VHU_HANDLED_ERR;
 	}

@@ -12,10 +12,11 @@
  * registered with the userfaultfd for missing pages before anything reads
  * it (mapped without access until then: under mlockall(MCL_FUTURE) a
  * readable mapping is populated at once, every missing page filled with
- * zeroes, and QEMU's placing of the real one then fails, EEXIST). A thread of ours (the data path or this one) touching a missing page
- * then sleeps in the kernel; the frontend reads the fault from the
- * userfaultfd, fetches the page from the source, places it in the shared
- * file and wakes us. The frontend finds the region of a fault by the bases
+ * zeroes, and QEMU's placing of the real one then fails, EEXIST). A thread
+ * of ours (the data path or this one) touching a missing page then sleeps
+ * in the kernel; the frontend reads the fault from the userfaultfd,
+ * fetches the page from the source, places it in the shared file and
+ * wakes us. The frontend finds the region of a fault by the bases
  * of our mappings, which the reply to SET_MEM_TABLE (or to each ADD_MEM_REG)
  * tells it; it acknowledges them with one more message (see
  * vhu_postcopy_is_ack()), and only then can it serve faults. END: the
@@ -108,6 +109,20 @@ vhu_postcopy_register(const struct vhu_dev *dev, const struct vhu_mem_region *r)
 	}
 	VHU_LOG(DEBUG, "%s: postcopy: registered %p (0x%zx bytes)", dev->ifname,
 		r->mmap_addr, r->mmap_size);
+	return 0;
+}
+
+int
+vhu_postcopy_register_mem(const struct vhu_dev *dev, const struct vhu_mem *mem)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < mem->nregions; i++) {
+		ret = vhu_postcopy_register(dev, &mem->regions[i]);
+		if (ret < 0)
+			return ret;	/* munmap() unregisters the others */
+	}
 	return 0;
 }
 

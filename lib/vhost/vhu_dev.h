@@ -579,6 +579,10 @@ VHU_INTERNAL int vhu_postcopy_listen(struct vhu_dev *dev);
  * and writing it: 0, or -errno. */
 VHU_INTERNAL int vhu_postcopy_register(const struct vhu_dev *dev,
 		const struct vhu_mem_region *r);
+/* The same for every region of a table just mapped (all or none: on
+ * failure the caller unmaps it, which unregisters). */
+VHU_INTERNAL int vhu_postcopy_register_mem(const struct vhu_dev *dev,
+		const struct vhu_mem *mem);
 /* Is a message of this request and payload size the frontend's
  * acknowledgement of the mapping bases we replied with? */
 VHU_INTERNAL bool vhu_postcopy_is_ack(const struct vhu_dev *dev, uint32_t request,
