@@ -52,7 +52,9 @@ run_test() {
 
 # run_test_tries N NAME SECONDS CMD...: run_test, with up to N tries. Only
 # for tests whose script says why (vpt-tries, script_tests()); every
-# failed try is reported (RETRY) and its log kept as NAME.tryK.log.
+# failed try is reported (RETRY) and its log kept as NAME.tryK.log; the
+# script keeps its processes' logs of a failed try K apart too
+# (VHOST_PMD_TRY, vpt_cleanup()).
 run_test_tries() {
 	local tries=$1 name=$2 secs=$3 log rc try why
 	shift 3
@@ -60,7 +62,7 @@ run_test_tries() {
 	log=$LOGDIR/${name//\//.}.log
 	for ((try = 1; ; try++)); do
 		rc=0
-		timeout -k 10 "$secs" "$@" >"$log" 2>&1 </dev/null || rc=$?
+		VHOST_PMD_TRY=$try timeout -k 10 "$secs" "$@" >"$log" 2>&1 </dev/null || rc=$?
 		case $rc in
 		0) pass "$name"; return 0 ;;
 		124) why="timed out after ${secs}s" ;;

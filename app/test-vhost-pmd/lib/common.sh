@@ -21,7 +21,10 @@
 #   VHOST_PMD_REFERENCE=1   drive Debian's net_vhost instead (no hiding, no -d)
 #   VHOST_PMD_BUILD=DIR     build dir with the plugin and vhost-peer (build/)
 #   VHOST_PMD_TEST_TAG=STR  start of every --file-prefix (default vpt)
-#   VHOST_PMD_LOGDIR=DIR    keep a copy of every process log there
+#   VHOST_PMD_LOGDIR=DIR    keep a copy of every process log there, in
+#                           DIR/NAME/, or DIR/NAME.tryK/ for a failed try K
+#                           (VHOST_PMD_TRY=K, set by run-tests.sh): a retry
+#                           that passes does not overwrite them
 #   VHOST_PMD_KEEP=1        keep the work dir
 
 VPT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -348,14 +351,17 @@ vpt_cleanup() {
 		rm -f /dev/hugepages/"${VPT_PREFIX[$name]}"*
 		rm -rf /var/run/dpdk/"${VPT_PREFIX[$name]}"
 	done
+	if [ -n "${VHOST_PMD_LOGDIR:-}" ] && [ -n "$VPT_DIR" ]; then
+		local keep=$VHOST_PMD_LOGDIR/$VPT_NAME
+		[ "$rc" = 0 ] || [ -z "${VHOST_PMD_TRY:-}" ] || keep+=.try$VHOST_PMD_TRY
+		mkdir -p "$keep"
+		cp "$VPT_DIR"/*.log "$keep/" 2>/dev/null || true
+		[ "$rc" = 0 ] || echo "$VPT_NAME: process logs in $keep"
+	fi
 	if [ "$rc" != 0 ]; then
 		vpt_dump_logs
 		# The reason last, where a reader of the tail looks.
 		echo "${VPT_FAIL_MSG:-$VPT_NAME: FAIL: exit status $rc}"
-	fi
-	if [ -n "${VHOST_PMD_LOGDIR:-}" ] && [ -n "$VPT_DIR" ]; then
-		mkdir -p "$VHOST_PMD_LOGDIR/$VPT_NAME"
-		cp "$VPT_DIR"/*.log "$VHOST_PMD_LOGDIR/$VPT_NAME/" 2>/dev/null || true
 	fi
 	if [ "${VHOST_PMD_KEEP:-0}" = 1 ]; then
 		echo "$VPT_NAME: work dir kept: $VPT_DIR"
