@@ -662,7 +662,7 @@ if [ -s "$BENCH_DIR/ratio.dat" ]; then
 	xtics=$(awk '{ l = $0; sub(/^[0-9]+ /, "", l); printf "%s%s %s", (NR > 1 ? ", " : ""), l, $1 }' "$BENCH_DIR/labels.dat")
 	gnuplot <<GP || vpt_say "gnuplot failed: no plot"
 set terminal pngcairo size 1100,600 font ",9"
-set output "$DOC_PNG"
+set output "$DOC_PNG.tmp"
 set title "net\\\\_vhost cycles per packet: DPDK 22.11 / ours (> 1: ours is faster), $START_DATE"
 set style fill solid 0.6
 set boxwidth 0.35
@@ -853,5 +853,9 @@ fi
 			echo "| $(wl_label "${WL[w]}") | $r | ${o:-- | - | - | -} | ${p:-- | - | - | -} |"
 		done
 	done
-} >"$DOC_MD"
+} >"$DOC_MD.tmp"
+# Both files appear at once, complete: a reader (or a copy) of the doc
+# while the report is written gets the previous run's.
+mv "$DOC_MD.tmp" "$DOC_MD"
+if [ -s "$DOC_PNG.tmp" ]; then mv "$DOC_PNG.tmp" "$DOC_PNG"; else rm -f "$DOC_PNG.tmp"; fi
 vpt_say "wrote $DOC_MD and $DOC_PNG"
