@@ -134,6 +134,9 @@ wl_label() {
 median() { sort -g | awk '{v[NR] = $1} END {
 	if (NR == 0) { print "-"; exit }
 	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The median of the numbers in a space-separated list of per-run figures
+# (a run without the figure gave "-": left out).
+runs_median() { tr ' ' '\n' <<<"$1" | awk '/^[0-9]/' | median; }
 
 # placement_runs W [far]: the runs of workload W whose vCPUs were near
 # (x-CPU round trip under twice the smallest of all runs so far, every
@@ -160,8 +163,8 @@ placement_runs() {
 			esac
 		done
 		no=$(wc -w <<<"$o") np=$(wc -w <<<"$p")
-		mo=$(tr ' ' '\n' <<<"$o" | sed '/^$/d' | median)
-		md=$(tr ' ' '\n' <<<"$p" | sed '/^$/d' | median)
+		mo=$(runs_median "$o")
+		md=$(runs_median "$p")
 		if [ "$mo" = - ] || [ "$md" = - ]; then
 			echo "$t $no $np $mo $md -"
 		else
@@ -488,14 +491,14 @@ for ((w = 0; w < ${#WL[@]}; w++)); do
 			fi
 		done
 	done
-	mo=$(tr ' ' '\n' <<<"${CPP[ours]}" | sed '/^$/d' | median)
-	md=$(tr ' ' '\n' <<<"${CPP[dpdk]}" | sed '/^$/d' | median)
-	po=$(tr ' ' '\n' <<<"${MPPS[ours]}" | sed '/^$/d' | median)
-	pd=$(tr ' ' '\n' <<<"${MPPS[dpdk]}" | sed '/^$/d' | median)
-	ro=$(tr ' ' '\n' <<<"${REFUSED[ours]}" | awk '/^[0-9]/' | median)
-	rd=$(tr ' ' '\n' <<<"${REFUSED[dpdk]}" | awk '/^[0-9]/' | median)
-	fo=$(tr ' ' '\n' <<<"${FULL[ours]}" | awk '/^[0-9]/' | median)
-	fd=$(tr ' ' '\n' <<<"${FULL[dpdk]}" | awk '/^[0-9]/' | median)
+	mo=$(runs_median "${CPP[ours]}")
+	md=$(runs_median "${CPP[dpdk]}")
+	po=$(runs_median "${MPPS[ours]}")
+	pd=$(runs_median "${MPPS[dpdk]}")
+	ro=$(runs_median "${REFUSED[ours]}")
+	rd=$(runs_median "${REFUSED[dpdk]}")
+	fo=$(runs_median "${FULL[ours]}")
+	fd=$(runs_median "${FULL[dpdk]}")
 	ratio=-
 	[ "$mo" = - ] || [ "$md" = - ] || ratio=$(awk -v a="$md" -v b="$mo" 'BEGIN { printf "%.2f", a / b }')
 	echo "$w|$wl|${FEAT[$w,ours]:-?}|${FEAT[$w,dpdk]:-?}|$mo|$md|$ratio|$po|$pd|${FAILS[ours]}|${FAILS[dpdk]}|$ro / $rd|$fo / $fd" \
